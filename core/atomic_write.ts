@@ -1,0 +1,71 @@
+/**
+ * Atomic file output: data goes to a temporary file beside the target, which is renamed over
+ * the target only once everything is written and flushed. An interrupted run leaves the old
+ * file (or none) in place, never half of a new one.
+ *
+ * @module
+ */
+
+import { dirname, join } from "node:path";
+import { InputError } from "./errors.ts";
+
+/**
+ * Writes chunks to `path` atomically.
+ *
+ * @param path Target file.
+ * @param chunks The file's bytes, in order.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * await writeFileAtomic(`${dir}/out.bin`, [new Uint8Array([1, 2]), new Uint8Array([3])]);
+ * assert.deepEqual([...await Deno.readFile(`${dir}/out.bin`)], [1, 2, 3]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): Promise<void> {
+  const temporary = join(
+    dirname(path),
+    `.${path.split(/[\\/]/).pop()}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`,
+  );
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(temporary, { write: true, createNew: true });
+  } catch (error) {
+    throw new InputError(`Cannot write "${path}": ${describeFsError(error)}`, { cause: error });
+  }
+  try {
+    for (const chunk of chunks) {
+      let written = 0;
+      while (written < chunk.length) written += await file.write(chunk.subarray(written));
+    }
+    await file.sync();
+    file.close();
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    try {
+      file.close();
+    } catch { /* already closed */ }
+    await Deno.remove(temporary).catch(() => {});
+    throw new InputError(`Cannot write "${path}": ${describeFsError(error)}`, { cause: error });
+  }
+}
+
+/**
+ * Turns a file-system error into a short reason for a message ("no such file or directory").
+ *
+ * @param error What Deno threw.
+ * @returns A lower-case reason.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(describeFsError(new Deno.errors.NotFound("x")), "no such file or directory");
+ * ```
+ */
+export function describeFsError(error: unknown): string {
+  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
+  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
+  if (error instanceof Deno.errors.AlreadyExists) return "already exists";
+  return error instanceof Error ? error.message : String(error);
+}

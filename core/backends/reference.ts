@@ -1,0 +1,200 @@
+/**
+ * The reference backend: the living definition of every kernel. Plain TypeScript, float64
+ * storage and accumulation, the simplest loops and no tuning. Every other backend is tested
+ * against it; do not optimise it.
+ *
+ * @module
+ */
+
+import type {
+  ApplySwapsOptions,
+  BestSwapsOptions,
+  CreateGramOptions,
+  GramAccumulateOptions,
+  GramHandle,
+  Kernels,
+  LoadRowsOptions,
+  MatmulOptions,
+  RowBatchHandle,
+  RowsAndGram,
+  SwapProposals,
+} from "../kernels.ts";
+
+class ReferenceGram implements GramHandle {
+  /** G (d, d) row-major. */
+  readonly values: Float64Array;
+  constructor(readonly d: number, values?: Float32Array | Float64Array) {
+    this.values = values ? Float64Array.from(values) : new Float64Array(d * d);
+  }
+}
+
+class ReferenceRows implements RowBatchHandle {
+  /** w (rows, d). */
+  readonly weight: Float64Array;
+  /** m (rows, d), 1 = kept. */
+  readonly mask: Uint8Array;
+  /** c (rows, d) = G q. */
+  readonly correlation: Float64Array;
+  constructor(readonly rows: number, readonly d: number, weight: Float32Array, mask: Uint8Array) {
+    this.weight = Float64Array.from(weight.subarray(0, rows * d));
+    this.mask = mask.slice(0, rows * d);
+    this.correlation = new Float64Array(rows * d);
+  }
+}
+
+function asGram(handle: GramHandle): ReferenceGram {
+  if (!(handle instanceof ReferenceGram)) throw new TypeError("Gram handle is not a reference one");
+  return handle;
+}
+
+function asRows(handle: RowBatchHandle): ReferenceRows {
+  if (!(handle instanceof ReferenceRows)) throw new TypeError("Row handle is not a reference one");
+  return handle;
+}
+
+function createGram({ d, values }: CreateGramOptions): Promise<GramHandle> {
+  return Promise.resolve(new ReferenceGram(d, values));
+}
+
+function gramAccumulate({ gram, x, tokens }: GramAccumulateOptions): Promise<void> {
+  const g = asGram(gram);
+  const d = g.d;
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j < d; j++) {
+      let sum = 0;
+      for (let t = 0; t < tokens; t++) sum += x[t * d + i] * x[t * d + j];
+      g.values[i * d + j] += sum;
+    }
+  }
+  return Promise.resolve();
+}
+
+function readGram(gram: GramHandle): Promise<Float64Array> {
+  return Promise.resolve(asGram(gram).values.slice());
+}
+
+function loadRows({ weight, mask, rows, d }: LoadRowsOptions): Promise<RowBatchHandle> {
+  return Promise.resolve(new ReferenceRows(rows, d, weight, mask));
+}
+
+function correlate(options: RowsAndGram): Promise<Float64Array> {
+  const g = asGram(options.gram);
+  const b = asRows(options.batch);
+  const d = b.d;
+  const errors = new Float64Array(b.rows);
+  for (let r = 0; r < b.rows; r++) {
+    const row = r * d;
+    // c_i = Σ_j G_ij q_j, where q_j = w_j for pruned j and 0 for kept j.
+    for (let i = 0; i < d; i++) {
+      let sum = 0;
+      for (let j = 0; j < d; j++) {
+        if (b.mask[row + j] === 0) sum += g.values[i * d + j] * b.weight[row + j];
+      }
+      b.correlation[row + i] = sum;
+    }
+    let error = 0;
+    for (let j = 0; j < d; j++) {
+      if (b.mask[row + j] === 0) error += b.weight[row + j] * b.correlation[row + j];
+    }
+    errors[r] = error;
+  }
+  return Promise.resolve(errors);
+}
+
+function bestSwaps(options: BestSwapsOptions): Promise<SwapProposals> {
+  const g = asGram(options.gram);
+  const b = asRows(options.batch);
+  const { active, blockLength } = options;
+  const d = b.d;
+  const gain = new Float64Array(active.length).fill(Infinity);
+  const prune = new Int32Array(active.length).fill(-1);
+  const restore = new Int32Array(active.length).fill(-1);
+  for (let k = 0; k < active.length; k++) {
+    const row = active[k] * d;
+    for (let start = 0; start < d; start += blockLength) {
+      for (let u = start; u < start + blockLength; u++) {
+        if (b.mask[row + u] !== 1) continue;
+        const wu = b.weight[row + u];
+        const a = 2 * wu * b.correlation[row + u] + wu * wu * g.values[u * d + u];
+        for (let p = start; p < start + blockLength; p++) {
+          if (b.mask[row + p] !== 0) continue;
+          const wp = b.weight[row + p];
+          const bp = -2 * wp * b.correlation[row + p] + wp * wp * g.values[p * d + p];
+          const delta = a + bp - 2 * wu * wp * g.values[u * d + p];
+          if (delta < gain[k]) {
+            gain[k] = delta;
+            prune[k] = u;
+            restore[k] = p;
+          }
+        }
+      }
+    }
+  }
+  return Promise.resolve({ gain, prune, restore });
+}
+
+function applySwaps(options: ApplySwapsOptions): Promise<void> {
+  const g = asGram(options.gram);
+  const b = asRows(options.batch);
+  const d = b.d;
+  for (let k = 0; k < options.rows.length; k++) {
+    const row = options.rows[k] * d;
+    const u = options.prune[k];
+    const p = options.restore[k];
+    const wu = b.weight[row + u];
+    const wp = b.weight[row + p];
+    b.mask[row + u] = 0;
+    b.mask[row + p] = 1;
+    for (let i = 0; i < d; i++) {
+      b.correlation[row + i] += wu * g.values[i * d + u] - wp * g.values[i * d + p];
+    }
+  }
+  return Promise.resolve();
+}
+
+function readMask(batch: RowBatchHandle): Promise<Uint8Array> {
+  return Promise.resolve(asRows(batch).mask.slice());
+}
+
+function matmul({ x, w, n, k, m }: MatmulOptions): Promise<Float32Array> {
+  const y = new Float32Array(n * m);
+  for (let i = 0; i < n; i++) {
+    for (let o = 0; o < m; o++) {
+      let sum = 0;
+      for (let j = 0; j < k; j++) sum += x[i * k + j] * w[o * k + j];
+      y[i * m + o] = sum;
+    }
+  }
+  return Promise.resolve(y);
+}
+
+/**
+ * Creates the float64 reference backend.
+ *
+ * @returns The reference kernels.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const kernels = createReferenceKernels();
+ * const y = await kernels.matmul({ x: new Float32Array([1, 2]), w: new Float32Array([3, 4]), n: 1, k: 2, m: 1 });
+ * assert.deepEqual([...y], [11]);
+ * ```
+ */
+export function createReferenceKernels(): Kernels {
+  return {
+    name: "reference",
+    description: "float64 TypeScript reference",
+    // Gains are float64 sums of a few terms, each at most ~1e3 × L in practice: noise ≤ 1e-12 L.
+    gainTolerance: 1e-10,
+    createGram,
+    gramAccumulate,
+    readGram,
+    loadRows,
+    correlate,
+    bestSwaps,
+    applySwaps,
+    readMask,
+    matmul,
+    release: () => {},
+  };
+}

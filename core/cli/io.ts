@@ -1,0 +1,86 @@
+/**
+ * Where commands write: stdout for results, stderr for progress and errors. Commands take this
+ * instead of touching the console, so tests can run them in-process and read what they print.
+ *
+ * @module
+ */
+
+/** Output channels of a command. */
+export interface CommandIo {
+  /** Writes one line of results to stdout. */
+  stdout(line: string): void;
+  /** Writes text to stderr as is (progress redraws use `\r`). */
+  stderr(text: string): void;
+  /** Whether stderr is an interactive terminal (progress bars are drawn only then). */
+  readonly stderrIsTerminal: boolean;
+}
+
+/**
+ * The process's real stdout and stderr.
+ *
+ * @returns Output channels writing to the console.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(typeof consoleIo().stdout, "function");
+ * ```
+ */
+export function consoleIo(): CommandIo {
+  const encoder = new TextEncoder();
+  return {
+    stdout: (line) => Deno.stdout.writeSync(encoder.encode(line + "\n")),
+    stderr: (text) => Deno.stderr.writeSync(encoder.encode(text)),
+    stderrIsTerminal: Deno.stderr.isTerminal(),
+  };
+}
+
+/** A progress bar on stderr. */
+export interface Progress {
+  /** Redraws the bar at `done` of `total`. */
+  update(done: number): void;
+  /** Finishes the bar's line. */
+  finish(): void;
+}
+
+/**
+ * Draws a progress bar on stderr when it is a terminal and the user did not ask for quiet.
+ *
+ * @param io Output channels.
+ * @param label What is progressing.
+ * @param total Units of work.
+ * @param unit Name of a unit.
+ * @param quiet Draw nothing.
+ * @returns The bar.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * let drawn = "";
+ * const io = { stdout: () => {}, stderr: (t: string) => (drawn += t), stderrIsTerminal: true };
+ * const bar = progressBar(io, "refine", 4, "rows", false);
+ * bar.update(2);
+ * assert.match(drawn, /refine .* 2\/4 rows/);
+ * ```
+ */
+export function progressBar(
+  io: CommandIo,
+  label: string,
+  total: number,
+  unit: string,
+  quiet: boolean,
+): Progress {
+  if (quiet || !io.stderrIsTerminal) return { update: () => {}, finish: () => {} };
+  const width = 30;
+  let drawn = false;
+  return {
+    update(done) {
+      const filled = total > 0 ? Math.round((done / total) * width) : width;
+      io.stderr(
+        `\r${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} ${unit}`,
+      );
+      drawn = true;
+    },
+    finish() {
+      if (drawn) io.stderr("\n");
+    },
+  };
+}

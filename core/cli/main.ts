@@ -1,0 +1,74 @@
+/**
+ * The command-line entry: picks the command, runs it, and turns errors into messages and exit
+ * codes. The only place where errors become exit codes; library code only throws.
+ *
+ * Exit codes: 0 success, 1 bad input or nothing done, 2 bad command line, 70 internal error.
+ *
+ * @module
+ */
+
+import { InputError, UsageError } from "../errors.ts";
+import type { CommandIo } from "./io.ts";
+import { pruneCommand } from "./prune.ts";
+import { refineCommand } from "./refine.ts";
+
+/** Top-level help. */
+export const MAIN_HELP = `sparseswaps: prune LLaMA-family models with SparseSwaps mask refinement.
+
+Usage:
+  deno run -A mod.ts <command> [flags]
+
+Commands:
+  prune     prune a whole model (pipeline not built yet: says what is missing)
+  refine    refine one layer's mask from W and G safetensors files
+
+Run "deno run -A mod.ts <command> --help" for a command's flags.`;
+
+/**
+ * Runs the CLI.
+ *
+ * @param argv Command-line arguments (command first).
+ * @param io Where to print.
+ * @returns The process exit code.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * let err = "";
+ * const io = { stdout: () => {}, stderr: (t: string) => (err += t), stderrIsTerminal: false };
+ * assert.equal(await main(["frobnicate"], io), 2);
+ * assert.match(err, /Unknown command "frobnicate"/);
+ * ```
+ */
+export async function main(argv: readonly string[], io: CommandIo): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case "help":
+      case "--help":
+      case "-h":
+        io.stdout(MAIN_HELP);
+        return 0;
+      case "refine":
+        await refineCommand(rest, io);
+        return 0;
+      case "prune":
+        return pruneCommand(rest, io);
+      default:
+        throw new UsageError(`Unknown command "${command}" (commands: prune, refine)`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      const help = command === "refine" ? ` ${command}` : "";
+      io.stderr(`error: ${error.message}\nRun "deno run -A mod.ts${help} --help" for usage.\n`);
+      return 2;
+    }
+    if (error instanceof InputError) {
+      io.stderr(`error: ${error.message}\n`);
+      return 1;
+    }
+    const detail = error instanceof Error ? error.stack ?? error.message : String(error);
+    io.stderr(`internal error (please report it): ${detail}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,357 @@
+/**
+ * `refine`: SparseSwaps on one layer given as files, for pipelines that already compute W and G.
+ *
+ *     refine --weight W.safetensors --gram G.safetensors
+ *            [--mask M.safetensors | --warm-start wanda|magnitude|ria]
+ *            (--sparsity 0.6 | --pattern 2:4) [--max-iters 100|inf]
+ *            [--backend auto|reference|wasm|webgpu] --out OUT.safetensors [--json] [--quiet]
+ *
+ * Lifecycle: parse flags → read and validate W, G (and the mask) → warm start → refine →
+ * write the mask atomically with the summary in `__metadata__` → print the summary.
+ *
+ * @module
+ */
+
+import { resolve } from "node:path";
+import { describeFsError } from "../atomic_write.ts";
+import { BACKEND_CHOICES, type BackendChoice, createKernels } from "../backend.ts";
+import { InputError, UsageError } from "../errors.ts";
+import {
+  checkPatternFits,
+  parseNmPattern,
+  patternLabel,
+  perRowPattern,
+  type SparsityPattern,
+} from "../pattern.ts";
+import {
+  type Dtype,
+  SafetensorsFile,
+  type Tensor,
+  toFloat32,
+  toFloat64,
+  writeSafetensors,
+} from "../safetensors.ts";
+import { checkMaskFits, refineSparseSwaps } from "../sparseswaps.ts";
+import { checkFinite, checkGram } from "../validate.ts";
+import { WARM_START_METHODS, warmStartMask, type WarmStartMethod } from "../warm_start.ts";
+import { parseChoice, parseFlags, parseIterations, parseNumberFlag, requireFlag } from "./args.ts";
+import { type CommandIo, progressBar } from "./io.ts";
+
+/** The help text of `refine`. */
+export const REFINE_HELP = `Refine one layer's pruning mask with SparseSwaps.
+
+Usage:
+  deno run -A mod.ts refine --weight W.safetensors --gram G.safetensors
+    [--mask M.safetensors | --warm-start wanda|magnitude|ria]
+    (--sparsity S | --pattern N:M) [--max-iters N|inf]
+    [--backend auto|reference|wasm|webgpu] --out OUT.safetensors [--json] [--quiet]
+
+Inputs:
+  --weight FILE     tensor "weight" [rows, d], F32, F16 or BF16
+  --gram FILE       tensor "gram" [d, d] = X Xᵀ of the layer's inputs, F32 or F64
+  --mask FILE       tensor "mask" [rows, d], U8 or BOOL, 1 = kept: the warm start to refine
+  --warm-start M    build the warm start instead: wanda (default), magnitude or ria
+Pattern (exactly one):
+  --sparsity S      prune floor(d · S) weights in every row, 0 < S < 1
+  --pattern N:M     keep N of every M consecutive weights (2:4, 4:8)
+Run:
+  --max-iters N     swaps per row at most (default 100); inf = until no improving swap is left
+  --backend B       auto (default), reference, wasm or webgpu
+Output:
+  --out FILE        tensor "mask" U8 [rows, d]; the summary goes into __metadata__
+  --json            print the summary as one JSON object on the last line of stdout
+  --quiet           no progress bar`;
+
+const REFINE_FLAGS = {
+  weight: "string",
+  gram: "string",
+  mask: "string",
+  "warm-start": "string",
+  sparsity: "string",
+  pattern: "string",
+  "max-iters": "string",
+  backend: "string",
+  out: "string",
+  json: "boolean",
+  quiet: "boolean",
+  help: "boolean",
+} as const;
+
+/** What `refine` reports, in the JSON output and the mask file's metadata. */
+export interface RefineSummary {
+  /** Σ over rows of qᵀGq for the warm start, float64. */
+  readonly error_before: number;
+  /** Σ over rows of qᵀGq for the refined mask, float64. */
+  readonly error_after: number;
+  /** 1 − error_after / error_before (0 when the warm start is exact). */
+  readonly relative_reduction: number;
+  /** Swaps accepted. */
+  readonly swaps: number;
+  /** Iterations run (the most swaps of any row). */
+  readonly iterations: number;
+  /** Rows of the layer. */
+  readonly rows: number;
+  /** Input features. */
+  readonly d: number;
+  /** Rows left without an improving 1-swap. */
+  readonly converged_rows: number;
+  /** Backend that ran the kernels. */
+  readonly backend: string;
+  /** The pattern, e.g. "60%" or "2:4". */
+  readonly pattern: string;
+  /** Warm-start method, or "mask" for a given mask. */
+  readonly warm_start: string;
+  /** Iteration budget ("inf" for unlimited). */
+  readonly max_iters: number | "inf";
+  /** Wall time of warm start and refinement, in seconds. */
+  readonly seconds: number;
+}
+
+interface RefineSettings {
+  readonly weightPath: string;
+  readonly gramPath: string;
+  readonly maskPath?: string;
+  readonly warmStart: WarmStartMethod;
+  readonly pattern: SparsityPattern;
+  readonly maxIters: number;
+  readonly backend: BackendChoice;
+  readonly outPath: string;
+  readonly json: boolean;
+  readonly quiet: boolean;
+}
+
+/**
+ * Runs `refine` with the given arguments.
+ *
+ * @param argv Arguments after the command name.
+ * @param io Where to print.
+ * @returns The summary (also printed).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const io = { stdout: () => {}, stderr: () => {}, stderrIsTerminal: false };
+ * await assert.rejects(() => refineCommand(["--weight", "W.safetensors"], io), /Missing required flag --gram/);
+ * ```
+ */
+export async function refineCommand(
+  argv: readonly string[],
+  io: CommandIo,
+): Promise<RefineSummary | undefined> {
+  const flags = parseFlags(argv, REFINE_FLAGS);
+  if (flags.help) {
+    io.stdout(REFINE_HELP);
+    return undefined;
+  }
+  const settings = refineSettings(flags);
+  await checkOutputPath(settings);
+  const layer = await readLayer(settings);
+  const { rows, d, weight, pattern } = { ...layer, pattern: settings.pattern };
+  const kernels = await createKernels(settings.backend);
+  const gram = await kernels.createGram({ d, values: layer.gram });
+  const started = performance.now();
+  const warm = layer.mask ?? warmStartMask({
+    method: settings.warmStart,
+    weight,
+    rows,
+    d,
+    gramDiagonal: diagonal(layer.gram, d),
+    pattern,
+  });
+  const bar = progressBar(io, "refine", rows, "rows", settings.quiet);
+  const result = await refineSparseSwaps({
+    kernels,
+    gram,
+    weight,
+    rows,
+    d,
+    mask: warm,
+    pattern,
+    maxIters: settings.maxIters,
+    onProgress: ({ rowsDone }) => bar.update(rowsDone),
+  });
+  bar.finish();
+  kernels.release(gram);
+  const errorBefore = sum(result.errorBefore);
+  const errorAfter = sum(result.errorAfter);
+  const summary: RefineSummary = {
+    error_before: errorBefore,
+    error_after: errorAfter,
+    relative_reduction: errorBefore > 0 ? 1 - errorAfter / errorBefore : 0,
+    swaps: result.swaps,
+    iterations: result.iterations,
+    rows,
+    d,
+    converged_rows: result.convergedRows,
+    backend: kernels.name,
+    pattern: patternLabel(pattern),
+    warm_start: layer.mask ? "mask" : settings.warmStart,
+    max_iters: Number.isFinite(settings.maxIters) ? settings.maxIters : "inf",
+    seconds: (performance.now() - started) / 1000,
+  };
+  await writeSafetensors(
+    settings.outPath,
+    { mask: { dtype: "U8", shape: [rows, d], data: result.mask } },
+    Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, String(v)])),
+  );
+  printSummary(io, summary, settings);
+  return summary;
+}
+
+function refineSettings(flags: ReturnType<typeof parseFlags<typeof REFINE_FLAGS>>): RefineSettings {
+  const weightPath = requireFlag(flags.weight, "weight");
+  const gramPath = requireFlag(flags.gram, "gram");
+  const outPath = requireFlag(flags.out, "out");
+  if (flags.mask !== undefined && flags["warm-start"] !== undefined) {
+    throw new UsageError("Give either --mask or --warm-start, not both");
+  }
+  if ((flags.sparsity === undefined) === (flags.pattern === undefined)) {
+    throw new UsageError("Give exactly one of --sparsity S or --pattern N:M");
+  }
+  let pattern: SparsityPattern;
+  try {
+    pattern = flags.sparsity !== undefined
+      ? perRowPattern(parseNumberFlag(flags.sparsity, "sparsity"))
+      : parseNmPattern(flags.pattern!);
+  } catch (error) {
+    const flag = flags.sparsity !== undefined ? "--sparsity" : "--pattern";
+    throw new UsageError(`Flag ${flag}: ${(error as Error).message}`);
+  }
+  return {
+    weightPath,
+    gramPath,
+    maskPath: flags.mask,
+    warmStart: parseChoice(flags["warm-start"] ?? "wanda", "warm-start", WARM_START_METHODS),
+    pattern,
+    maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),
+    backend: parseChoice(flags.backend ?? "auto", "backend", BACKEND_CHOICES),
+    outPath,
+    json: flags.json ?? false,
+    quiet: flags.quiet ?? false,
+  };
+}
+
+/** Fails before any work when the output cannot be written or would replace an input. */
+async function checkOutputPath(settings: RefineSettings): Promise<void> {
+  const out = resolve(settings.outPath);
+  const inputs = [settings.weightPath, settings.gramPath, settings.maskPath];
+  if (inputs.some((path) => path !== undefined && resolve(path) === out)) {
+    throw new UsageError(`Flag --out "${settings.outPath}" would overwrite an input file`);
+  }
+  const directory = resolve(out, "..");
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(directory);
+  } catch (error) {
+    throw new InputError(
+      `Cannot write "${settings.outPath}": directory "${directory}": ${describeFsError(error)}`,
+    );
+  }
+  if (!info.isDirectory) {
+    throw new InputError(`Cannot write "${settings.outPath}": "${directory}" is not a directory`);
+  }
+}
+
+interface LayerFiles {
+  readonly weight: Float32Array;
+  readonly rows: number;
+  readonly d: number;
+  /** G (d, d), symmetrised. */
+  readonly gram: Float64Array;
+  readonly mask?: Uint8Array;
+}
+
+async function readLayer(settings: RefineSettings): Promise<LayerFiles> {
+  const weightTensor = await readTensor(settings.weightPath, "weight", ["F32", "F16", "BF16"], 2);
+  const [rows, d] = weightTensor.shape;
+  const weight = toFloat32(weightTensor);
+  checkFinite(weight, weightTensor.shape, describe(settings.weightPath, "weight"));
+  checkPatternFits(settings.pattern, d, `tensor "weight" in "${settings.weightPath}"`);
+
+  const gramTensor = await readTensor(settings.gramPath, "gram", ["F32", "F64"], 2);
+  const gramWhat = describe(settings.gramPath, "gram");
+  if (gramTensor.shape[0] !== gramTensor.shape[1]) {
+    throw new InputError(`${gramWhat} is not square: shape [${gramTensor.shape}]`);
+  }
+  if (gramTensor.shape[0] !== d) {
+    throw new InputError(
+      `${gramWhat} has shape [${gramTensor.shape}] but tensor "weight" in "${settings.weightPath}" has ${d} columns`,
+    );
+  }
+  const gram = checkGram(toFloat64(gramTensor), d, gramWhat);
+
+  if (settings.maskPath === undefined) return { weight, rows, d, gram };
+  const maskTensor = await readTensor(settings.maskPath, "mask", ["U8", "BOOL"], 2);
+  const maskWhat = describe(settings.maskPath, "mask");
+  if (maskTensor.shape[0] !== rows || maskTensor.shape[1] !== d) {
+    throw new InputError(
+      `${maskWhat} has shape [${maskTensor.shape}] but tensor "weight" in "${settings.weightPath}" has shape [${rows},${d}]`,
+    );
+  }
+  const mask = maskTensor.bytes;
+  const bad = mask.findIndex((v) => v > 1);
+  if (bad >= 0) {
+    throw new InputError(
+      `${maskWhat} holds ${mask[bad]} at [${Math.floor(bad / d)}, ${bad % d}]; masks hold 0 or 1`,
+    );
+  }
+  checkMaskFits(mask, rows, d, settings.pattern, maskWhat);
+  return { weight, rows, d, gram, mask };
+}
+
+function describe(path: string, tensor: string): string {
+  return `Tensor "${tensor}" in "${path}"`;
+}
+
+/** Reads a named tensor, checking its dtype and rank. */
+async function readTensor(
+  path: string,
+  name: string,
+  dtypes: readonly Dtype[],
+  rank: number,
+): Promise<Tensor> {
+  using file = await SafetensorsFile.open(path);
+  const info = file.info(name);
+  if (!dtypes.includes(info.dtype)) {
+    throw new InputError(
+      `${describe(path, name)} has dtype ${info.dtype}; expected ${dtypes.join(" or ")}`,
+    );
+  }
+  if (info.shape.length !== rank || info.shape.some((n) => n === 0)) {
+    throw new InputError(
+      `${describe(path, name)} has shape [${info.shape}]; expected ${rank} non-zero dimensions`,
+    );
+  }
+  return await file.read(name);
+}
+
+function diagonal(gram: Float64Array, d: number): Float64Array {
+  return Float64Array.from({ length: d }, (_, j) => gram[j * d + j]);
+}
+
+function sum(values: Float64Array): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
+}
+
+function printSummary(io: CommandIo, summary: RefineSummary, settings: RefineSettings): void {
+  if (settings.json) {
+    io.stdout(JSON.stringify(summary));
+    return;
+  }
+  const percent = (summary.relative_reduction * 100).toFixed(2);
+  io.stdout(
+    `Refined ${summary.rows} × ${summary.d} at ${summary.pattern} from the ${summary.warm_start} warm start on the ${summary.backend} backend`,
+  );
+  io.stdout(
+    `Error ${summary.error_before.toPrecision(6)} → ${
+      summary.error_after.toPrecision(6)
+    } (−${percent}%)`,
+  );
+  io.stdout(
+    `${summary.swaps} swaps in ${summary.iterations} iterations, ${summary.converged_rows}/${summary.rows} rows converged, ${
+      summary.seconds.toFixed(2)
+    } s`,
+  );
+  io.stdout(`Wrote ${settings.outPath}`);
+}

@@ -1,0 +1,154 @@
+/**
+ * The kernel interface: the heavy operations of SparseSwaps that every backend implements.
+ * The algorithm itself (core/sparseswaps.ts) lives once, above this interface.
+ *
+ * Notation (one row of a layer; see docs in ../shared/docs/method.md, "The 1-swap"):
+ *
+ *     w (d,)       weights of the row            m (d,)  mask, 1 = kept
+ *     q = (1−m)⊙w  pruned part of the row        G (d,d) Gram matrix XXᵀ of the inputs
+ *     c = G q      correlation vector            L = qᵀ c  the row's pruning error
+ *     ΔL(u,p) = a_u + b_p − 2 w_u w_p G_up,  a_u = 2 w_u c_u + w_u² G_uu,
+ *                                           b_p = −2 w_p c_p + w_p² G_pp
+ *
+ * Rows and Gram matrices live inside the backend (on the GPU they stay resident across
+ * iterations); the handles below are opaque and only valid with the backend that made them.
+ * Ties between equal gains go to the smallest `u`, then the smallest `p`.
+ *
+ * @module
+ */
+
+/** The backends this package knows about. */
+export type BackendName = "reference" | "wasm" | "webgpu";
+
+/** A Gram matrix G (d, d) held by a backend. */
+export interface GramHandle {
+  /** Side of the matrix (input features). */
+  readonly d: number;
+}
+
+/** A batch of rows held by a backend: w (rows, d), mask (rows, d) and c (rows, d). */
+export interface RowBatchHandle {
+  /** Rows in the batch. */
+  readonly rows: number;
+  /** Row length (input features). */
+  readonly d: number;
+}
+
+/** The best feasible swap of each searched row. Arrays are aligned with the `active` rows. */
+export interface SwapProposals {
+  /** (active,) ΔL of the best pair; +Infinity where the row has no feasible pair. */
+  readonly gain: Float64Array;
+  /** (active,) kept index `u` to prune, -1 where none. */
+  readonly prune: Int32Array;
+  /** (active,) pruned index `p` to restore, -1 where none. */
+  readonly restore: Int32Array;
+}
+
+/** Options of {@linkcode Kernels.createGram}. */
+export interface CreateGramOptions {
+  /** Side of the matrix. */
+  readonly d: number;
+  /** G (d, d) row-major; omitted means all zeros (to accumulate into). Must be symmetric. */
+  readonly values?: Float32Array | Float64Array;
+}
+
+/** Options of {@linkcode Kernels.gramAccumulate}. */
+export interface GramAccumulateOptions {
+  /** G (d, d), updated in place. */
+  readonly gram: GramHandle;
+  /** X (tokens, d) row-major: one input vector per token. */
+  readonly x: Float32Array;
+  /** Number of tokens in `x`. */
+  readonly tokens: number;
+}
+
+/** Options of {@linkcode Kernels.loadRows}. */
+export interface LoadRowsOptions {
+  /** w (rows, d) row-major. */
+  readonly weight: Float32Array;
+  /** m (rows, d) row-major, 1 = kept; must already satisfy the sparsity pattern. */
+  readonly mask: Uint8Array;
+  /** Rows in the batch. */
+  readonly rows: number;
+  /** Row length. */
+  readonly d: number;
+}
+
+/** A Gram matrix and a batch of rows: the operands of the refinement kernels. */
+export interface RowsAndGram {
+  /** G (d, d). */
+  readonly gram: GramHandle;
+  /** The rows. */
+  readonly batch: RowBatchHandle;
+}
+
+/** Options of {@linkcode Kernels.bestSwaps}. */
+export interface BestSwapsOptions extends RowsAndGram {
+  /** (active,) indices of the batch rows to search, ascending. */
+  readonly active: Uint32Array;
+  /** Swaps stay inside blocks of this many columns: d for per-row sparsity, M for N:M. */
+  readonly blockLength: number;
+}
+
+/** Options of {@linkcode Kernels.applySwaps}. */
+export interface ApplySwapsOptions extends RowsAndGram {
+  /** (k,) batch rows that accept a swap, ascending and distinct. */
+  readonly rows: Uint32Array;
+  /** (k,) kept index `u` each row prunes. */
+  readonly prune: Int32Array;
+  /** (k,) pruned index `p` each row restores. */
+  readonly restore: Int32Array;
+}
+
+/** Options of {@linkcode Kernels.matmul}. */
+export interface MatmulOptions {
+  /** x (n, k) row-major. */
+  readonly x: Float32Array;
+  /** w (m, k) row-major (a linear layer's weight). */
+  readonly w: Float32Array;
+  /** Rows of x. */
+  readonly n: number;
+  /** Inner dimension. */
+  readonly k: number;
+  /** Rows of w (outputs). */
+  readonly m: number;
+}
+
+/** The heavy operations of SparseSwaps and of the calibration forward pass. */
+export interface Kernels {
+  /** Which backend this is. */
+  readonly name: BackendName;
+  /** Human-readable description (e.g. the GPU adapter), for reports. */
+  readonly description: string;
+  /**
+   * Acceptance guard set by the backend's arithmetic: a proposed swap is accepted only when
+   * `gain < −gainTolerance · L`, so rounding noise can never pass for an improvement.
+   */
+  readonly gainTolerance: number;
+
+  /** Makes a Gram matrix G (d, d), zero or from values. */
+  createGram(options: CreateGramOptions): Promise<GramHandle>;
+  /** G (d, d) += Xᵀ X with X (tokens, d). */
+  gramAccumulate(options: GramAccumulateOptions): Promise<void>;
+  /** Reads G (d, d) back, row-major. */
+  readGram(gram: GramHandle): Promise<Float64Array>;
+
+  /** Loads w (rows, d) and its mask; c is undefined until {@linkcode Kernels.correlate}. */
+  loadRows(options: LoadRowsOptions): Promise<RowBatchHandle>;
+  /**
+   * c = G q for every row of the batch, from scratch; returns L = qᵀ c per row (rows,).
+   */
+  correlate(options: RowsAndGram): Promise<Float64Array>;
+  /** argmin over feasible (u kept, p pruned, same block) of ΔL(u, p), per active row. */
+  bestSwaps(options: BestSwapsOptions): Promise<SwapProposals>;
+  /** Swaps u ↔ p in the mask of each listed row and updates c ← c + w_u G[:,u] − w_p G[:,p]. */
+  applySwaps(options: ApplySwapsOptions): Promise<void>;
+  /** Reads the batch's mask (rows, d) back. */
+  readMask(batch: RowBatchHandle): Promise<Uint8Array>;
+
+  /** y (n, m) = x (n, k) · wᵀ, with w (m, k): a linear layer without bias. */
+  matmul(options: MatmulOptions): Promise<Float32Array>;
+
+  /** Frees a handle's storage. */
+  release(handle: GramHandle | RowBatchHandle): void;
+}

@@ -1,0 +1,457 @@
+/**
+ * Safetensors reader and writer, to the format's specification
+ * (github.com/huggingface/safetensors): an 8-byte little-endian header length N, N bytes of
+ * JSON header, then the data. The header maps each tensor name to `dtype`, `shape` and
+ * `data_offsets` [begin, end) relative to the data; `__metadata__` maps strings to strings.
+ * Every field is validated; the data must be covered exactly, without holes or overlaps.
+ *
+ * The reader reads the header on open and each tensor only when asked, so models larger than
+ * memory can be read tensor by tensor.
+ *
+ * @module
+ */
+
+import { describeFsError, writeFileAtomic } from "./atomic_write.ts";
+import { InputError, SafetensorsError } from "./errors.ts";
+import { bfloat16ToFloat32, float16ToFloat32 } from "./float16.ts";
+
+/** The element types this package reads and writes. */
+export type Dtype = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "U8" | "BOOL";
+
+/** Bytes per element of each dtype. */
+export const DTYPE_BYTES: Readonly<Record<Dtype, number>> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  U8: 1,
+  BOOL: 1,
+};
+
+/** Headers above this size are refused, as the reference implementation does. */
+const MAX_HEADER_BYTES = 100_000_000;
+
+/** Where a tensor lies in a file. */
+export interface TensorInfo {
+  /** Name in the header. */
+  readonly name: string;
+  /** Element type. */
+  readonly dtype: Dtype;
+  /** Dimensions. */
+  readonly shape: readonly number[];
+  /** Byte range [begin, end) within the data section. */
+  readonly dataOffsets: readonly [number, number];
+}
+
+/** A parsed, validated header. */
+export interface SafetensorsHeader {
+  /** Tensors by name. */
+  readonly tensors: ReadonlyMap<string, TensorInfo>;
+  /** `__metadata__`, empty when absent. */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Byte offset of the data section in the file (8 + header length). */
+  readonly dataStart: number;
+}
+
+/** A tensor's contents in its own dtype. */
+export interface Tensor {
+  /** Element type. */
+  readonly dtype: Dtype;
+  /** Dimensions. */
+  readonly shape: readonly number[];
+  /** Raw little-endian bytes, as in the file. */
+  readonly bytes: Uint8Array;
+}
+
+/** A tensor to write. */
+export interface TensorToWrite {
+  /** Element type. */
+  readonly dtype: Dtype;
+  /** Dimensions. */
+  readonly shape: readonly number[];
+  /** The elements: raw bytes, or a typed array whose element size matches `dtype`. */
+  readonly data: ArrayBufferView;
+}
+
+/**
+ * Parses and validates a safetensors header.
+ *
+ * @param prefix The file's first bytes: at least 8 + the header length.
+ * @param fileSize Total size of the file in bytes.
+ * @param file Path, for error messages.
+ * @returns The validated header.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const bytes = encodeSafetensors({ x: { dtype: "F32", shape: [2], data: new Float32Array([1, 2]) } });
+ * const header = parseSafetensorsHeader(bytes, bytes.length, "x.safetensors");
+ * assert.deepEqual(header.tensors.get("x")?.shape, [2]);
+ * assert.throws(() => parseSafetensorsHeader(bytes, 20, "x.safetensors"), /exceeds/);
+ * ```
+ */
+export function parseSafetensorsHeader(
+  prefix: Uint8Array,
+  fileSize: number,
+  file: string,
+): SafetensorsHeader {
+  const fail = (detail: string): never => {
+    throw new SafetensorsError(file, detail);
+  };
+  if (fileSize < 8 || prefix.length < 8) {
+    fail(`file is ${fileSize} bytes, too short for the 8-byte header length`);
+  }
+  const length = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  if (length > BigInt(fileSize - 8)) {
+    fail(`header length ${length} exceeds file size ${fileSize}`);
+  }
+  if (length > BigInt(MAX_HEADER_BYTES)) fail(`header length ${length} is over 100 MB`);
+  const headerBytes = Number(length);
+  const dataStart = 8 + headerBytes;
+  if (prefix.length < dataStart) throw new RangeError("Prefix shorter than the header");
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(
+      new TextDecoder("utf-8", { fatal: true }).decode(prefix.subarray(8, dataStart)),
+    );
+  } catch (error) {
+    fail(`header is not valid UTF-8 JSON (${(error as Error).message})`);
+  }
+  if (!isPlainObject(parsed)) return fail("header is not a JSON object");
+  const dataSize = fileSize - dataStart;
+  let metadata: Record<string, string> = {};
+  const tensors = new Map<string, TensorInfo>();
+  for (const [name, entry] of Object.entries(parsed)) {
+    if (name === "__metadata__") {
+      if (!isPlainObject(entry) || !Object.values(entry).every((v) => typeof v === "string")) {
+        fail("__metadata__ must map strings to strings");
+      }
+      metadata = entry as Record<string, string>;
+      continue;
+    }
+    tensors.set(name, parseTensorEntry(name, entry, dataSize, fail));
+  }
+  checkCoverage([...tensors.values()], dataSize, fail);
+  return { tensors, metadata, dataStart };
+}
+
+function parseTensorEntry(
+  name: string,
+  entry: unknown,
+  dataSize: number,
+  fail: (detail: string) => never,
+): TensorInfo {
+  if (!isPlainObject(entry)) fail(`tensor "${name}" is not a JSON object`);
+  const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
+  if (typeof dtype !== "string" || !(dtype in DTYPE_BYTES)) {
+    fail(
+      `tensor "${name}" has unsupported dtype ${JSON.stringify(dtype)} (supported: ${
+        Object.keys(DTYPE_BYTES).join(", ")
+      })`,
+    );
+  }
+  if (!Array.isArray(shape) || !shape.every(isCount)) {
+    fail(`tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
+  }
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isCount)) {
+    fail(`tensor "${name}" has invalid data_offsets ${JSON.stringify(offsets)}`);
+  }
+  const [begin, end] = offsets as [number, number];
+  if (begin > end || end > dataSize) {
+    fail(
+      `tensor "${name}" data_offsets [${begin}, ${end}] are out of range (data is ${dataSize} bytes)`,
+    );
+  }
+  const elements = (shape as number[]).reduce((a, b) => a * b, 1);
+  const needed = elements * DTYPE_BYTES[dtype as Dtype];
+  if (end - begin !== needed) {
+    fail(
+      `tensor "${name}" data_offsets span ${
+        end - begin
+      } bytes but shape [${shape}] of ${dtype} needs ${needed}`,
+    );
+  }
+  return { name, dtype: dtype as Dtype, shape: shape as number[], dataOffsets: [begin, end] };
+}
+
+/** The spec requires the tensors to cover the data exactly: no overlaps, holes or tail. */
+function checkCoverage(
+  tensors: TensorInfo[],
+  dataSize: number,
+  fail: (detail: string) => never,
+): void {
+  const sorted = tensors.slice().sort((a, b) =>
+    a.dataOffsets[0] - b.dataOffsets[0] || a.dataOffsets[1] - b.dataOffsets[1]
+  );
+  let covered = 0;
+  let previous: TensorInfo | undefined;
+  for (const tensor of sorted) {
+    const [begin, end] = tensor.dataOffsets;
+    if (begin < covered) {
+      fail(`tensors "${previous?.name}" and "${tensor.name}" overlap`);
+    }
+    if (begin > covered) fail(`data bytes [${covered}, ${begin}) belong to no tensor`);
+    covered = end;
+    previous = tensor;
+  }
+  if (covered !== dataSize) {
+    fail(`data bytes [${covered}, ${dataSize}) after the last tensor belong to no tensor`);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
+/**
+ * An open safetensors file: the header is read and validated on open, tensors on demand.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * await writeSafetensors(`${dir}/t.safetensors`, { x: { dtype: "F32", shape: [2], data: new Float32Array([1, 2]) } });
+ * using file = await SafetensorsFile.open(`${dir}/t.safetensors`);
+ * assert.deepEqual([...toFloat32(await file.read("x"))], [1, 2]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class SafetensorsFile implements Disposable {
+  private constructor(
+    /** Path of the file. */
+    readonly path: string,
+    /** The validated header. */
+    readonly header: SafetensorsHeader,
+    private readonly file: Deno.FsFile,
+  ) {}
+
+  /**
+   * Opens a file and validates its header.
+   *
+   * @param path The file.
+   * @returns The open file; close it with `close()` or `using`.
+   */
+  static async open(path: string): Promise<SafetensorsFile> {
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true });
+    } catch (error) {
+      throw new InputError(`Cannot read "${path}": ${describeFsError(error)}`, { cause: error });
+    }
+    try {
+      const { size, isFile } = await file.stat();
+      if (!isFile) throw new InputError(`Cannot read "${path}": not a regular file`);
+      const lengthBytes = await readAt(file, 0, Math.min(8, size));
+      let prefix = lengthBytes;
+      if (size >= 8) {
+        const length = new DataView(lengthBytes.buffer).getBigUint64(0, true);
+        if (length <= BigInt(Math.min(size - 8, MAX_HEADER_BYTES))) {
+          prefix = await readAt(file, 0, 8 + Number(length));
+        }
+      }
+      return new SafetensorsFile(path, parseSafetensorsHeader(prefix, size, path), file);
+    } catch (error) {
+      file.close();
+      throw error;
+    }
+  }
+
+  /** Names of the tensors, in header order. */
+  get names(): string[] {
+    return [...this.header.tensors.keys()];
+  }
+
+  /**
+   * Looks a tensor up, failing with a message that names the file when it is missing.
+   *
+   * @param name Tensor name.
+   * @returns Its dtype, shape and offsets.
+   */
+  info(name: string): TensorInfo {
+    const info = this.header.tensors.get(name);
+    if (!info) {
+      const present = this.names.slice(0, 8).map((n) => `"${n}"`).join(", ");
+      throw new InputError(
+        `Tensor "${name}" not found in "${this.path}" (it has: ${present || "no tensors"})`,
+      );
+    }
+    return info;
+  }
+
+  /**
+   * Reads a tensor's bytes.
+   *
+   * @param name Tensor name.
+   * @returns The tensor in its own dtype.
+   */
+  async read(name: string): Promise<Tensor> {
+    const { dtype, shape, dataOffsets: [begin, end] } = this.info(name);
+    const bytes = await readAt(this.file, this.header.dataStart + begin, end - begin);
+    return { dtype, shape, bytes };
+  }
+
+  /** Closes the file. */
+  close(): void {
+    this.file.close();
+  }
+
+  /** Closes the file (for `using`). */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+async function readAt(file: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
+  const bytes = new Uint8Array(length);
+  await file.seek(offset, Deno.SeekMode.Start);
+  let filled = 0;
+  while (filled < length) {
+    const n = await file.read(bytes.subarray(filled));
+    if (n === null) throw new Error(`Unexpected end of file at byte ${offset + filled}`);
+    filled += n;
+  }
+  return bytes;
+}
+
+/**
+ * Decodes a floating-point tensor (F64, F32, F16 or BF16) to float32.
+ *
+ * @param tensor The tensor.
+ * @returns Its elements as float32 (F64 is rounded).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const bytes = new Uint8Array(new Uint16Array([0x3c00, 0x4000]).buffer);
+ * assert.deepEqual([...toFloat32({ dtype: "F16", shape: [2], bytes })], [1, 2]);
+ * ```
+ */
+export function toFloat32(tensor: Tensor): Float32Array {
+  const { dtype, bytes } = tensor;
+  const buffer = alignedCopy(bytes);
+  switch (dtype) {
+    case "F32":
+      return new Float32Array(buffer);
+    case "F64":
+      return Float32Array.from(new Float64Array(buffer));
+    case "F16":
+      return float16ToFloat32(new Uint16Array(buffer));
+    case "BF16":
+      return bfloat16ToFloat32(new Uint16Array(buffer));
+    default:
+      throw new TypeError(`Not a floating-point dtype: ${dtype}`);
+  }
+}
+
+/**
+ * Decodes a floating-point tensor to float64 (exact for every supported dtype).
+ *
+ * @param tensor The tensor.
+ * @returns Its elements as float64.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const bytes = new Uint8Array(new Float64Array([0.1]).buffer);
+ * assert.deepEqual([...toFloat64({ dtype: "F64", shape: [1], bytes })], [0.1]);
+ * ```
+ */
+export function toFloat64(tensor: Tensor): Float64Array {
+  return tensor.dtype === "F64"
+    ? new Float64Array(alignedCopy(tensor.bytes))
+    : Float64Array.from(toFloat32(tensor));
+}
+
+function alignedCopy(bytes: Uint8Array): ArrayBuffer {
+  return bytes.slice().buffer;
+}
+
+/**
+ * Serialises tensors and metadata to safetensors bytes (header padded with spaces to 8 bytes).
+ *
+ * @param tensors Tensors by name, written in this order.
+ * @param metadata Optional `__metadata__` strings.
+ * @returns The file's bytes.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const bytes = encodeSafetensors({ m: { dtype: "U8", shape: [3], data: new Uint8Array([1, 0, 1]) } });
+ * assert.equal(bytes.length % 8, 3); // 8-byte length + padded header + 3 data bytes
+ * ```
+ */
+export function encodeSafetensors(
+  tensors: Readonly<Record<string, TensorToWrite>>,
+  metadata?: Readonly<Record<string, string>>,
+): Uint8Array {
+  const parts = encodeParts(tensors, metadata);
+  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
+
+/**
+ * Writes a safetensors file atomically (temporary file, then rename).
+ *
+ * @param path Target file.
+ * @param tensors Tensors by name.
+ * @param metadata Optional `__metadata__` strings.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * await writeSafetensors(`${dir}/m.safetensors`, { m: { dtype: "U8", shape: [1], data: new Uint8Array([1]) } }, { note: "hi" });
+ * using file = await SafetensorsFile.open(`${dir}/m.safetensors`);
+ * assert.equal(file.header.metadata.note, "hi");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeSafetensors(
+  path: string,
+  tensors: Readonly<Record<string, TensorToWrite>>,
+  metadata?: Readonly<Record<string, string>>,
+): Promise<void> {
+  await writeFileAtomic(path, encodeParts(tensors, metadata));
+}
+
+function encodeParts(
+  tensors: Readonly<Record<string, TensorToWrite>>,
+  metadata?: Readonly<Record<string, string>>,
+): Uint8Array[] {
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  const data: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, tensor] of Object.entries(tensors)) {
+    const bytes = new Uint8Array(
+      tensor.data.buffer,
+      tensor.data.byteOffset,
+      tensor.data.byteLength,
+    );
+    const elements = tensor.shape.reduce((a, b) => a * b, 1);
+    if (bytes.length !== elements * DTYPE_BYTES[tensor.dtype]) {
+      throw new TypeError(
+        `Tensor "${name}": ${bytes.length} bytes do not match shape [${tensor.shape}] of ${tensor.dtype}`,
+      );
+    }
+    header[name] = {
+      dtype: tensor.dtype,
+      shape: tensor.shape,
+      data_offsets: [offset, offset + bytes.length],
+    };
+    data.push(bytes);
+    offset += bytes.length;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.length / 8) * 8;
+  const headerBytes = new Uint8Array(8 + padded).fill(0x20, 8);
+  new DataView(headerBytes.buffer).setBigUint64(0, BigInt(padded), true);
+  headerBytes.set(json, 8);
+  return [headerBytes, ...data];
+}

@@ -1,0 +1,238 @@
+/**
+ * SparseSwaps (Zimmer et al. 2025, arXiv 2512.10922): exact best-improvement 1-swap refinement
+ * of a pruning mask. Pure: no I/O, no logging; the heavy work goes through {@linkcode Kernels}.
+ *
+ * Per row (rows are independent, processed in batches to bound memory):
+ *
+ *     c = G q,  L = qᵀ c                                   (kernels.correlate)
+ *     repeat up to maxIters times:
+ *         (u*, p*) = argmin over feasible pairs ΔL(u, p)  (kernels.bestSwaps)
+ *         stop the row unless ΔL < −tolerance · L          (1-swap local optimum)
+ *         swap u*, p*; c += w_u G[:,u] − w_p G[:,p]       (kernels.applySwaps)
+ *         L += ΔL; every RECOMPUTE_EVERY iterations c and L are recomputed from scratch
+ *
+ * @module
+ */
+
+import { InputError } from "./errors.ts";
+import type { GramHandle, Kernels, RowBatchHandle } from "./kernels.ts";
+import { patternLabel, rowsBreakingPattern, type SparsityPattern, swapBlocks } from "./pattern.ts";
+
+/**
+ * Iterations between recomputations of c from scratch, so incremental f32 updates cannot drift.
+ * A recomputation costs about as much as two searches (O(d·|P|) vs O(|U|·|P|) per row), so every
+ * 32 iterations adds a few percent.
+ */
+export const RECOMPUTE_EVERY = 32;
+
+/** Bytes of row state (w and c in float64) a batch may hold; bounds memory for any layer size. */
+const BATCH_BYTES = 64 * 1024 * 1024;
+
+/** A layer and its Gram matrix, as every refiner and error function takes them. */
+export interface LayerOperands {
+  /** The backend doing the heavy work. */
+  readonly kernels: Kernels;
+  /** G (d, d), made by the same backend. */
+  readonly gram: GramHandle;
+  /** W (rows, d) row-major. */
+  readonly weight: Float32Array;
+  /** Rows of W (output features). */
+  readonly rows: number;
+  /** Columns of W (input features). */
+  readonly d: number;
+  /** Rows per batch; default: as many as fit in 64 MiB of float64 row state. */
+  readonly batchRows?: number;
+}
+
+/** Progress of a refinement, reported after each batch. */
+export interface RefineProgress {
+  /** Rows finished so far. */
+  readonly rowsDone: number;
+  /** Rows in the layer. */
+  readonly rows: number;
+  /** Swaps accepted so far. */
+  readonly swaps: number;
+}
+
+/** Options of {@linkcode refineSparseSwaps}. */
+export interface SparseSwapsOptions extends LayerOperands {
+  /** Warm-start mask (rows, d), 1 = kept; must satisfy `pattern`. Not modified. */
+  readonly mask: Uint8Array;
+  /** The sparsity pattern swaps must preserve. */
+  readonly pattern: SparsityPattern;
+  /** Most swaps per row; `Infinity` runs until no row has an improving swap. */
+  readonly maxIters: number;
+  /** Called after each batch of rows. */
+  readonly onProgress?: (progress: RefineProgress) => void;
+}
+
+/** What {@linkcode refineSparseSwaps} returns. */
+export interface SparseSwapsResult {
+  /** Refined mask (rows, d), 1 = kept. */
+  readonly mask: Uint8Array;
+  /** (rows,) error qᵀGq of the warm start, float64. */
+  readonly errorBefore: Float64Array;
+  /** (rows,) error qᵀGq of the refined mask, recomputed from scratch, float64. */
+  readonly errorAfter: Float64Array;
+  /** Swaps accepted over all rows. */
+  readonly swaps: number;
+  /** Iterations run: the most swaps any row accepted. */
+  readonly iterations: number;
+  /** Rows that stopped because no improving 1-swap was left. */
+  readonly convergedRows: number;
+}
+
+/**
+ * Refines a warm-start mask with exact best-improvement 1-swaps.
+ *
+ * @param options Layer, Gram matrix, warm start, pattern and iteration budget.
+ * @returns The refined mask, per-row errors before and after, and counts.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createReferenceKernels } from "./backends/reference.ts";
+ * const kernels = createReferenceKernels();
+ * // Inputs 0 and 1 are strongly correlated, so pruning the pair (0, 1) cancels out.
+ * const gram = await kernels.createGram({ d: 3, values: new Float64Array([1, 0.9, 0, 0.9, 1, 0, 0, 0, 1]) });
+ * const weight = new Float32Array([1, -1, 1.2]);
+ * const mask = new Uint8Array([0, 1, 0]); // keeps -1: error 1² + 1.2² = 2.44
+ * const result = await refineSparseSwaps({
+ *   kernels, gram, weight, rows: 1, d: 3, mask,
+ *   pattern: { kind: "per-row", sparsity: 0.67 }, maxIters: Infinity,
+ * });
+ * assert.deepEqual([...result.mask], [0, 0, 1]); // keeps 1.2: error 1 + 1 − 2 · 0.9 = 0.2
+ * assert.ok(Math.abs(result.errorAfter[0] - 0.2) < 1e-6);
+ * ```
+ */
+export async function refineSparseSwaps(options: SparseSwapsOptions): Promise<SparseSwapsResult> {
+  const { kernels, gram, rows, d, pattern, maxIters } = options;
+  checkMaskFits(options.mask, rows, d, pattern);
+  const blockLength = swapBlocks(pattern, d).length;
+  const mask = new Uint8Array(rows * d);
+  const errorBefore = new Float64Array(rows);
+  const errorAfter = new Float64Array(rows);
+  let swaps = 0;
+  let iterations = 0;
+  let convergedRows = 0;
+  await forEachRowBatch(options, options.mask, async (batch, first) => {
+    const error = await kernels.correlate({ gram, batch });
+    errorBefore.set(error, first);
+    let active = Uint32Array.from({ length: batch.rows }, (_, i) => i);
+    for (let t = 0; t < maxIters && active.length > 0; t++) {
+      if (t > 0 && t % RECOMPUTE_EVERY === 0) error.set(await kernels.correlate({ gram, batch }));
+      const proposals = await kernels.bestSwaps({ gram, batch, active, blockLength });
+      const accepted: number[] = [];
+      for (let k = 0; k < active.length; k++) {
+        if (proposals.gain[k] < -kernels.gainTolerance * error[active[k]]) accepted.push(k);
+      }
+      convergedRows += active.length - accepted.length;
+      if (accepted.length === 0) break;
+      const acceptedRows = Uint32Array.from(accepted, (k) => active[k]);
+      await kernels.applySwaps({
+        gram,
+        batch,
+        rows: acceptedRows,
+        prune: Int32Array.from(accepted, (k) => proposals.prune[k]),
+        restore: Int32Array.from(accepted, (k) => proposals.restore[k]),
+      });
+      for (const k of accepted) error[active[k]] += proposals.gain[k];
+      swaps += accepted.length;
+      iterations = Math.max(iterations, t + 1);
+      active = acceptedRows;
+    }
+    errorAfter.set(await kernels.correlate({ gram, batch }), first);
+    mask.set(await kernels.readMask(batch), first * d);
+    options.onProgress?.({ rowsDone: first + batch.rows, rows, swaps });
+  });
+  return { mask, errorBefore, errorAfter, swaps, iterations, convergedRows };
+}
+
+/**
+ * Per-row pruning error `qᵀ G q` of a mask, in float64 (the layer's reconstruction error
+ * `‖(W − M⊙W) X‖²` row by row).
+ *
+ * @param options Layer, Gram matrix and the mask to score.
+ * @returns (rows,) errors.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createReferenceKernels } from "./backends/reference.ts";
+ * const kernels = createReferenceKernels();
+ * const gram = await kernels.createGram({ d: 2, values: new Float64Array([2, 0, 0, 3]) });
+ * const errors = await layerErrors({
+ *   kernels, gram, weight: new Float32Array([1, 2]), rows: 1, d: 2, mask: new Uint8Array([1, 0]),
+ * });
+ * assert.deepEqual([...errors], [12]); // q = (0, 2): 2 · 3 · 2
+ * ```
+ */
+export async function layerErrors(
+  options: LayerOperands & { readonly mask: Uint8Array },
+): Promise<Float64Array> {
+  const errors = new Float64Array(options.rows);
+  await forEachRowBatch(options, options.mask, async (batch, first) => {
+    errors.set(await options.kernels.correlate({ gram: options.gram, batch }), first);
+  });
+  return errors;
+}
+
+/**
+ * Throws when a mask breaks the pattern, naming the first offending rows.
+ *
+ * @param mask Mask (rows, d), 1 = kept.
+ * @param rows Rows.
+ * @param d Row length.
+ * @param pattern The pattern.
+ * @param what Names the mask in the message.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.throws(
+ *   () => checkMaskFits(new Uint8Array([1, 1, 1, 0]), 1, 4, { kind: "n:m", n: 2, m: 4 }),
+ *   /breaks pattern 2:4 in 1 row: 0/,
+ * );
+ * ```
+ */
+export function checkMaskFits(
+  mask: Uint8Array,
+  rows: number,
+  d: number,
+  pattern: SparsityPattern,
+  what = "Mask",
+): void {
+  if (mask.length !== rows * d) {
+    throw new InputError(`${what} has ${mask.length} entries, expected ${rows} × ${d}`);
+  }
+  const bad = rowsBreakingPattern(mask, rows, d, pattern);
+  if (bad.length > 0) {
+    const shown = bad.slice(0, 10).join(", ") + (bad.length > 10 ? ", …" : "");
+    throw new InputError(
+      `${what} breaks pattern ${patternLabel(pattern)} in ${bad.length} row${
+        bad.length === 1 ? "" : "s"
+      }: ${shown}`,
+    );
+  }
+}
+
+/** Loads the layer batch by batch and hands each batch and its first row to `work`. */
+async function forEachRowBatch(
+  layer: LayerOperands,
+  mask: Uint8Array,
+  work: (batch: RowBatchHandle, first: number) => Promise<void>,
+): Promise<void> {
+  const { kernels, weight, rows, d } = layer;
+  const batchRows = layer.batchRows ?? Math.max(1, Math.floor(BATCH_BYTES / (16 * d)));
+  for (let first = 0; first < rows; first += batchRows) {
+    const count = Math.min(batchRows, rows - first);
+    const batch = await kernels.loadRows({
+      weight: weight.subarray(first * d, (first + count) * d),
+      mask: mask.subarray(first * d, (first + count) * d),
+      rows: count,
+      d,
+    });
+    try {
+      await work(batch, first);
+    } finally {
+      kernels.release(batch);
+    }
+  }
+}
