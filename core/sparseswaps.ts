@@ -9,7 +9,8 @@
  *         (u*, p*) = argmin over feasible pairs ΔL(u, p)  (kernels.bestSwaps)
  *         stop the row unless ΔL < −tolerance · L          (1-swap local optimum)
  *         swap u*, p*; c += w_u G[:,u] − w_p G[:,p]       (kernels.applySwaps)
- *         L += ΔL; every RECOMPUTE_EVERY iterations c and L are recomputed from scratch
+ *         L += ΔL; every RECOMPUTE_EVERY iterations c and L are recomputed from scratch,
+ *         and a row whose recomputed L did not fall since the last time stops
  *
  * @module
  */
@@ -117,9 +118,19 @@ export async function refineSparseSwaps(options: SparseSwapsOptions): Promise<Sp
   await forEachRowBatch(options, options.mask, async (batch, first) => {
     const error = await kernels.correlate({ gram, batch });
     errorBefore.set(error, first);
+    let checkpoint = error.slice();
     let active = Uint32Array.from({ length: batch.rows }, (_, i) => i);
     for (let t = 0; t < maxIters && active.length > 0; t++) {
-      if (t > 0 && t % RECOMPUTE_EVERY === 0) error.set(await kernels.correlate({ gram, batch }));
+      if (t > 0 && t % RECOMPUTE_EVERY === 0) {
+        // Fresh c and L, free of drift. A row whose true error did not fall since the last
+        // recomputation is cycling on rounding noise: it stops, so Infinity always terminates.
+        error.set(await kernels.correlate({ gram, batch }));
+        const progressing = active.filter((row) => error[row] < checkpoint[row]);
+        convergedRows += active.length - progressing.length;
+        active = progressing;
+        checkpoint = error.slice();
+        if (active.length === 0) break;
+      }
       const proposals = await kernels.bestSwaps({ gram, batch, active, blockLength });
       const accepted: number[] = [];
       for (let k = 0; k < active.length; k++) {

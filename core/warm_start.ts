@@ -54,7 +54,7 @@ export interface WarmStartOptions {
  * ```
  */
 export function warmStartMask(options: WarmStartOptions): Uint8Array {
-  const { weight, rows, d, pattern } = options;
+  const { rows, d, pattern } = options;
   const score = rowScorer(options);
   const { length, kept } = swapBlocks(pattern, d);
   const mask = new Uint8Array(rows * d);

@@ -58,14 +58,8 @@ function createGram({ d, values }: CreateGramOptions): Promise<GramHandle> {
 
 function gramAccumulate({ gram, x, tokens }: GramAccumulateOptions): Promise<void> {
   const g = asGram(gram);
-  const d = g.d;
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j < d; j++) {
-      let sum = 0;
-      for (let t = 0; t < tokens; t++) sum += x[t * d + i] * x[t * d + j];
-      g.values[i * d + j] += sum;
-    }
-  }
+  const update = gramOf(x, tokens, g.d);
+  for (let i = 0; i < update.length; i++) g.values[i] += update[i];
   return Promise.resolve();
 }
 
@@ -166,6 +160,36 @@ function matmul({ x, w, n, k, m }: MatmulOptions): Promise<Float32Array> {
     }
   }
   return Promise.resolve(y);
+}
+
+/**
+ * G (d, d) = Xᵀ X for X (tokens, d), accumulated in float64 (the definition Gram kernels are checked against).
+ *
+ * @param x X (tokens, d) row-major.
+ * @param tokens Rows of X.
+ * @param d Columns of X.
+ * @returns G, row-major.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...gramOf(new Float32Array([1, 2, 3, 4]), 2, 2)], [10, 14, 14, 20]);
+ * ```
+ */
+export function gramOf(x: Float32Array, tokens: number, d: number): Float64Array {
+  const gram = new Float64Array(d * d);
+  const row = new Float64Array(d);
+  for (let t = 0; t < tokens; t++) {
+    for (let j = 0; j < d; j++) row[j] = x[t * d + j];
+    for (let i = 0; i < d; i++) {
+      const xi = row[i];
+      if (xi === 0) continue;
+      for (let j = i; j < d; j++) gram[i * d + j] += xi * row[j];
+    }
+  }
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j < i; j++) gram[i * d + j] = gram[j * d + i];
+  }
+  return gram;
 }
 
 /**

@@ -1,0 +1,340 @@
+import assert, { assertClose } from "./assert.ts";
+import { allSwaps, layerRowErrors, rowError } from "./_oracle.ts";
+import { createReferenceKernels } from "../core/backends/reference.ts";
+import type { ApplySwapsOptions, Kernels } from "../core/kernels.ts";
+import { rowsBreakingPattern, type SparsityPattern, swapBlocks } from "../core/pattern.ts";
+import { layerErrors, refineSparseSwaps } from "../core/sparseswaps.ts";
+import { createRandom, syntheticLayer } from "../core/synthetic.ts";
+import { warmStartMask } from "../core/warm_start.ts";
+
+const PATTERNS: readonly SparsityPattern[] = [
+  { kind: "per-row", sparsity: 0.5 },
+  { kind: "per-row", sparsity: 0.6 },
+  { kind: "n:m", n: 2, m: 4 },
+  { kind: "n:m", n: 4, m: 8 },
+];
+
+async function problem(rows: number, d: number, seed: number, pattern: SparsityPattern) {
+  const layer = syntheticLayer({ rows, d, tokens: 4 * d, seed });
+  const kernels = createReferenceKernels();
+  const gram = await kernels.createGram({ d, values: layer.gram });
+  const gramDiagonal = Float64Array.from({ length: d }, (_, j) => layer.gram[j * d + j]);
+  const mask = warmStartMask({
+    method: "wanda",
+    weight: layer.weight,
+    rows,
+    d,
+    gramDiagonal,
+    pattern,
+  });
+  return { ...layer, kernels, gramHandle: gram, mask, rows, d, pattern };
+}
+
+Deno.test("best swap gain equals the brute-force change of qᵀGq and is the minimum over all feasible pairs", async () => {
+  const random = createRandom(11);
+  for (const pattern of PATTERNS) {
+    const d = 16;
+    const rows = 12;
+    const p = await problem(rows, d, random.integer(1e9), pattern);
+    // Random feasible masks, not only warm starts: shuffle each block's kept positions.
+    const { length, kept } = swapBlocks(pattern, d);
+    const mask = new Uint8Array(rows * d);
+    for (let r = 0; r < rows; r++) {
+      for (let start = 0; start < d; start += length) {
+        const order = Array.from({ length }, (_, i) => i).sort(() => random.uniform() - 0.5);
+        for (const i of order.slice(0, kept)) mask[r * d + start + i] = 1;
+      }
+    }
+    const batch = await p.kernels.loadRows({ weight: p.weight, mask, rows, d });
+    await p.kernels.correlate({ gram: p.gramHandle, batch });
+    const active = Uint32Array.from({ length: rows }, (_, i) => i);
+    const proposals = await p.kernels.bestSwaps({
+      gram: p.gramHandle,
+      batch,
+      active,
+      blockLength: length,
+    });
+    for (let r = 0; r < rows; r++) {
+      const w = p.weight.subarray(r * d, (r + 1) * d);
+      const m = mask.subarray(r * d, (r + 1) * d);
+      const swaps = allSwaps(w, m, p.gram, d, length);
+      const chosen = swaps.find((s) => s.u === proposals.prune[r] && s.p === proposals.restore[r]);
+      assert.ok(chosen, `row ${r}: proposed pair is not feasible`);
+      const scale = rowError(w, m, p.gram, d);
+      assertClose(proposals.gain[r], chosen.delta, 1e-9, `row ${r} gain`, scale);
+      const best = Math.min(...swaps.map((s) => s.delta));
+      assertClose(proposals.gain[r], best, 1e-9, `row ${r} optimality`, scale);
+    }
+  }
+});
+
+Deno.test("pair search chooses u and p jointly: the coupling term can beat the separately best u and p", async () => {
+  // Channels 0 and 1 are almost the same input and w_0, w_1 have opposite signs: pruning w_1
+  // alone cancels pruned w_0 (smallest a_u), restoring w_0 alone removes its error (smallest
+  // b_p), but doing both just moves the error from channel 0 to channel 1 and grows it.
+  const d = 4;
+  const gram = new Float64Array([
+    [1, 0.95, 0, 0],
+    [0.95, 1, 0, 0],
+    [0, 0, 1, 0],
+    [0, 0, 0, 1],
+  ].flat());
+  const weight = new Float32Array([-1, 1.25, 0.125, 0.0625]);
+  const mask = new Uint8Array([0, 1, 1, 0]); // keeps w_1 and w_2, prunes w_0 and w_3
+  const kernels = createReferenceKernels();
+  const g = await kernels.createGram({ d, values: gram });
+  const batch = await kernels.loadRows({ weight, mask, rows: 1, d });
+  await kernels.correlate({ gram: g, batch });
+  const proposal = await kernels.bestSwaps({
+    gram: g,
+    batch,
+    active: new Uint32Array([0]),
+    blockLength: d,
+  });
+  const swaps = allSwaps(weight, mask, gram, d, d);
+  // Separately: the u with the smallest a_u and the p with the smallest b_p.
+  const c = (j: number) => gram[j * d] * weight[0] + gram[j * d + 3] * weight[3]; // c = G q
+  const a = (u: number) => 2 * weight[u] * c(u) + weight[u] ** 2 * gram[u * d + u];
+  const b = (p: number) => -2 * weight[p] * c(p) + weight[p] ** 2 * gram[p * d + p];
+  const uAlone = [1, 2].reduce((x, y) => (a(x) <= a(y) ? x : y));
+  const pAlone = [0, 3].reduce((x, y) => (b(x) <= b(y) ? x : y));
+  const separate = swaps.find((s) => s.u === uAlone && s.p === pAlone)!;
+  const joint = swaps.find((s) => s.u === proposal.prune[0] && s.p === proposal.restore[0])!;
+  assert.ok(separate.delta > 0, `separate choice (${uAlone}, ${pAlone}) should make it worse`);
+  assert.ok(joint.delta < 0, "joint choice should improve");
+  assert.deepEqual([proposal.prune[0], proposal.restore[0]], [2, 0]);
+  assert.equal(joint.delta, Math.min(...swaps.map((s) => s.delta)));
+});
+
+/** Wraps kernels so every applySwaps is checked against the brute-force error. */
+function checkingKernels(
+  inner: Kernels,
+  weight: Float32Array,
+  gram: Float64Array,
+  d: number,
+  pattern: SparsityPattern,
+  firstRowOf: () => number,
+): Kernels & { checked: number } {
+  const wrapped = {
+    ...inner,
+    checked: 0,
+    async applySwaps(options: ApplySwapsOptions) {
+      const before = await inner.readMask(options.batch);
+      const first = firstRowOf();
+      await inner.applySwaps(options);
+      const after = await inner.readMask(options.batch);
+      for (let k = 0; k < options.rows.length; k++) {
+        const r = options.rows[k];
+        const w = weight.subarray((first + r) * d, (first + r + 1) * d);
+        const eBefore = rowError(w, before.subarray(r * d, (r + 1) * d), gram, d);
+        const eAfter = rowError(w, after.subarray(r * d, (r + 1) * d), gram, d);
+        assert.ok(eAfter < eBefore, `swap in row ${first + r} raised the error`);
+        wrapped.checked++;
+      }
+      assert.deepEqual(rowsBreakingPattern(after, options.batch.rows, d, pattern), []);
+    },
+  };
+  return wrapped;
+}
+
+Deno.test("every accepted swap lowers its row's error and keeps per-row counts and N:M blocks exact", async () => {
+  for (const pattern of PATTERNS) {
+    const p = await problem(24, 32, 5, pattern);
+    let first = 0;
+    const kernels = checkingKernels(p.kernels, p.weight, p.gram, p.d, pattern, () => first);
+    const result = await refineSparseSwaps({
+      kernels,
+      gram: p.gramHandle,
+      weight: p.weight,
+      rows: p.rows,
+      d: p.d,
+      mask: p.mask,
+      pattern,
+      maxIters: 20,
+      batchRows: 8,
+      onProgress: ({ rowsDone }) => (first = rowsDone),
+    });
+    assert.equal(kernels.checked, result.swaps);
+    assert.ok(result.swaps > 0, `${pattern.kind}: expected some swaps`);
+    assert.deepEqual(rowsBreakingPattern(result.mask, p.rows, p.d, pattern), []);
+    const oracle = layerRowErrors(p.weight, result.mask, p.gram, p.rows, p.d);
+    for (let r = 0; r < p.rows; r++) {
+      assertClose(result.errorAfter[r], oracle[r], 1e-9, `row ${r} error after`);
+      assert.ok(result.errorAfter[r] <= result.errorBefore[r]);
+    }
+  }
+});
+
+Deno.test("with maxIters Infinity no improving 1-swap is left in any row", async () => {
+  for (const pattern of PATTERNS) {
+    const p = await problem(16, 24, 9, pattern);
+    const result = await refineSparseSwaps({
+      kernels: p.kernels,
+      gram: p.gramHandle,
+      weight: p.weight,
+      rows: p.rows,
+      d: p.d,
+      mask: p.mask,
+      pattern,
+      maxIters: Infinity,
+    });
+    assert.equal(result.convergedRows, p.rows);
+    const { length } = swapBlocks(pattern, p.d);
+    for (let r = 0; r < p.rows; r++) {
+      const w = p.weight.subarray(r * p.d, (r + 1) * p.d);
+      const m = result.mask.subarray(r * p.d, (r + 1) * p.d);
+      const error = rowError(w, m, p.gram, p.d);
+      for (const swap of allSwaps(w, m, p.gram, p.d, length)) {
+        assert.ok(
+          swap.delta >= -1e-9 * error,
+          `${pattern.kind} row ${r}: swap (${swap.u}, ${swap.p}) still improves by ${swap.delta}`,
+        );
+      }
+    }
+  }
+});
+
+Deno.test("maxIters 0 returns the warm start unchanged with equal errors before and after", async () => {
+  const pattern: SparsityPattern = { kind: "per-row", sparsity: 0.6 };
+  const p = await problem(10, 20, 3, pattern);
+  const result = await refineSparseSwaps({
+    kernels: p.kernels,
+    gram: p.gramHandle,
+    weight: p.weight,
+    rows: p.rows,
+    d: p.d,
+    mask: p.mask,
+    pattern,
+    maxIters: 0,
+  });
+  assert.deepEqual(result.mask, p.mask);
+  assert.deepEqual(result.errorAfter, result.errorBefore);
+  assert.equal(result.swaps, 0);
+  assert.equal(result.iterations, 0);
+});
+
+Deno.test("result does not depend on the row batch size and runs are deterministic", async () => {
+  const pattern: SparsityPattern = { kind: "n:m", n: 2, m: 4 };
+  const p = await problem(13, 16, 21, pattern);
+  const run = (batchRows: number) =>
+    refineSparseSwaps({
+      kernels: p.kernels,
+      gram: p.gramHandle,
+      weight: p.weight,
+      rows: p.rows,
+      d: p.d,
+      mask: p.mask,
+      pattern,
+      maxIters: 50,
+      batchRows,
+    });
+  const one = await run(1);
+  const five = await run(5);
+  const all = await run(13);
+  assert.deepEqual(one.mask, all.mask);
+  assert.deepEqual(five.mask, all.mask);
+  assert.equal(one.swaps, all.swaps);
+  assert.deepEqual(one.errorAfter, all.errorAfter);
+});
+
+Deno.test("iteration budget caps swaps per row and iterations reports the most any row used", async () => {
+  const pattern: SparsityPattern = { kind: "per-row", sparsity: 0.5 };
+  const p = await problem(8, 32, 17, pattern);
+  const result = await refineSparseSwaps({
+    kernels: p.kernels,
+    gram: p.gramHandle,
+    weight: p.weight,
+    rows: p.rows,
+    d: p.d,
+    mask: p.mask,
+    pattern,
+    maxIters: 2,
+  });
+  assert.equal(result.iterations, 2);
+  assert.ok(result.swaps <= 2 * p.rows);
+  // Each swap changes two mask entries; with at most 2 swaps per row at most 4 change per row.
+  for (let r = 0; r < p.rows; r++) {
+    let changed = 0;
+    for (let j = 0; j < p.d; j++) changed += p.mask[r * p.d + j] ^ result.mask[r * p.d + j];
+    assert.ok(changed <= 4);
+  }
+});
+
+Deno.test("refinement cuts the total error substantially on correlated inputs with outliers", async () => {
+  const pattern: SparsityPattern = { kind: "per-row", sparsity: 0.6 };
+  const p = await problem(16, 64, 2, pattern);
+  const result = await refineSparseSwaps({
+    kernels: p.kernels,
+    gram: p.gramHandle,
+    weight: p.weight,
+    rows: p.rows,
+    d: p.d,
+    mask: p.mask,
+    pattern,
+    maxIters: 100,
+  });
+  const before = result.errorBefore.reduce((a, b) => a + b);
+  const after = result.errorAfter.reduce((a, b) => a + b);
+  assert.ok(after < 0.9 * before, `expected ≥ 10% reduction, got ${1 - after / before}`);
+});
+
+Deno.test("layerErrors matches qᵀGq from the definition", async () => {
+  const pattern: SparsityPattern = { kind: "per-row", sparsity: 0.5 };
+  const p = await problem(7, 12, 4, pattern);
+  const errors = await layerErrors({
+    kernels: p.kernels,
+    gram: p.gramHandle,
+    weight: p.weight,
+    rows: p.rows,
+    d: p.d,
+    mask: p.mask,
+    batchRows: 3,
+  });
+  const oracle = layerRowErrors(p.weight, p.mask, p.gram, p.rows, p.d);
+  for (let r = 0; r < p.rows; r++) assertClose(errors[r], oracle[r], 1e-12);
+});
+
+Deno.test("rows with zero weights or zero error never swap", async () => {
+  const d = 8;
+  const kernels = createReferenceKernels();
+  const layer = syntheticLayer({ rows: 1, d, tokens: 32, seed: 1 });
+  const gram = await kernels.createGram({ d, values: layer.gram });
+  const weight = new Float32Array(2 * d);
+  weight.set([0, 0, 0, 0, 1, 2, 3, 4], d); // row 1 keeps its non-zeros: error 0
+  const mask = new Uint8Array(2 * d);
+  mask.set([1, 1, 1, 1, 0, 0, 0, 0]);
+  mask.set([0, 0, 0, 0, 1, 1, 1, 1], d);
+  const result = await refineSparseSwaps({
+    kernels,
+    gram,
+    weight,
+    rows: 2,
+    d,
+    mask,
+    pattern: { kind: "per-row", sparsity: 0.5 },
+    maxIters: Infinity,
+  });
+  assert.equal(result.swaps, 0);
+  assert.deepEqual(result.mask, mask);
+  assert.deepEqual([...result.errorAfter], [0, 0]);
+  assert.equal(result.convergedRows, 2);
+});
+
+Deno.test("a warm start that breaks the pattern is refused with the offending rows named", async () => {
+  const kernels = createReferenceKernels();
+  const gram = await kernels.createGram({ d: 4, values: new Float64Array(16) });
+  await assert.rejects(
+    () =>
+      refineSparseSwaps({
+        kernels,
+        gram,
+        weight: new Float32Array(8),
+        rows: 2,
+        d: 4,
+        mask: new Uint8Array([1, 1, 0, 0, 1, 1, 1, 0]),
+        pattern: { kind: "per-row", sparsity: 0.5 },
+        maxIters: 1,
+      }),
+    /breaks pattern 50% in 1 row: 1/,
+  );
+});
