@@ -27,13 +27,14 @@
 export * from "./core/errors.ts";
 export type * from "./core/kernels.ts";
 export * from "./core/backend.ts";
-export { createReferenceKernels } from "./core/backends/reference.ts";
+export { createReferenceKernels, gramOf } from "./core/backends/reference.ts";
 export * from "./core/pattern.ts";
 export * from "./core/warm_start.ts";
 export * from "./core/sparseswaps.ts";
 export * from "./core/dsnot.ts";
 export * from "./core/safetensors.ts";
 export * from "./core/validate.ts";
+export * from "./core/synthetic.ts";
 export { writeFileAtomic } from "./core/atomic_write.ts";
 export { main } from "./core/cli/main.ts";
 export { type RefineSummary } from "./core/cli/refine.ts";

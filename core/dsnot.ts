@@ -9,9 +9,8 @@
  * - stop when `|e| ≤ updateThreshold`;
  * - regrow the pruned weight that reduces `e` most relative to its channel's variance: the
  *   largest `w_j μ_j / σ²_j` when e > 0, the smallest when e < 0 (it must have e's sign);
- * - prune a kept weight pushing `e` the other way: per-row, the lowest-Wanda kept weight whose
- *   `w_j μ_j` has the opposite sign of e; N:M, the lowest-Wanda kept weight of the regrown
- *   weight's block;
+ * - prune the lowest-Wanda kept weight whose `w_j μ_j` has the opposite sign of e (so it
+ *   pushes e towards 0 too), for N:M within the regrown weight's block;
  * - stop (no progress) when no candidate is left or the swap would flip the sign of e.
  *
  * Candidate orders are computed once from the warm start; a weight moves at most once. This
@@ -113,23 +112,17 @@ export function refineDsnot(options: DsnotOptions): DsnotResult {
     const wanda = (j: number) => Math.abs(w[j]) * norm[j];
     const pruneNegative = sortedIndices(d, (j) => m[j] === 1 && shift[j] < 0, wanda);
     const prunePositive = sortedIndices(d, (j) => m[j] === 1 && shift[j] > 0, wanda);
-    const pruneInBlock = sortedIndices(d, (j) => m[j] === 1, wanda);
     const moved = new Uint8Array(d);
     let low = 0;
     let high = regrowOrder.length - 1;
-    let negative = 0;
-    let positive = 0;
     const initialSign = Math.sign(e);
     for (let cycle = 0; cycle < maxCycles && Math.abs(e) > threshold; cycle++) {
       const regrow = e > 0 ? regrowOrder[high--] : regrowOrder[low++];
       if (regrow === undefined || Math.sign(shift[regrow]) !== Math.sign(e)) break;
-      let prune: number | undefined;
-      if (pattern.kind === "n:m") {
-        const start = regrow - (regrow % blockLength);
-        prune = pruneInBlock.find((j) => j >= start && j < start + blockLength && !moved[j]);
-      } else {
-        prune = e > 0 ? pruneNegative[negative++] : prunePositive[positive++];
-      }
+      const start = regrow - (regrow % blockLength);
+      const prune = (e > 0 ? pruneNegative : prunePositive).find((j) =>
+        !moved[j] && j >= start && j < start + blockLength
+      );
       if (prune === undefined) break;
       const next = e + shift[prune] - shift[regrow];
       if (Math.sign(next) !== initialSign) break;

@@ -55,6 +55,11 @@ export function parseFlags<S extends FlagSpec>(argv: readonly string[], spec: S)
     }
     if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
       const flag = /'(--[\w-]+)/.exec(message)?.[1] ?? "";
+      if (message.includes("ambiguous")) {
+        throw new UsageError(
+          `Flag ${flag} is followed by something that looks like a flag; write ${flag}=VALUE for a value starting with "-"`,
+        );
+      }
       throw new UsageError(
         message.includes("argument missing")
           ? `Flag ${flag} needs a value`
