@@ -5,7 +5,13 @@
  */
 
 import { type TensorToWrite, writeSafetensors } from "../core/safetensors.ts";
-import { syntheticLayer } from "../core/synthetic.ts";
+import { type SyntheticLayer, syntheticLayer } from "../core/synthetic.ts";
+
+/** A generated layer and the paths of its files. */
+export interface LayerFiles extends SyntheticLayer {
+  readonly weightPath: string;
+  readonly gramPath: string;
+}
 
 /** A safetensors file's bytes with a verbatim header (no validation, no padding) and data. */
 export function rawSafetensors(header: unknown, data: Uint8Array = new Uint8Array()): Uint8Array {
@@ -20,12 +26,21 @@ export function rawSafetensors(header: unknown, data: Uint8Array = new Uint8Arra
 }
 
 /** Writes a one-tensor safetensors file. */
-export async function writeTensor(path: string, name: string, tensor: TensorToWrite) {
+export async function writeTensor(
+  path: string,
+  name: string,
+  tensor: TensorToWrite,
+): Promise<void> {
   await writeSafetensors(path, { [name]: tensor });
 }
 
 /** A generated layer written as W.safetensors (F32 "weight") and G.safetensors (F64 "gram"). */
-export async function writeLayerFiles(dir: string, rows: number, d: number, seed: number) {
+export async function writeLayerFiles(
+  dir: string,
+  rows: number,
+  d: number,
+  seed: number,
+): Promise<LayerFiles> {
   const layer = syntheticLayer({ rows, d, tokens: 4 * d, seed });
   const weightPath = `${dir}/W.safetensors`;
   const gramPath = `${dir}/G.safetensors`;
