@@ -151,4 +151,6 @@ export interface Kernels {
 
   /** Frees a handle's storage. */
   release(handle: GramHandle | RowBatchHandle): void;
+  /** Stops the backend's threads and frees everything; the kernels are unusable afterwards. */
+  dispose(): void;
 }

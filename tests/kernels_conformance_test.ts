@@ -5,7 +5,8 @@
 
 import assert, { assertClose } from "./assert.ts";
 import { allSwaps, rowError } from "./_oracle.ts";
-import { BACKEND_CHOICES, createKernels } from "../core/backend.ts";
+import { createKernels } from "../core/backend.ts";
+import { createWasmKernels } from "../core/backends/wasm.ts";
 import type { BackendName, Kernels } from "../core/kernels.ts";
 import { type SparsityPattern, swapBlocks } from "../core/pattern.ts";
 import { createRandom, syntheticLayer } from "../core/synthetic.ts";
@@ -185,20 +186,39 @@ async function conformance(t: Deno.TestContext, kernels: Kernels): Promise<void>
   kernels.release(gram);
 }
 
-for (const choice of BACKEND_CHOICES) {
-  if (choice === "auto") continue;
+/** Every backend configuration the suite runs against. */
+const BACKENDS: readonly { label: string; create: () => Promise<Kernels> }[] = [
+  { label: "reference", create: () => createKernels("reference") },
+  {
+    label: "wasm simd, 1 thread",
+    create: () => createWasmKernels({ threads: 1, variant: "simd" }),
+  },
+  {
+    label: "wasm relaxed simd, 2 threads",
+    create: () => createWasmKernels({ threads: 2, variant: "relaxed" }),
+  },
+  { label: "webgpu", create: () => createKernels("webgpu") },
+];
+
+for (const backend of BACKENDS) {
   let kernels: Kernels | undefined;
   let reason = "";
   try {
-    kernels = await createKernels(choice);
+    kernels = await backend.create();
   } catch (error) {
     reason = (error as Error).message;
   }
   Deno.test({
     name: kernels
-      ? `kernel conformance: ${choice} backend`
-      : `kernel conformance: ${choice} backend SKIPPED (${reason})`,
+      ? `kernel conformance: ${backend.label}`
+      : `kernel conformance: ${backend.label} SKIPPED (${reason})`,
     ignore: kernels === undefined,
-    fn: (t) => conformance(t, kernels!),
+    fn: async (t) => {
+      try {
+        await conformance(t, kernels!);
+      } finally {
+        kernels!.dispose();
+      }
+    },
   });
 }

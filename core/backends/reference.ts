@@ -220,5 +220,6 @@ export function createReferenceKernels(): Kernels {
     readMask,
     matmul,
     release: () => {},
+    dispose: () => {},
   };
 }

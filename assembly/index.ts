@@ -1,0 +1,9 @@
+// The CPU kernels of sparseswaps, compiled to WebAssembly with SIMD (see asconfig.json).
+//
+// Every function works on raw pointers into one shared memory that the TypeScript host lays out
+// (core/backends/wasm.ts) and takes a half-open range [first, end) of the rows it owns, so
+// several workers can split a call between them. Nothing here allocates.
+
+export { gramAccumulate, gramMirror } from "./gram";
+export { applySwaps, bestSwapsInBlocks, bestSwapsPerRow, correlate } from "./swaps";
+export { matmul } from "./matmul";

@@ -1,0 +1,279 @@
+// The SparseSwaps kernels for one batch of rows (see core/kernels.ts for the notation):
+// correlate (c = G q), the best-pair search, and swap application with the c update.
+//
+// Storage: G in float64 (g64) and float32 (g32), w float32, mask u8 (1 = kept), c float64.
+// c and every returned gain are float64; only the pair search's ranking runs in float32.
+
+import { axpyF64, horizontalMin } from "./vector";
+
+@inline
+function f32At(base: usize, index: i32): f32 {
+  return load<f32>(base + (<usize>index << 2));
+}
+
+@inline
+function f64At(base: usize, index: i32): f64 {
+  return load<f64>(base + (<usize>index << 3));
+}
+
+@inline
+function gramAt(g64: usize, d: i32, i: i32, j: i32): f64 {
+  return load<f64>(g64 + ((<usize>i * <usize>d + <usize>j) << 3));
+}
+
+/** ΔL(u, p) = a_u + b_p − 2 w_u w_p G_up in float64, in the reference backend's order. */
+@inline
+function exactGain(g64: usize, d: i32, w: usize, c: usize, u: i32, p: i32): f64 {
+  const wu = <f64>f32At(w, u);
+  const wp = <f64>f32At(w, p);
+  const a = 2 * wu * f64At(c, u) + wu * wu * gramAt(g64, d, u, u);
+  const b = -2 * wp * f64At(c, p) + wp * wp * gramAt(g64, d, p, p);
+  return a + b - 2 * wu * wp * gramAt(g64, d, u, p);
+}
+
+/**
+ * c = G q and L = qᵀ c for batch rows [first, end), q = (1 − m) ⊙ w.
+ * c is built as Σ_{j pruned} w_j G[j, :] (G is symmetric), each step a float64 axpy.
+ */
+export function correlate(
+  g64: usize,
+  d: i32,
+  weight: usize,
+  mask: usize,
+  corr: usize,
+  errors: usize,
+  first: i32,
+  end: i32,
+): void {
+  const gRowBytes = <usize>d << 3;
+  for (let r = first; r < end; r++) {
+    const w = weight + ((<usize>r * <usize>d) << 2);
+    const m = mask + <usize>r * <usize>d;
+    const c = corr + <usize>r * gRowBytes;
+    memory.fill(c, 0, gRowBytes);
+    for (let j = 0; j < d; j++) {
+      const wj = f32At(w, j);
+      if (load<u8>(m + j) == 0 && wj != 0) axpyF64(c, g64 + <usize>j * gRowBytes, <f64>wj, d);
+    }
+    let error: f64 = 0;
+    for (let j = 0; j < d; j++) {
+      if (load<u8>(m + j) == 0) error += <f64>f32At(w, j) * f64At(c, j);
+    }
+    store<f64>(errors + (<usize>r << 3), error);
+  }
+}
+
+/**
+ * t_p = b_p + w_u · (s_p · G_up) with s_p = −2 w_p, for four p at once; b_p = +∞ and s_p = 0
+ * for kept p, so only pruned p can win. Relaxed SIMD fuses the outer multiply-add where the
+ * machine has FMA; either way each p is always computed by the same instruction sequence.
+ */
+@inline
+function pairTerms(b: v128, s: v128, g: v128, wu: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(wu, f32x4.mul(s, g), b);
+  return f32x4.add(b, f32x4.mul(wu, f32x4.mul(s, g)));
+}
+
+@inline
+function pairTerm(b: f32, s: f32, g: f32, wu: f32): f32 {
+  return b + wu * (s * g);
+}
+
+/** min over p of t_p for one kept u: a dense scan of G's row u. */
+@inline
+function rowMinimum(gRow: usize, b: usize, s: usize, wu: f32, d: i32): f32 {
+  const vectorEnd = d & ~3;
+  const wuv = f32x4.splat(wu);
+  let lowest = f32x4.splat(Infinity);
+  let p = 0;
+  for (; p < vectorEnd; p += 4) {
+    const offset = <usize>p << 2;
+    const t = pairTerms(v128.load(b + offset), v128.load(s + offset), v128.load(gRow + offset), wuv);
+    lowest = f32x4.min(lowest, t);
+  }
+  let result = horizontalMin(lowest);
+  for (; p < d; p++) result = min(result, pairTerm(f32At(b, p), f32At(s, p), f32At(gRow, p), wu));
+  return result;
+}
+
+/** The first p whose t_p equals `target` (found by rowMinimum with the same arithmetic). */
+@inline
+function firstPairAt(gRow: usize, b: usize, s: usize, wu: f32, d: i32, target: f32): i32 {
+  const vectorEnd = d & ~3;
+  const wuv = f32x4.splat(wu);
+  const targetv = f32x4.splat(target);
+  let p = 0;
+  for (; p < vectorEnd; p += 4) {
+    const offset = <usize>p << 2;
+    const t = pairTerms(v128.load(b + offset), v128.load(s + offset), v128.load(gRow + offset), wuv);
+    const hits = i32x4.bitmask(f32x4.eq(t, targetv));
+    if (hits != 0) return p + ctz(hits);
+  }
+  for (; p < d; p++) {
+    if (pairTerm(f32At(b, p), f32At(s, p), f32At(gRow, p), wu) == target) return p;
+  }
+  return -1;
+}
+
+/**
+ * Best pair over all kept u and pruned p of each active row (per-row sparsity).
+ * active: i32 batch-row indices; entries [first, end) are searched.
+ * Outputs per entry: gain f64 (exact ΔL of the chosen pair, +∞ if none), prune/restore i32.
+ * scratch: 3 · d · 4 bytes (b and s as float32, the kept indices as i32).
+ *
+ * Ranking: for each kept u (ascending), m_u = min_p t_p in float32 and a_u + m_u is compared
+ * with the best so far (strictly smaller wins, so ties keep the smallest u, then the smallest p).
+ */
+export function bestSwapsPerRow(
+  g32: usize,
+  g64: usize,
+  d: i32,
+  weight: usize,
+  mask: usize,
+  corr: usize,
+  active: usize,
+  first: i32,
+  end: i32,
+  gain: usize,
+  prune: usize,
+  restore: usize,
+  scratch: usize,
+): void {
+  const b = scratch;
+  const s = b + (<usize>d << 2);
+  const kept = s + (<usize>d << 2);
+  for (let k = first; k < end; k++) {
+    const row = <usize>load<i32>(active + (<usize>k << 2));
+    const w = weight + ((row * <usize>d) << 2);
+    const m = mask + row * <usize>d;
+    const c = corr + ((row * <usize>d) << 3);
+    let keptCount = 0;
+    for (let j = 0; j < d; j++) {
+      const offset = <usize>j << 2;
+      if (load<u8>(m + j) == 0) {
+        const wj = <f64>f32At(w, j);
+        store<f32>(b + offset, <f32>(-2 * wj * f64At(c, j) + wj * wj * gramAt(g64, d, j, j)));
+        store<f32>(s + offset, <f32>(-2 * wj));
+      } else {
+        store<f32>(b + offset, Infinity);
+        store<f32>(s + offset, 0);
+        store<i32>(kept + (<usize>keptCount << 2), j);
+        keptCount++;
+      }
+    }
+    let best: f32 = Infinity;
+    let bestU = -1;
+    let bestP = -1;
+    for (let i = 0; i < keptCount; i++) {
+      const u = load<i32>(kept + (<usize>i << 2));
+      const wu = <f64>f32At(w, u);
+      const a = <f32>(2 * wu * f64At(c, u) + wu * wu * gramAt(g64, d, u, u));
+      const gRow = g32 + ((<usize>u * <usize>d) << 2);
+      const lowest = rowMinimum(gRow, b, s, <f32>wu, d);
+      if (a + lowest < best) {
+        best = a + lowest;
+        bestU = u;
+        bestP = firstPairAt(gRow, b, s, <f32>wu, d, lowest);
+      }
+    }
+    const out = <usize>k;
+    if (bestU >= 0) {
+      store<f64>(gain + (out << 3), exactGain(g64, d, w, c, bestU, bestP));
+    } else {
+      store<f64>(gain + (out << 3), Infinity);
+    }
+    store<i32>(prune + (out << 2), bestU);
+    store<i32>(restore + (out << 2), bestP);
+  }
+}
+
+/**
+ * Best pair inside blocks of `blockLength` columns (N:M sparsity), in float64 like the
+ * reference: the few pairs per block make this cheap next to correlate.
+ */
+export function bestSwapsInBlocks(
+  g64: usize,
+  d: i32,
+  blockLength: i32,
+  weight: usize,
+  mask: usize,
+  corr: usize,
+  active: usize,
+  first: i32,
+  end: i32,
+  gain: usize,
+  prune: usize,
+  restore: usize,
+): void {
+  for (let k = first; k < end; k++) {
+    const row = <usize>load<i32>(active + (<usize>k << 2));
+    const w = weight + ((row * <usize>d) << 2);
+    const m = mask + row * <usize>d;
+    const c = corr + ((row * <usize>d) << 3);
+    let best: f64 = Infinity;
+    let bestU = -1;
+    let bestP = -1;
+    for (let start = 0; start < d; start += blockLength) {
+      for (let u = start; u < start + blockLength; u++) {
+        if (load<u8>(m + u) != 1) continue;
+        for (let p = start; p < start + blockLength; p++) {
+          if (load<u8>(m + p) != 0) continue;
+          const delta = exactGain(g64, d, w, c, u, p);
+          if (delta < best) {
+            best = delta;
+            bestU = u;
+            bestP = p;
+          }
+        }
+      }
+    }
+    const out = <usize>k;
+    store<f64>(gain + (out << 3), best);
+    store<i32>(prune + (out << 2), bestU);
+    store<i32>(restore + (out << 2), bestP);
+  }
+}
+
+/**
+ * For entries [first, end) of (rows, prune, restore): mask[u] = 0, mask[p] = 1 and
+ * c ← c + w_u G[:, u] − w_p G[:, p] (rows of the symmetric G), in float64.
+ */
+export function applySwaps(
+  g64: usize,
+  d: i32,
+  weight: usize,
+  mask: usize,
+  corr: usize,
+  rows: usize,
+  prune: usize,
+  restore: usize,
+  first: i32,
+  end: i32,
+): void {
+  const gRowBytes = <usize>d << 3;
+  for (let k = first; k < end; k++) {
+    const row = <usize>load<i32>(rows + (<usize>k << 2));
+    const u = load<i32>(prune + (<usize>k << 2));
+    const p = load<i32>(restore + (<usize>k << 2));
+    const w = weight + ((row * <usize>d) << 2);
+    const c = corr + row * gRowBytes;
+    store<u8>(mask + row * <usize>d + u, 0);
+    store<u8>(mask + row * <usize>d + p, 1);
+    const wu = f64x2.splat(<f64>f32At(w, u));
+    const wp = f64x2.splat(<f64>f32At(w, p));
+    const gu = g64 + <usize>u * gRowBytes;
+    const gp = g64 + <usize>p * gRowBytes;
+    const vectorEnd = d & ~1;
+    let i = 0;
+    for (; i < vectorEnd; i += 2) {
+      const offset = <usize>i << 3;
+      const step = f64x2.sub(f64x2.mul(wu, v128.load(gu + offset)), f64x2.mul(wp, v128.load(gp + offset)));
+      v128.store(c + offset, f64x2.add(v128.load(c + offset), step));
+    }
+    for (; i < d; i++) {
+      const offset = <usize>i << 3;
+      const step = <f64>f32At(w, u) * load<f64>(gu + offset) - <f64>f32At(w, p) * load<f64>(gp + offset);
+      store<f64>(c + offset, load<f64>(c + offset) + step);
+    }
+  }
+}

@@ -1,0 +1,50 @@
+// Small SIMD helpers shared by the kernels. Every helper has a scalar tail, so lengths need
+// not be multiples of the lane count.
+
+/** y[i] += a · x[i] for i < n, in float64 (f64x2 lanes round exactly like scalar f64). */
+@inline
+export function axpyF64(y: usize, x: usize, a: f64, n: i32): void {
+  const av = f64x2.splat(a);
+  const vectorEnd = n & ~1;
+  let i = 0;
+  for (; i < vectorEnd; i += 2) {
+    const offset = <usize>i << 3;
+    v128.store(y + offset, f64x2.add(v128.load(y + offset), f64x2.mul(av, v128.load(x + offset))));
+  }
+  for (; i < n; i++) {
+    const offset = <usize>i << 3;
+    store<f64>(y + offset, load<f64>(y + offset) + a * load<f64>(x + offset));
+  }
+}
+
+/** y[i] += a · x[i] for i < n, in float32. */
+@inline
+export function axpyF32(y: usize, x: usize, a: f32, n: i32): void {
+  const av = f32x4.splat(a);
+  const vectorEnd = n & ~3;
+  let i = 0;
+  for (; i < vectorEnd; i += 4) {
+    const offset = <usize>i << 2;
+    v128.store(y + offset, f32x4.add(v128.load(y + offset), f32x4.mul(av, v128.load(x + offset))));
+  }
+  for (; i < n; i++) {
+    const offset = <usize>i << 2;
+    store<f32>(y + offset, load<f32>(y + offset) + a * load<f32>(x + offset));
+  }
+}
+
+/** Smallest of the four lanes. */
+@inline
+export function horizontalMin(v: v128): f32 {
+  return min(
+    min(f32x4.extract_lane(v, 0), f32x4.extract_lane(v, 1)),
+    min(f32x4.extract_lane(v, 2), f32x4.extract_lane(v, 3)),
+  );
+}
+
+/** Sum of the four lanes, as (l0 + l1) + (l2 + l3). */
+@inline
+export function horizontalSum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) +
+    (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}

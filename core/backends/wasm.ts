@@ -1,0 +1,450 @@
+/**
+ * The CPU backend: AssemblyScript kernels (assembly/) compiled to WebAssembly SIMD, run on every
+ * core. All data lives in one shared WebAssembly memory; this file lays it out, copies arrays
+ * in and out, and splits each kernel call into contiguous row ranges, one per worker. Every row
+ * is computed by exactly one thread with the same instructions, so results do not depend on
+ * the number of threads.
+ *
+ * Numerics: G is kept in float64 (for c, its updates and every reported gain) and float32 (for
+ * the pair search's ranking); c and all errors are float64; Gram sums run in float32 over tiles
+ * of 64 tokens and in float64 across tiles.
+ *
+ * @module
+ */
+
+import { BackendUnavailableError } from "../errors.ts";
+import type {
+  ApplySwapsOptions,
+  BestSwapsOptions,
+  CreateGramOptions,
+  GramAccumulateOptions,
+  GramHandle,
+  Kernels,
+  LoadRowsOptions,
+  MatmulOptions,
+  RowBatchHandle,
+  RowsAndGram,
+  SwapProposals,
+} from "../kernels.ts";
+import { wasmBytes, type WasmVariant } from "./_wasm_binary.js";
+
+/** Options of {@linkcode createWasmKernels}. */
+export interface WasmOptions {
+  /** Worker threads; default: every core (`navigator.hardwareConcurrency`). */
+  readonly threads?: number;
+  /** Force a module variant; default: relaxed SIMD where the engine validates it. */
+  readonly variant?: WasmVariant;
+}
+
+type KernelName =
+  | "gramAccumulate"
+  | "gramMirror"
+  | "correlate"
+  | "bestSwapsPerRow"
+  | "bestSwapsInBlocks"
+  | "applySwaps"
+  | "matmul";
+
+type Kernel = (...args: number[]) => void;
+
+const PAGE = 65536;
+const MAX_PAGES = 65536; // 4 GiB, the wasm32 limit
+/** Allocations are 64-byte aligned: cache lines, and any typed-array view. */
+const ALIGN = 64;
+/** Bytes below this are left to the module (it has no data, but keep null pointers invalid). */
+const HEAP_BASE = PAGE;
+
+/** First-fit allocator over the shared memory; grows it on demand. */
+class Heap {
+  private readonly free: { start: number; size: number }[] = [];
+  private readonly sizes = new Map<number, number>();
+  private top = HEAP_BASE;
+
+  constructor(private readonly memory: WebAssembly.Memory) {}
+
+  allocate(bytes: number): number {
+    const size = Math.max(ALIGN, Math.ceil(bytes / ALIGN) * ALIGN);
+    const index = this.free.findIndex((block) => block.size >= size);
+    let start: number;
+    if (index >= 0) {
+      const block = this.free[index];
+      start = block.start;
+      if (block.size === size) this.free.splice(index, 1);
+      else this.free[index] = { start: start + size, size: block.size - size };
+    } else {
+      start = this.top;
+      this.top += size;
+      const needed = Math.ceil(this.top / PAGE) - this.memory.buffer.byteLength / PAGE;
+      if (needed > 0) {
+        if (this.top > MAX_PAGES * PAGE) {
+          this.top -= size;
+          throw new RangeError(
+            `The wasm backend needs more than 4 GiB for this layer (asked for ${size} more bytes); use smaller row batches`,
+          );
+        }
+        this.memory.grow(needed);
+      }
+    }
+    this.sizes.set(start, size);
+    return start;
+  }
+
+  release(start: number): void {
+    const size = this.sizes.get(start);
+    if (size === undefined) return;
+    this.sizes.delete(start);
+    this.free.push({ start, size });
+    this.free.sort((a, b) => a.start - b.start);
+    // Coalesce neighbours, then give the last block back to the top.
+    for (let i = this.free.length - 2; i >= 0; i--) {
+      const a = this.free[i];
+      const b = this.free[i + 1];
+      if (a.start + a.size === b.start) {
+        a.size += b.size;
+        this.free.splice(i + 1, 1);
+      }
+    }
+    const last = this.free.at(-1);
+    if (last && last.start + last.size === this.top) {
+      this.top = last.start;
+      this.free.pop();
+    }
+  }
+}
+
+/** Runs kernel calls on the main thread (one thread) or split over workers. */
+class Threads {
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+
+  private constructor(
+    private readonly local: Record<KernelName, Kernel>,
+    private readonly workers: Worker[],
+  ) {
+    for (const worker of workers) {
+      worker.onmessage = (event: MessageEvent) => {
+        const { id, error } = event.data;
+        const waiter = this.pending.get(id);
+        this.pending.delete(id);
+        if (error) waiter?.reject(new Error(`wasm kernel failed: ${error}`));
+        else waiter?.resolve();
+      };
+    }
+  }
+
+  static async start(
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    count: number,
+  ): Promise<Threads> {
+    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const local = instance.exports as unknown as Record<KernelName, Kernel>;
+    if (count <= 1) return new Threads(local, []);
+    const url = new URL("./_wasm_worker.ts", import.meta.url).href;
+    const workers = Array.from({ length: count }, () => new Worker(url, { type: "module" }));
+    await Promise.all(workers.map((worker) =>
+      new Promise<void>((resolve, reject) => {
+        worker.onmessage = () => resolve();
+        worker.onerror = (event) => {
+          event.preventDefault();
+          reject(new Error(`wasm worker failed to start: ${event.message}`));
+        };
+        worker.postMessage({ module, memory });
+      })
+    ));
+    return new Threads(local, workers);
+  }
+
+  get count(): number {
+    return Math.max(1, this.workers.length);
+  }
+
+  /**
+   * Calls `name` once per non-empty range, thread t taking ranges[t]; `args` builds the
+   * arguments of a range (and may use the thread index, for per-thread scratch).
+   */
+  async run(
+    name: KernelName,
+    ranges: readonly (readonly [number, number])[],
+    args: (first: number, end: number, thread: number) => number[],
+  ): Promise<void> {
+    if (this.workers.length === 0) {
+      for (const [first, end] of ranges) if (end > first) this.local[name](...args(first, end, 0));
+      return;
+    }
+    await Promise.all(ranges.map(([first, end], thread) => {
+      if (end <= first) return Promise.resolve();
+      const id = this.nextId++;
+      return new Promise<void>((resolve, reject) => {
+        this.pending.set(id, { resolve, reject });
+        this.workers[thread].postMessage({ id, name, args: args(first, end, thread) });
+      });
+    }));
+  }
+
+  terminate(): void {
+    for (const worker of this.workers) worker.terminate();
+  }
+}
+
+/** Splits [0, n) into `parts` contiguous ranges of (nearly) equal length. */
+function evenRanges(n: number, parts: number): [number, number][] {
+  return Array.from({ length: parts }, (_, t) => [
+    Math.floor((t * n) / parts),
+    Math.floor(((t + 1) * n) / parts),
+  ]);
+}
+
+/** Splits the rows of an upper triangle (row i has d − i entries) into ranges of equal area. */
+function triangleRanges(d: number, parts: number): [number, number][] {
+  const total = (d * (d + 1)) / 2;
+  const bounds = [0];
+  let area = 0;
+  let row = 0;
+  for (let t = 1; t < parts; t++) {
+    while (row < d && area < (t * total) / parts) area += d - row++;
+    bounds.push(row);
+  }
+  bounds.push(d);
+  return Array.from({ length: parts }, (_, t) => [bounds[t], bounds[t + 1]]);
+}
+
+class WasmGram implements GramHandle {
+  /** Lower triangle and float32 copy are stale until gramMirror runs. */
+  stale = true;
+  constructor(readonly d: number, readonly g64: number, readonly g32: number) {}
+}
+
+class WasmRows implements RowBatchHandle {
+  constructor(
+    readonly rows: number,
+    readonly d: number,
+    readonly weight: number,
+    readonly mask: number,
+    readonly corr: number,
+    readonly errors: number,
+  ) {}
+}
+
+/**
+ * Creates the WebAssembly backend.
+ *
+ * @param options Threads and module variant.
+ * @returns The kernels; call `dispose()` to stop the worker threads.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const kernels = await createWasmKernels({ threads: 1 });
+ * const y = await kernels.matmul({ x: new Float32Array([1, 2]), w: new Float32Array([3, 4]), n: 1, k: 2, m: 1 });
+ * assert.deepEqual([...y], [11]);
+ * kernels.dispose();
+ * ```
+ */
+export async function createWasmKernels(options: WasmOptions = {}): Promise<Kernels> {
+  const relaxed = wasmBytes("relaxed");
+  const variant = options.variant ?? (WebAssembly.validate(relaxed) ? "relaxed" : "simd");
+  const bytes = variant === "relaxed" ? relaxed : wasmBytes("simd");
+  if (!WebAssembly.validate(bytes)) {
+    throw new BackendUnavailableError("wasm", `this engine cannot run WebAssembly ${variant}`);
+  }
+  const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
+  const threadCount = Math.max(1, Math.floor(options.threads ?? navigator.hardwareConcurrency));
+  const threads = await Threads.start(await WebAssembly.compile(bytes), memory, threadCount);
+  const heap = new Heap(memory);
+
+  const f64 = (ptr: number, n: number) => new Float64Array(memory.buffer, ptr, n);
+  const f32 = (ptr: number, n: number) => new Float32Array(memory.buffer, ptr, n);
+  const i32 = (ptr: number, n: number) => new Int32Array(memory.buffer, ptr, n);
+  const u8 = (ptr: number, n: number) => new Uint8Array(memory.buffer, ptr, n);
+
+  /** Allocates per-call buffers, runs `body`, and frees them whatever happens. */
+  async function withBuffers<T>(
+    sizes: readonly number[],
+    body: (...pointers: number[]) => Promise<T>,
+  ): Promise<T> {
+    const pointers: number[] = [];
+    try {
+      for (const size of sizes) pointers.push(heap.allocate(size));
+      return await body(...pointers);
+    } finally {
+      for (const ptr of pointers) heap.release(ptr);
+    }
+  }
+
+  const gramOf = (handle: GramHandle): WasmGram => {
+    if (!(handle instanceof WasmGram)) throw new TypeError("Gram handle is not a wasm one");
+    return handle;
+  };
+  const rowsOf = (handle: RowBatchHandle): WasmRows => {
+    if (!(handle instanceof WasmRows)) throw new TypeError("Row handle is not a wasm one");
+    return handle;
+  };
+
+  /** Completes the lower triangle and the float32 copy after G changed. */
+  async function ready(handle: GramHandle): Promise<WasmGram> {
+    const gram = gramOf(handle);
+    if (gram.stale) {
+      await threads.run(
+        "gramMirror",
+        evenRanges(gram.d, threads.count),
+        (first, end) => [gram.g64, gram.g32, gram.d, first, end],
+      );
+      gram.stale = false;
+    }
+    return gram;
+  }
+
+  const kernels: Kernels = {
+    name: "wasm",
+    description: `WebAssembly ${
+      variant === "relaxed" ? "relaxed SIMD" : "SIMD"
+    }, ${threads.count} thread${threads.count === 1 ? "" : "s"}`,
+    // Gains are exact float64 evaluations of the chosen pair, as in the reference backend.
+    gainTolerance: 1e-10,
+
+    createGram({ d, values }: CreateGramOptions): Promise<GramHandle> {
+      const gram = new WasmGram(d, heap.allocate(d * d * 8), heap.allocate(d * d * 4));
+      if (values) f64(gram.g64, d * d).set(values);
+      else f64(gram.g64, d * d).fill(0);
+      return Promise.resolve(gram);
+    },
+
+    gramAccumulate({ gram: handle, x, tokens }: GramAccumulateOptions): Promise<void> {
+      const gram = gramOf(handle);
+      const d = gram.d;
+      return withBuffers([tokens * d * 4, threads.count * d * 4], async (xPtr, scratch) => {
+        f32(xPtr, tokens * d).set(x.subarray(0, tokens * d));
+        await threads.run(
+          "gramAccumulate",
+          triangleRanges(d, threads.count),
+          (first, end, thread) => [gram.g64, xPtr, tokens, d, first, end, scratch + thread * d * 4],
+        );
+        gram.stale = true;
+      });
+    },
+
+    async readGram(handle: GramHandle): Promise<Float64Array> {
+      const gram = await ready(handle);
+      return f64(gram.g64, gram.d * gram.d).slice();
+    },
+
+    loadRows({ weight, mask, rows, d }: LoadRowsOptions): Promise<RowBatchHandle> {
+      const batch = new WasmRows(
+        rows,
+        d,
+        heap.allocate(rows * d * 4),
+        heap.allocate(rows * d),
+        heap.allocate(rows * d * 8),
+        heap.allocate(rows * 8),
+      );
+      f32(batch.weight, rows * d).set(weight.subarray(0, rows * d));
+      u8(batch.mask, rows * d).set(mask.subarray(0, rows * d));
+      return Promise.resolve(batch);
+    },
+
+    async correlate(options: RowsAndGram): Promise<Float64Array> {
+      const gram = await ready(options.gram);
+      const b = rowsOf(options.batch);
+      await threads.run(
+        "correlate",
+        evenRanges(b.rows, threads.count),
+        (first, end) => [gram.g64, b.d, b.weight, b.mask, b.corr, b.errors, first, end],
+      );
+      return f64(b.errors, b.rows).slice();
+    },
+
+    async bestSwaps(options: BestSwapsOptions): Promise<SwapProposals> {
+      const gram = await ready(options.gram);
+      const b = rowsOf(options.batch);
+      const { active, blockLength } = options;
+      const n = active.length;
+      const d = b.d;
+      const perRow = blockLength === d;
+      const scratchBytes = perRow ? threads.count * 3 * d * 4 : 0;
+      return await withBuffers(
+        [n * 4, n * 8, n * 4, n * 4, scratchBytes],
+        async (activePtr, gain, prune, restore, scratch) => {
+          i32(activePtr, n).set(active);
+          const common = [b.weight, b.mask, b.corr, activePtr];
+          await threads.run(
+            perRow ? "bestSwapsPerRow" : "bestSwapsInBlocks",
+            evenRanges(n, threads.count),
+            (first, end, thread) =>
+              perRow
+                ? [
+                  gram.g32,
+                  gram.g64,
+                  d,
+                  ...common,
+                  first,
+                  end,
+                  gain,
+                  prune,
+                  restore,
+                  scratch + thread * 3 * d * 4,
+                ]
+                : [gram.g64, d, blockLength, ...common, first, end, gain, prune, restore],
+          );
+          return {
+            gain: f64(gain, n).slice(),
+            prune: i32(prune, n).slice(),
+            restore: i32(restore, n).slice(),
+          };
+        },
+      );
+    },
+
+    async applySwaps(options: ApplySwapsOptions): Promise<void> {
+      const gram = await ready(options.gram);
+      const b = rowsOf(options.batch);
+      const n = options.rows.length;
+      await withBuffers([n * 4, n * 4, n * 4], async (rows, prune, restore) => {
+        i32(rows, n).set(options.rows);
+        i32(prune, n).set(options.prune);
+        i32(restore, n).set(options.restore);
+        await threads.run(
+          "applySwaps",
+          evenRanges(n, threads.count),
+          (
+            first,
+            end,
+          ) => [gram.g64, b.d, b.weight, b.mask, b.corr, rows, prune, restore, first, end],
+        );
+      });
+    },
+
+    readMask(handle: RowBatchHandle): Promise<Uint8Array> {
+      const b = rowsOf(handle);
+      return Promise.resolve(u8(b.mask, b.rows * b.d).slice());
+    },
+
+    matmul({ x, w, n, k, m }: MatmulOptions): Promise<Float32Array> {
+      return withBuffers([n * k * 4, m * k * 4, n * m * 4], async (xPtr, wPtr, yPtr) => {
+        f32(xPtr, n * k).set(x.subarray(0, n * k));
+        f32(wPtr, m * k).set(w.subarray(0, m * k));
+        await threads.run(
+          "matmul",
+          evenRanges(m, threads.count),
+          (first, end) => [xPtr, wPtr, yPtr, n, k, m, first, end],
+        );
+        return f32(yPtr, n * m).slice();
+      });
+    },
+
+    release(handle: GramHandle | RowBatchHandle): void {
+      if (handle instanceof WasmGram) {
+        heap.release(handle.g64);
+        heap.release(handle.g32);
+      } else if (handle instanceof WasmRows) {
+        for (const ptr of [handle.weight, handle.mask, handle.corr, handle.errors]) {
+          heap.release(ptr);
+        }
+      }
+    },
+
+    dispose(): void {
+      threads.terminate();
+    },
+  };
+  return kernels;
+}
