@@ -83,7 +83,8 @@ Deno.test("refine writes a U8 mask with the exact pattern, lower true error and 
     assertClose(summary.relative_reduction, 1 - summary.error_after / summary.error_before, 1e-12);
     assert.equal(summary.rows, ROWS);
     assert.equal(summary.d, D);
-    assert.equal(summary.backend, "reference");
+    assert.equal(summary.backend, "wasm");
+    assert.match(summary.backend_description, /WebAssembly/);
     assert.equal(summary.warm_start, "wanda");
     assert.equal(summary.max_iters, 100);
     assert.ok(summary.swaps > 0 && summary.iterations > 0 && summary.iterations <= 100);

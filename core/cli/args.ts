@@ -135,6 +135,26 @@ export function parseNumberFlag(value: string, flag: string): number {
 }
 
 /**
+ * Parses a flag value that must be a whole number ≥ 1.
+ *
+ * @param value The parsed value.
+ * @param flag The flag's name without dashes.
+ * @returns The number.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(parseCount("4", "threads"), 4);
+ * assert.throws(() => parseCount("0", "threads"), /whole number ≥ 1/);
+ * ```
+ */
+export function parseCount(value: string, flag: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) {
+    throw new UsageError(`Flag --${flag} must be a whole number ≥ 1: got "${value}"`);
+  }
+  return Number(value);
+}
+
+/**
  * Parses an iteration budget: a whole number ≥ 0, or `inf` for "until converged".
  *
  * @param value The parsed value.

@@ -4,7 +4,8 @@
  *     refine --weight W.safetensors --gram G.safetensors
  *            [--mask M.safetensors | --warm-start wanda|magnitude|ria]
  *            (--sparsity 0.6 | --pattern 2:4) [--max-iters 100|inf]
- *            [--backend auto|reference|wasm|webgpu] --out OUT.safetensors [--json] [--quiet]
+ *            [--backend auto|reference|wasm|webgpu] [--threads N] --out OUT.safetensors
+ *            [--json] [--quiet]
  *
  * Lifecycle: parse flags → read and validate W, G (and the mask) → warm start → refine →
  * write the mask atomically with the summary in `__metadata__` → print the summary.
@@ -16,6 +17,7 @@ import { resolve } from "node:path";
 import { describeFsError } from "../atomic_write.ts";
 import { BACKEND_CHOICES, type BackendChoice, createKernels } from "../backend.ts";
 import { InputError, UsageError } from "../errors.ts";
+import type { Kernels } from "../kernels.ts";
 import {
   checkPatternFits,
   parseNmPattern,
@@ -34,7 +36,14 @@ import {
 import { checkMaskFits, refineSparseSwaps } from "../sparseswaps.ts";
 import { checkFinite, checkGram } from "../validate.ts";
 import { WARM_START_METHODS, warmStartMask, type WarmStartMethod } from "../warm_start.ts";
-import { parseChoice, parseFlags, parseIterations, parseNumberFlag, requireFlag } from "./args.ts";
+import {
+  parseChoice,
+  parseCount,
+  parseFlags,
+  parseIterations,
+  parseNumberFlag,
+  requireFlag,
+} from "./args.ts";
 import { type CommandIo, progressBar } from "./io.ts";
 
 /** The help text of `refine`. */
@@ -44,7 +53,7 @@ Usage:
   deno run -A mod.ts refine --weight W.safetensors --gram G.safetensors
     [--mask M.safetensors | --warm-start wanda|magnitude|ria]
     (--sparsity S | --pattern N:M) [--max-iters N|inf]
-    [--backend auto|reference|wasm|webgpu] --out OUT.safetensors [--json] [--quiet]
+    [--backend auto|reference|wasm|webgpu] [--threads N] --out OUT.safetensors [--json] [--quiet]
 
 Inputs:
   --weight FILE     tensor "weight" [rows, d], F32, F16 or BF16
@@ -56,7 +65,8 @@ Pattern (exactly one):
   --pattern N:M     keep N of every M consecutive weights (2:4, 4:8)
 Run:
   --max-iters N     swaps per row at most (default 100); inf = until no improving swap is left
-  --backend B       auto (default), reference, wasm or webgpu
+  --backend B       auto (default: wasm here), reference, wasm or webgpu
+  --threads N       CPU threads for the wasm backend (default: every core)
 Output:
   --out FILE        tensor "mask" U8 [rows, d]; the summary goes into __metadata__
   --json            print the summary as one JSON object on the last line of stdout
@@ -71,6 +81,7 @@ const REFINE_FLAGS = {
   pattern: "string",
   "max-iters": "string",
   backend: "string",
+  threads: "string",
   out: "string",
   json: "boolean",
   quiet: "boolean",
@@ -97,6 +108,8 @@ export interface RefineSummary {
   readonly converged_rows: number;
   /** Backend that ran the kernels. */
   readonly backend: string;
+  /** The backend in words (threads, SIMD variant, GPU adapter). */
+  readonly backend_description: string;
   /** The pattern, e.g. "60%" or "2:4". */
   readonly pattern: string;
   /** Warm-start method, or "mask" for a given mask. */
@@ -115,6 +128,7 @@ interface RefineSettings {
   readonly pattern: SparsityPattern;
   readonly maxIters: number;
   readonly backend: BackendChoice;
+  readonly threads?: number;
   readonly outPath: string;
   readonly json: boolean;
   readonly quiet: boolean;
@@ -145,8 +159,26 @@ export async function refineCommand(
   const settings = refineSettings(flags);
   await checkOutputPath(settings);
   const layer = await readLayer(settings);
-  const { rows, d, weight, pattern } = { ...layer, pattern: settings.pattern };
-  const kernels = await createKernels(settings.backend);
+  const kernels = await createKernels(settings.backend, { threads: settings.threads });
+  let summary: RefineSummary;
+  try {
+    summary = await refineLayer(kernels, layer, settings, io);
+  } finally {
+    kernels.dispose();
+  }
+  printSummary(io, summary, settings);
+  return summary;
+}
+
+/** Warm start, refinement and output of one layer on the given kernels. */
+async function refineLayer(
+  kernels: Kernels,
+  layer: LayerFiles,
+  settings: RefineSettings,
+  io: CommandIo,
+): Promise<RefineSummary> {
+  const { rows, d, weight } = layer;
+  const pattern = settings.pattern;
   const gram = await kernels.createGram({ d, values: layer.gram });
   const started = performance.now();
   const warm = layer.mask ?? warmStartMask({
@@ -183,6 +215,7 @@ export async function refineCommand(
     d,
     converged_rows: result.convergedRows,
     backend: kernels.name,
+    backend_description: kernels.description,
     pattern: patternLabel(pattern),
     warm_start: layer.mask ? "mask" : settings.warmStart,
     max_iters: Number.isFinite(settings.maxIters) ? settings.maxIters : "inf",
@@ -193,7 +226,6 @@ export async function refineCommand(
     { mask: { dtype: "U8", shape: [rows, d], data: result.mask } },
     Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, String(v)])),
   );
-  printSummary(io, summary, settings);
   return summary;
 }
 
@@ -224,6 +256,7 @@ function refineSettings(flags: ReturnType<typeof parseFlags<typeof REFINE_FLAGS>
     pattern,
     maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),
     backend: parseChoice(flags.backend ?? "auto", "backend", BACKEND_CHOICES),
+    threads: flags.threads === undefined ? undefined : parseCount(flags.threads, "threads"),
     outPath,
     json: flags.json ?? false,
     quiet: flags.quiet ?? false,
