@@ -19,9 +19,9 @@ export function gramAccumulate(
   x: usize,
   tokens: i32,
   d: i32,
+  scratch: usize,
   first: i32,
   end: i32,
-  scratch: usize,
 ): void {
   const rowBytes = <usize>d << 2;
   for (let t0 = 0; t0 < tokens; t0 += TOKEN_TILE) {

@@ -1,8 +1,9 @@
 // The CPU kernels of sparseswaps, compiled to WebAssembly with SIMD (see asconfig.json).
 //
 // Every function works on raw pointers into one shared memory that the TypeScript host lays out
-// (core/backends/wasm.ts) and takes a half-open range [first, end) of the rows it owns, so
-// several workers can split a call between them. Nothing here allocates.
+// (core/backends/wasm.ts) and takes, as its last two arguments, a half-open range [first, end)
+// of the rows it computes, so workers can split a call and the host can call it in small
+// pieces. Nothing here allocates.
 
 export { gramAccumulate, gramMirror } from "./gram";
 export { applySwaps, bestSwapsInBlocks, bestSwapsPerRow, correlate } from "./swaps";

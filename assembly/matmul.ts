@@ -18,26 +18,17 @@ function dot(x: usize, w: usize, k: i32): f32 {
 }
 
 /**
- * Rows of x computed together: their 16 · k floats stay in cache while every weights row in
- * [first, end) passes over them, so x is read from memory once per call, not once per output.
+ * Rows of x computed together: their 16 · k floats stay in cache while every weights row passes
+ * over them, so w is read from memory once per 16 rows of x, not once per row.
  */
 const ROW_TILE = 16;
 
-/** y (n, m) columns [first, end) = x (n, k) · wᵀ with w (m, k), all float32 row-major. */
-export function matmul(
-  x: usize,
-  w: usize,
-  y: usize,
-  n: i32,
-  k: i32,
-  m: i32,
-  first: i32,
-  end: i32,
-): void {
+/** y (n, m) rows [first, end) = x (n, k) · wᵀ with w (m, k), all float32 row-major. */
+export function matmul(x: usize, w: usize, y: usize, k: i32, m: i32, first: i32, end: i32): void {
   const rowBytes = <usize>k << 2;
-  for (let i0 = 0; i0 < n; i0 += ROW_TILE) {
-    const i1 = min(n, i0 + ROW_TILE);
-    for (let o = first; o < end; o++) {
+  for (let i0 = first; i0 < end; i0 += ROW_TILE) {
+    const i1 = min(end, i0 + ROW_TILE);
+    for (let o = 0; o < m; o++) {
       const wRow = w + <usize>o * rowBytes;
       for (let i = i0; i < i1; i++) {
         store<f32>(y + ((<usize>i * <usize>m + o) << 2), dot(x + <usize>i * rowBytes, wRow, k));

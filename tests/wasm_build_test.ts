@@ -45,7 +45,7 @@ Deno.test({
       const f = new Float32Array(memory.buffer);
       f.set([1, 2, 3, 4], 16384);
       f.set([1, 1, 0, 1], 16388);
-      instance.exports.matmul(65536, 65552, 65568, 2, 2, 2, 0, 2);
+      instance.exports.matmul(65536, 65552, 65568, 2, 2, 0, 2);
       console.log(JSON.stringify([...f.subarray(16392, 16396)]));`;
     const { code, stdout, stderr } = await new Deno.Command("node", {
       args: ["--input-type=module", "-e", script],

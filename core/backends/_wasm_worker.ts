@@ -3,13 +3,16 @@
  * A CPU-backend worker: instantiates the kernel module on the shared memory it is sent, then
  * runs the exported kernels it is asked to, one call at a time. Protocol (see wasm.ts):
  *
- *     → { module, memory }               ← { ready: true }
- *     → { id, name, args }               ← { id } or { id, error }
+ *     → { module, memory }                       ← { ready: true }
+ *     → { id, name, args, first, end, chunk }    ← { id } or { id, error }
+ *
+ * A call runs `name(...args, from, to)` over [first, end) in pieces of `chunk` rows (see
+ * `callInPieces` in wasm.ts for why).
  *
  * @module
  */
 
-type Kernel = (...args: number[]) => void;
+import { callInPieces, type Kernel } from "./_wasm_pieces.ts";
 
 let kernels: Record<string, Kernel> | undefined;
 
@@ -24,7 +27,7 @@ self.onmessage = async (event: MessageEvent) => {
     return;
   }
   try {
-    kernels![message.name](...message.args);
+    callInPieces(kernels![message.name], message.args, message.first, message.end, message.chunk);
     self.postMessage({ id: message.id });
   } catch (error) {
     self.postMessage({ id: message.id, error: String(error) });

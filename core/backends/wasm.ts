@@ -27,6 +27,7 @@ import type {
   SwapProposals,
 } from "../kernels.ts";
 import { wasmBytes, type WasmVariant } from "./_wasm_binary.js";
+import { callInPieces, type Kernel } from "./_wasm_pieces.ts";
 
 /** Options of {@linkcode createWasmKernels}. */
 export interface WasmOptions {
@@ -44,8 +45,6 @@ type KernelName =
   | "bestSwapsInBlocks"
   | "applySwaps"
   | "matmul";
-
-type Kernel = (...args: number[]) => void;
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB, the wasm32 limit
@@ -160,16 +159,17 @@ class Threads {
   }
 
   /**
-   * Calls `name` once per non-empty range, thread t taking ranges[t]; `args` builds the
-   * arguments of a range (and may use the thread index, for per-thread scratch).
+   * Runs `name` over each non-empty range, thread t taking ranges[t], in pieces of `chunk` rows;
+   * `args(thread)` gives the arguments before the range (per-thread scratch included).
    */
   async run(
     name: KernelName,
     ranges: readonly (readonly [number, number])[],
-    args: (first: number, end: number, thread: number) => number[],
+    chunk: number,
+    args: (thread: number) => number[],
   ): Promise<void> {
     if (this.workers.length === 0) {
-      for (const [first, end] of ranges) if (end > first) this.local[name](...args(first, end, 0));
+      for (const [first, end] of ranges) callInPieces(this.local[name], args(0), first, end, chunk);
       return;
     }
     await Promise.all(ranges.map(([first, end], thread) => {
@@ -177,7 +177,7 @@ class Threads {
       const id = this.nextId++;
       return new Promise<void>((resolve, reject) => {
         this.pending.set(id, { resolve, reject });
-        this.workers[thread].postMessage({ id, name, args: args(first, end, thread) });
+        this.workers[thread].postMessage({ id, name, args: args(thread), first, end, chunk });
       });
     }));
   }
@@ -186,6 +186,24 @@ class Threads {
     for (const worker of this.workers) worker.terminate();
   }
 }
+
+/**
+ * Rows per kernel call when a row costs `workPerRow` multiply-adds: about 2¹⁸ per call, a
+ * fraction of a millisecond, so the optimised code takes over after the first few calls (see
+ * callInPieces) while the call overhead (well under a microsecond) stays negligible.
+ */
+function rowsPerCall(workPerRow: number): number {
+  return Math.max(1, Math.floor(2 ** 18 / workPerRow));
+}
+
+/**
+ * Gram rows per call: each call streams the whole X once, so pieces must be large enough that
+ * X is not re-read from memory for every row (32 rows: X read d/32 times per accumulation).
+ */
+const GRAM_ROWS_PER_CALL = 32;
+
+/** Rows of x per matmul call: the kernel's tile (assembly/matmul.ts), so w is reused 16 times. */
+const MATMUL_ROWS_PER_CALL = 16;
 
 /** Splits [0, n) into `parts` contiguous ranges of (nearly) equal length. */
 function evenRanges(n: number, parts: number): [number, number][] {
@@ -287,7 +305,8 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
       await threads.run(
         "gramMirror",
         evenRanges(gram.d, threads.count),
-        (first, end) => [gram.g64, gram.g32, gram.d, first, end],
+        rowsPerCall(gram.d),
+        () => [gram.g64, gram.g32, gram.d],
       );
       gram.stale = false;
     }
@@ -317,7 +336,8 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
         await threads.run(
           "gramAccumulate",
           triangleRanges(d, threads.count),
-          (first, end, thread) => [gram.g64, xPtr, tokens, d, first, end, scratch + thread * d * 4],
+          GRAM_ROWS_PER_CALL,
+          (thread) => [gram.g64, xPtr, tokens, d, scratch + thread * d * 4],
         );
         gram.stale = true;
       });
@@ -348,7 +368,8 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
       await threads.run(
         "correlate",
         evenRanges(b.rows, threads.count),
-        (first, end) => [gram.g64, b.d, b.weight, b.mask, b.corr, b.errors, first, end],
+        rowsPerCall(b.d * b.d),
+        () => [gram.g64, b.d, b.weight, b.mask, b.corr, b.errors],
       );
       return f64(b.errors, b.rows).slice();
     },
@@ -366,24 +387,15 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
         async (activePtr, gain, prune, restore, scratch) => {
           i32(activePtr, n).set(active);
           const common = [b.weight, b.mask, b.corr, activePtr];
+          const outputs = [gain, prune, restore];
           await threads.run(
             perRow ? "bestSwapsPerRow" : "bestSwapsInBlocks",
             evenRanges(n, threads.count),
-            (first, end, thread) =>
+            rowsPerCall(d * blockLength),
+            (thread) =>
               perRow
-                ? [
-                  gram.g32,
-                  gram.g64,
-                  d,
-                  ...common,
-                  first,
-                  end,
-                  gain,
-                  prune,
-                  restore,
-                  scratch + thread * 3 * d * 4,
-                ]
-                : [gram.g64, d, blockLength, ...common, first, end, gain, prune, restore],
+                ? [gram.g32, gram.g64, d, ...common, ...outputs, scratch + thread * 3 * d * 4]
+                : [gram.g64, d, blockLength, ...common, ...outputs],
           );
           return {
             gain: f64(gain, n).slice(),
@@ -405,10 +417,8 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
         await threads.run(
           "applySwaps",
           evenRanges(n, threads.count),
-          (
-            first,
-            end,
-          ) => [gram.g64, b.d, b.weight, b.mask, b.corr, rows, prune, restore, first, end],
+          rowsPerCall(b.d),
+          () => [gram.g64, b.d, b.weight, b.mask, b.corr, rows, prune, restore],
         );
       });
     },
@@ -424,8 +434,9 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
         f32(wPtr, m * k).set(w.subarray(0, m * k));
         await threads.run(
           "matmul",
-          evenRanges(m, threads.count),
-          (first, end) => [xPtr, wPtr, yPtr, n, k, m, first, end],
+          evenRanges(n, threads.count),
+          MATMUL_ROWS_PER_CALL,
+          () => [xPtr, wPtr, yPtr, k, m],
         );
         return f32(yPtr, n * m).slice();
       });
