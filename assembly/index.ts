@@ -6,5 +6,5 @@
 // pieces. Nothing here allocates.
 
 export { gramAccumulate, gramMirror } from "./gram";
-export { applySwaps, bestSwapsInBlocks, bestSwapsPerRow, correlate } from "./swaps";
+export { applySwaps, bestSwapsInBlocks, bestSwapsPerRow, correlate, ROW_BLOCK } from "./swaps";
 export { matmul } from "./matmul";

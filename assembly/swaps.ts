@@ -130,13 +130,22 @@ function firstPairAt(gRow: usize, b: usize, s: usize, wu: f32, d: i32, target: f
 }
 
 /**
+ * Rows searched together: each row of G is read once per block and scanned for every row of
+ * the block that keeps u, so G streams from memory ROW_BLOCK times less often (G in float32 is
+ * 2.4 MB at d = 768, more than a core's L2). The block's b and s arrays take
+ * 2 · ROW_BLOCK · d floats of scratch. Chosen with bench/cpu.ts.
+ */
+export const ROW_BLOCK = 8;
+
+/**
  * Best pair over all kept u and pruned p of each active row (per-row sparsity).
- * active: i32 batch-row indices; entries [first, end) are searched.
+ * active: i32 batch-row indices; entries [first, end) are searched, ROW_BLOCK at a time.
  * Outputs per entry: gain f64 (exact ΔL of the chosen pair, +∞ if none), prune/restore i32.
- * scratch: 3 · d · 4 bytes (b and s as float32, the kept indices as i32).
+ * scratch: 2 · ROW_BLOCK · d · 4 bytes (b and s of each row of a block, float32).
  *
- * Ranking: for each kept u (ascending), m_u = min_p t_p in float32 and a_u + m_u is compared
- * with the best so far (strictly smaller wins, so ties keep the smallest u, then the smallest p).
+ * Ranking, per row: for each kept u (ascending), m_u = min_p t_p in float32 and a_u + m_u is
+ * compared with the best so far (strictly smaller wins, so ties keep the smallest u, then the
+ * smallest p). Rows never interact, so how rows are grouped into blocks changes nothing.
  */
 export function bestSwapsPerRow(
   g32: usize,
@@ -153,51 +162,63 @@ export function bestSwapsPerRow(
   first: i32,
   end: i32,
 ): void {
-  const b = scratch;
-  const s = b + (<usize>d << 2);
-  const kept = s + (<usize>d << 2);
-  for (let k = first; k < end; k++) {
-    const row = <usize>load<i32>(active + (<usize>k << 2));
-    const w = weight + ((row * <usize>d) << 2);
-    const m = mask + row * <usize>d;
-    const c = corr + ((row * <usize>d) << 3);
-    let keptCount = 0;
-    for (let j = 0; j < d; j++) {
-      const offset = <usize>j << 2;
-      if (load<u8>(m + j) == 0) {
-        const wj = <f64>f32At(w, j);
-        store<f32>(b + offset, <f32>(-2 * wj * f64At(c, j) + wj * wj * gramAt(g64, d, j, j)));
-        store<f32>(s + offset, <f32>(-2 * wj));
-      } else {
-        store<f32>(b + offset, Infinity);
-        store<f32>(s + offset, 0);
-        store<i32>(kept + (<usize>keptCount << 2), j);
-        keptCount++;
+  const rowFloats = <usize>d << 2;
+  const sBase = scratch + <usize>ROW_BLOCK * rowFloats;
+  for (let k0 = first; k0 < end; k0 += ROW_BLOCK) {
+    const count = min(ROW_BLOCK, end - k0);
+    for (let i = 0; i < count; i++) {
+      const row = <usize>load<i32>(active + (<usize>(k0 + i) << 2));
+      prepareRow(g64, d, weight + row * rowFloats, mask + row * <usize>d, corr + (row * <usize>d << 3),
+        scratch + <usize>i * rowFloats, sBase + <usize>i * rowFloats);
+      store<f64>(gain + (<usize>(k0 + i) << 3), Infinity);
+      store<i32>(prune + (<usize>(k0 + i) << 2), -1);
+      store<i32>(restore + (<usize>(k0 + i) << 2), -1);
+    }
+    for (let u = 0; u < d; u++) {
+      const gRow = g32 + <usize>u * rowFloats;
+      const guu = gramAt(g64, d, u, u);
+      for (let i = 0; i < count; i++) {
+        const out = <usize>(k0 + i);
+        const row = <usize>load<i32>(active + (out << 2));
+        if (load<u8>(mask + row * <usize>d + u) != 1) continue;
+        const wu = <f64>f32At(weight + row * rowFloats, u);
+        const a = <f32>(2 * wu * f64At(corr + (row * <usize>d << 3), u) + wu * wu * guu);
+        const b = scratch + <usize>i * rowFloats;
+        const s = sBase + <usize>i * rowFloats;
+        const lowest = rowMinimum(gRow, b, s, <f32>wu, d);
+        // The running best of this row is kept, as float32, in its gain slot until the end.
+        if (a + lowest < <f32>load<f64>(gain + (out << 3))) {
+          store<f64>(gain + (out << 3), <f64>(a + lowest));
+          store<i32>(prune + (out << 2), u);
+          store<i32>(restore + (out << 2), firstPairAt(gRow, b, s, <f32>wu, d, lowest));
+        }
       }
     }
-    let best: f32 = Infinity;
-    let bestU = -1;
-    let bestP = -1;
-    for (let i = 0; i < keptCount; i++) {
-      const u = load<i32>(kept + (<usize>i << 2));
-      const wu = <f64>f32At(w, u);
-      const a = <f32>(2 * wu * f64At(c, u) + wu * wu * gramAt(g64, d, u, u));
-      const gRow = g32 + ((<usize>u * <usize>d) << 2);
-      const lowest = rowMinimum(gRow, b, s, <f32>wu, d);
-      if (a + lowest < best) {
-        best = a + lowest;
-        bestU = u;
-        bestP = firstPairAt(gRow, b, s, <f32>wu, d, lowest);
-      }
+    for (let i = 0; i < count; i++) {
+      const out = <usize>(k0 + i);
+      const row = <usize>load<i32>(active + (out << 2));
+      const u = load<i32>(prune + (out << 2));
+      if (u < 0) continue;
+      const w = weight + row * rowFloats;
+      const c = corr + (row * <usize>d << 3);
+      store<f64>(gain + (out << 3), exactGain(g64, d, w, c, u, load<i32>(restore + (out << 2))));
     }
-    const out = <usize>k;
-    if (bestU >= 0) {
-      store<f64>(gain + (out << 3), exactGain(g64, d, w, c, bestU, bestP));
+  }
+}
+
+/** b_p = −2 w_p c_p + w_p² G_pp and s_p = −2 w_p for pruned p; +∞ and 0 for kept p. */
+@inline
+function prepareRow(g64: usize, d: i32, w: usize, m: usize, c: usize, b: usize, s: usize): void {
+  for (let j = 0; j < d; j++) {
+    const offset = <usize>j << 2;
+    if (load<u8>(m + j) == 0) {
+      const wj = <f64>f32At(w, j);
+      store<f32>(b + offset, <f32>(-2 * wj * f64At(c, j) + wj * wj * gramAt(g64, d, j, j)));
+      store<f32>(s + offset, <f32>(-2 * wj));
     } else {
-      store<f64>(gain + (out << 3), Infinity);
+      store<f32>(b + offset, Infinity);
+      store<f32>(s + offset, 0);
     }
-    store<i32>(prune + (out << 2), bestU);
-    store<i32>(restore + (out << 2), bestP);
   }
 }
 

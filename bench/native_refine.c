@@ -19,6 +19,8 @@
 #define SENTINEL FLT_MAX
 /* Running minima in the search: 32 floats, four AVX2 or two AVX-512 registers. */
 #define LANES 32
+/* Rows searched together, as ROW_BLOCK in assembly/swaps.ts. */
+#define ROW_BLOCK 8
 
 static double now(void) {
   struct timespec t;
@@ -40,11 +42,9 @@ static double correlate(const double *g64, int d, const float *w, const uint8_t 
   return error;
 }
 
-/* Best (u, p) of one row by a dense float32 scan of G's kept rows; returns the exact gain. */
-static double best_swap(const float *g32, const double *g64, int d, const float *w,
-                        const uint8_t *m, const double *c, float *b, float *s, int *kept,
-                        int *best_u, int *best_p) {
-  int kept_count = 0;
+/* b_p = -2 w_p c_p + w_p^2 G_pp and s_p = -2 w_p for pruned p; SENTINEL and 0 for kept p. */
+static void prepare_row(const double *g64, int d, const float *w, const uint8_t *m,
+                        const double *c, float *b, float *s) {
   for (int j = 0; j < d; j++) {
     if (!m[j]) {
       const double wj = w[j];
@@ -53,51 +53,82 @@ static double best_swap(const float *g32, const double *g64, int d, const float 
     } else {
       b[j] = SENTINEL;
       s[j] = 0;
-      kept[kept_count++] = j;
     }
   }
-  float best = SENTINEL;
-  int bu = -1, bp = -1;
-  for (int i = 0; i < kept_count; i++) {
-    const int u = kept[i];
-    const double wu64 = w[u];
-    const float a = (float)(2 * wu64 * c[u] + wu64 * wu64 * g64[(size_t)u * d + u]);
-    const float wu = (float)wu64;
+}
+
+/* min over p of b_p + w_u (s_p G_up): LANES independent running minima, like the wasm
+   kernel's four f32x4 accumulators, so the vectors are not bound by one min chain's latency. */
+static float row_minimum(const float *g, const float *b, const float *s, float wu, int d) {
+  float partial[LANES];
+  for (int k = 0; k < LANES; k++) partial[k] = SENTINEL;
+  int p = 0;
+  for (; p + LANES <= d; p += LANES) {
+    for (int k = 0; k < LANES; k++) {
+      const float t = b[p + k] + wu * (s[p + k] * g[p + k]);
+      partial[k] = t < partial[k] ? t : partial[k];
+    }
+  }
+  float lowest = SENTINEL;
+  for (int k = 0; k < LANES; k++) lowest = partial[k] < lowest ? partial[k] : lowest;
+  for (; p < d; p++) {
+    const float t = b[p] + wu * (s[p] * g[p]);
+    lowest = t < lowest ? t : lowest;
+  }
+  return lowest;
+}
+
+static int argmin_pair(const float *g, const float *b, const float *s, float wu, int d) {
+  float found = SENTINEL;
+  int best = -1;
+  for (int p = 0; p < d; p++) {
+    const float t = b[p] + wu * (s[p] * g[p]);
+    if (t < found) { found = t; best = p; }
+  }
+  return best;
+}
+
+static double exact_gain(const double *g64, int d, const float *w, const double *c, int u, int p) {
+  const double wu = w[u], wp = w[p];
+  const double a = 2 * wu * c[u] + wu * wu * g64[(size_t)u * d + u];
+  const double b = -2 * wp * c[p] + wp * wp * g64[(size_t)p * d + p];
+  return a + b - 2 * wu * wp * g64[(size_t)u * d + p];
+}
+
+/* Best (u, p) of `count` rows at once (ROW_BLOCK at most), as assembly/swaps.ts does: each row
+   of G is read once per block. Writes the exact float64 gain of each row's pair. */
+static void best_swaps(const float *g32, const double *g64, int d, const float *w,
+                       const uint8_t *mask, const double *c, const int *rows, int count,
+                       float *b, float *s, double *gain, int *best_u, int *best_p) {
+  float best[ROW_BLOCK];
+  for (int i = 0; i < count; i++) {
+    const size_t r = rows[i];
+    prepare_row(g64, d, w + r * d, mask + r * d, c + r * d, b + (size_t)i * d, s + (size_t)i * d);
+    best[i] = SENTINEL;
+    best_u[i] = best_p[i] = -1;
+  }
+  for (int u = 0; u < d; u++) {
     const float *g = g32 + (size_t)u * d;
-    /* LANES independent running minima, like the wasm kernel's four f32x4 accumulators, so
-       the compiler's vectors are not bound by the latency of one min chain. */
-    float partial[LANES];
-    for (int k = 0; k < LANES; k++) partial[k] = SENTINEL;
-    int p = 0;
-    for (; p + LANES <= d; p += LANES) {
-      for (int k = 0; k < LANES; k++) {
-        const float t = b[p + k] + wu * (s[p + k] * g[p + k]);
-        partial[k] = t < partial[k] ? t : partial[k];
-      }
-    }
-    float lowest = SENTINEL;
-    for (int k = 0; k < LANES; k++) lowest = partial[k] < lowest ? partial[k] : lowest;
-    for (; p < d; p++) {
-      const float t = b[p] + wu * (s[p] * g[p]);
-      lowest = t < lowest ? t : lowest;
-    }
-    if (a + lowest < best) {
-      best = a + lowest;
-      bu = u;
-      float found = SENTINEL;
-      for (int p = 0; p < d; p++) {
-        const float t = b[p] + wu * (s[p] * g[p]);
-        if (t < found) { found = t; bp = p; }
+    const double guu = g64[(size_t)u * d + u];
+    for (int i = 0; i < count; i++) {
+      const size_t r = rows[i];
+      if (!mask[r * d + u]) continue;
+      const double wu = w[r * d + u];
+      const float a = (float)(2 * wu * c[r * d + u] + wu * wu * guu);
+      const float lowest = row_minimum(g, b + (size_t)i * d, s + (size_t)i * d, (float)wu, d);
+      if (a + lowest < best[i]) {
+        best[i] = a + lowest;
+        best_u[i] = u;
+        best_p[i] = argmin_pair(g, b + (size_t)i * d, s + (size_t)i * d, (float)wu, d);
       }
     }
   }
-  *best_u = bu;
-  *best_p = bp;
-  if (bu < 0 || bp < 0) return INFINITY;
-  const double wu = w[bu], wp = w[bp];
-  const double a = 2 * wu * c[bu] + wu * wu * g64[(size_t)bu * d + bu];
-  const double bb = -2 * wp * c[bp] + wp * wp * g64[(size_t)bp * d + bp];
-  return a + bb - 2 * wu * wp * g64[(size_t)bu * d + bp];
+  for (int i = 0; i < count; i++) {
+    const size_t r = rows[i];
+    gain[i] = best_u[i] < 0 || best_p[i] < 0
+      ? INFINITY
+      : exact_gain(g64, d, w + r * d, c + r * d, best_u[i], best_p[i]);
+  }
 }
 
 int main(int argc, char **argv) {
@@ -121,8 +152,8 @@ int main(int argc, char **argv) {
   double *error = malloc(sizeof(double) * rows);
   double *checkpoint = malloc(sizeof(double) * rows);
   uint8_t *active = malloc(rows);
-  float *b = malloc(sizeof(float) * d), *s = malloc(sizeof(float) * d);
-  int *kept = malloc(sizeof(int) * d);
+  float *b = malloc(sizeof(float) * ROW_BLOCK * d), *s = malloc(sizeof(float) * ROW_BLOCK * d);
+  int *block = malloc(sizeof(int) * rows);
   const double pairs_per_row = (double)(d - pruned) * pruned;
 
   const double start = now();
@@ -144,22 +175,28 @@ int main(int argc, char **argv) {
         checkpoint[r] = error[r];
       }
     }
-    for (int r = 0; r < rows; r++) {
-      if (!active[r]) continue;
-      const float *wr = w + (size_t)r * d;
-      uint8_t *mr = mask + (size_t)r * d;
-      double *cr = c + (size_t)r * d;
-      int u, p;
-      const double gain = best_swap(g32, g64, d, wr, mr, cr, b, s, kept, &u, &p);
-      pairs += pairs_per_row;
-      if (!(gain < -1e-10 * error[r])) { active[r] = 0; continue; }
-      mr[u] = 0;
-      mr[p] = 1;
-      const double wu = wr[u], wp = wr[p];
-      const double *gu = g64 + (size_t)u * d, *gp = g64 + (size_t)p * d;
-      for (int i = 0; i < d; i++) cr[i] += wu * gu[i] - wp * gp[i];
-      error[r] += gain;
-      swaps++;
+    int count = 0;
+    for (int r = 0; r < rows; r++) if (active[r]) block[count++] = r;
+    for (int k0 = 0; k0 < count; k0 += ROW_BLOCK) {
+      const int n = count - k0 < ROW_BLOCK ? count - k0 : ROW_BLOCK;
+      double gain[ROW_BLOCK];
+      int us[ROW_BLOCK], ps[ROW_BLOCK];
+      best_swaps(g32, g64, d, w, mask, c, block + k0, n, b, s, gain, us, ps);
+      pairs += n * pairs_per_row;
+      for (int i = 0; i < n; i++) {
+        const int r = block[k0 + i];
+        if (!(gain[i] < -1e-10 * error[r])) { active[r] = 0; continue; }
+        const int u = us[i], p = ps[i];
+        uint8_t *mr = mask + (size_t)r * d;
+        double *cr = c + (size_t)r * d;
+        mr[u] = 0;
+        mr[p] = 1;
+        const double wu = w[(size_t)r * d + u], wp = w[(size_t)r * d + p];
+        const double *gu = g64 + (size_t)u * d, *gp = g64 + (size_t)p * d;
+        for (int j = 0; j < d; j++) cr[j] += wu * gu[j] - wp * gp[j];
+        error[r] += gain[i];
+        swaps++;
+      }
     }
   }
   double error_after = 0;

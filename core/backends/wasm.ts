@@ -119,6 +119,8 @@ class Threads {
   private constructor(
     private readonly local: Record<KernelName, Kernel>,
     private readonly workers: Worker[],
+    /** Rows the per-row pair search handles together (ROW_BLOCK in assembly/swaps.ts). */
+    readonly rowBlock: number,
   ) {
     for (const worker of workers) {
       worker.onmessage = (event: MessageEvent) => {
@@ -138,7 +140,8 @@ class Threads {
   ): Promise<Threads> {
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const local = instance.exports as unknown as Record<KernelName, Kernel>;
-    if (count <= 1) return new Threads(local, []);
+    const rowBlock = (instance.exports.ROW_BLOCK as WebAssembly.Global).value as number;
+    if (count <= 1) return new Threads(local, [], rowBlock);
     const url = new URL("./_wasm_worker.ts", import.meta.url).href;
     const workers = Array.from({ length: count }, () => new Worker(url, { type: "module" }));
     await Promise.all(workers.map((worker) =>
@@ -151,7 +154,7 @@ class Threads {
         worker.postMessage({ module, memory });
       })
     ));
-    return new Threads(local, workers);
+    return new Threads(local, workers, rowBlock);
   }
 
   get count(): number {
@@ -381,7 +384,8 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
       const n = active.length;
       const d = b.d;
       const perRow = blockLength === d;
-      const scratchBytes = perRow ? threads.count * 3 * d * 4 : 0;
+      const scratchPerThread = 2 * threads.rowBlock * d * 4;
+      const scratchBytes = perRow ? threads.count * scratchPerThread : 0;
       return await withBuffers(
         [n * 4, n * 8, n * 4, n * 4, scratchBytes],
         async (activePtr, gain, prune, restore, scratch) => {
@@ -391,10 +395,17 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
           await threads.run(
             perRow ? "bestSwapsPerRow" : "bestSwapsInBlocks",
             evenRanges(n, threads.count),
-            rowsPerCall(d * blockLength),
+            perRow ? Math.max(threads.rowBlock, rowsPerCall(d * d)) : rowsPerCall(d * blockLength),
             (thread) =>
               perRow
-                ? [gram.g32, gram.g64, d, ...common, ...outputs, scratch + thread * 3 * d * 4]
+                ? [
+                  gram.g32,
+                  gram.g64,
+                  d,
+                  ...common,
+                  ...outputs,
+                  scratch + thread * scratchPerThread,
+                ]
                 : [gram.g64, d, blockLength, ...common, ...outputs],
           );
           return {
