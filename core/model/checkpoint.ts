@@ -1,0 +1,443 @@
+/**
+ * Model checkpoints, read lazily tensor by tensor under Hugging Face names and layout, from
+ * either format:
+ *
+ * - a Hugging Face directory: `config.json`, `model.safetensors` or shards listed in
+ *   `model.safetensors.index.json`, F32, F16 or BF16;
+ * - a llama2.c `.bin`: 7 int32 (dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size,
+ *   negative when an unshared classifier follows, seq_len), then float32 arrays. llama2.c rotates
+ *   interleaved pairs of each head, Hugging Face its two halves: q and k rows are permuted on
+ *   read so both formats run the same forward pass.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { describeFsError } from "../atomic_write.ts";
+import { InputError } from "../errors.ts";
+import { type Dtype, SafetensorsFile, type Tensor, toFloat32 } from "../safetensors.ts";
+import { type LlamaConfig, parseLlamaConfig } from "./config.ts";
+import type { BlockWeights } from "./forward.ts";
+
+/** A tensor of a checkpoint. */
+export interface CheckpointTensor {
+  /** Hugging Face name, e.g. `model.layers.0.self_attn.q_proj.weight`. */
+  readonly name: string;
+  /** Element type (F32, F16 or BF16). */
+  readonly dtype: Dtype;
+  /** Shape. */
+  readonly shape: readonly number[];
+}
+
+/** An open checkpoint. */
+export interface Checkpoint extends Disposable {
+  /** Where it was read from. */
+  readonly path: string;
+  /** Which format. */
+  readonly format: "huggingface" | "llama2c";
+  /** The architecture. */
+  readonly config: LlamaConfig;
+  /** Every tensor, in the order a written checkpoint lists them. */
+  readonly tensors: readonly CheckpointTensor[];
+  /** Reads a tensor in Hugging Face layout, in its own dtype. */
+  read(name: string): Promise<Tensor>;
+  /** Closes its files. */
+  close(): void;
+}
+
+/** The linear layers of a block, by their Hugging Face module names. */
+export const LINEAR_LAYERS = [
+  "self_attn.q_proj",
+  "self_attn.k_proj",
+  "self_attn.v_proj",
+  "self_attn.o_proj",
+  "mlp.gate_proj",
+  "mlp.up_proj",
+  "mlp.down_proj",
+] as const;
+
+/** A linear layer's module name within a block. */
+export type LinearLayer = typeof LINEAR_LAYERS[number];
+
+/**
+ * The tensors a LLaMA checkpoint must have, with their shapes, in write order.
+ *
+ * @param config The architecture.
+ * @returns Name and shape of every tensor.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const names = expectedTensors({
+ *   dim: 8, hiddenDim: 16, nLayers: 1, nHeads: 2, nKvHeads: 1, headDim: 4, vocabSize: 10,
+ *   maxSeqLen: 8, rmsNormEps: 1e-5, ropeTheta: 10000, tieWordEmbeddings: false,
+ * });
+ * assert.equal(names.length, 12);
+ * assert.deepEqual(names[3], { name: "model.layers.0.self_attn.k_proj.weight", shape: [4, 8] });
+ * ```
+ */
+export function expectedTensors(config: LlamaConfig): { name: string; shape: number[] }[] {
+  const { dim, hiddenDim, nHeads, nKvHeads, headDim, vocabSize } = config;
+  const shapes: Record<LinearLayer, number[]> = {
+    "self_attn.q_proj": [nHeads * headDim, dim],
+    "self_attn.k_proj": [nKvHeads * headDim, dim],
+    "self_attn.v_proj": [nKvHeads * headDim, dim],
+    "self_attn.o_proj": [dim, nHeads * headDim],
+    "mlp.gate_proj": [hiddenDim, dim],
+    "mlp.up_proj": [hiddenDim, dim],
+    "mlp.down_proj": [dim, hiddenDim],
+  };
+  const tensors = [{ name: "model.embed_tokens.weight", shape: [vocabSize, dim] }];
+  for (let layer = 0; layer < config.nLayers; layer++) {
+    const prefix = `model.layers.${layer}`;
+    tensors.push({ name: `${prefix}.input_layernorm.weight`, shape: [dim] });
+    for (const linear of LINEAR_LAYERS) {
+      tensors.push({ name: `${prefix}.${linear}.weight`, shape: shapes[linear] });
+      if (linear === "self_attn.o_proj") {
+        tensors.push({ name: `${prefix}.post_attention_layernorm.weight`, shape: [dim] });
+      }
+    }
+  }
+  tensors.push({ name: "model.norm.weight", shape: [dim] });
+  if (!config.tieWordEmbeddings) tensors.push({ name: "lm_head.weight", shape: [vocabSize, dim] });
+  return tensors;
+}
+
+/**
+ * Name of a block's linear layer weight.
+ *
+ * @param layer Block index.
+ * @param linear Module name.
+ * @returns The tensor name.
+ */
+export function linearName(layer: number, linear: LinearLayer): string {
+  return `model.layers.${layer}.${linear}.weight`;
+}
+
+/**
+ * Opens a checkpoint: a Hugging Face directory or a llama2.c `.bin` file.
+ *
+ * @param path Directory or file.
+ * @returns The checkpoint, validated (config, tensor names, shapes and dtypes).
+ */
+export async function openCheckpoint(path: string): Promise<Checkpoint> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (error) {
+    throw new InputError(`Cannot read model "${path}": ${describeFsError(error)}`);
+  }
+  return info.isDirectory ? await openHuggingFace(path) : await openLlama2c(path, info.size);
+}
+
+/**
+ * Reads the weights of one block as float32.
+ *
+ * @param checkpoint The checkpoint.
+ * @param layer Block index.
+ * @returns The block's weights.
+ */
+export async function readBlock(checkpoint: Checkpoint, layer: number): Promise<BlockWeights> {
+  const read = async (name: string) =>
+    toFloat32(await checkpoint.read(`model.layers.${layer}.${name}.weight`));
+  return {
+    attnNorm: await read("input_layernorm"),
+    q: await read("self_attn.q_proj"),
+    k: await read("self_attn.k_proj"),
+    v: await read("self_attn.v_proj"),
+    o: await read("self_attn.o_proj"),
+    ffnNorm: await read("post_attention_layernorm"),
+    gate: await read("mlp.gate_proj"),
+    up: await read("mlp.up_proj"),
+    down: await read("mlp.down_proj"),
+  };
+}
+
+async function readJson(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error) {
+    throw new InputError(`Cannot read "${file}": ${describeFsError(error)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new InputError(`"${file}" is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return await Deno.stat(file).then(() => true, () => false);
+}
+
+async function openHuggingFace(dir: string): Promise<Checkpoint> {
+  const config = parseLlamaConfig(
+    await readJson(join(dir, "config.json")),
+    join(dir, "config.json"),
+  );
+  const indexPath = join(dir, "model.safetensors.index.json");
+  let shardOf: Record<string, string>;
+  if (await exists(indexPath)) {
+    const index = await readJson(indexPath) as { weight_map?: Record<string, string> };
+    if (typeof index?.weight_map !== "object" || index.weight_map === null) {
+      throw new InputError(`Invalid "${indexPath}": no weight_map`);
+    }
+    shardOf = index.weight_map;
+  } else if (await exists(join(dir, "model.safetensors"))) {
+    shardOf = {};
+  } else {
+    throw new InputError(
+      `Model directory "${dir}" has neither model.safetensors nor model.safetensors.index.json`,
+    );
+  }
+  const files = new Map<string, SafetensorsFile>();
+  const fileOf = async (name: string) => {
+    const shard = join(dir, shardOf[name] ?? "model.safetensors");
+    let file = files.get(shard);
+    if (!file) {
+      file = await SafetensorsFile.open(shard);
+      files.set(shard, file);
+    }
+    return file;
+  };
+  const close = () => files.forEach((file) => file.close());
+  try {
+    const tensors: CheckpointTensor[] = [];
+    for (const { name, shape } of expectedTensors(config)) {
+      const file = await fileOf(name);
+      if (!file.header.tensors.has(name)) {
+        throw new InputError(
+          `Model "${dir}" is missing tensor "${name}" (looked in "${file.path}")`,
+        );
+      }
+      const info = file.info(name);
+      checkTensor(dir, name, info.dtype, info.shape, shape);
+      tensors.push({ name, dtype: info.dtype, shape: info.shape });
+    }
+    return {
+      path: dir,
+      format: "huggingface",
+      config,
+      tensors,
+      read: async (name) => (await fileOf(name)).read(name),
+      close,
+      [Symbol.dispose]: close,
+    };
+  } catch (error) {
+    close();
+    throw error;
+  }
+}
+
+function checkTensor(
+  model: string,
+  name: string,
+  dtype: Dtype,
+  shape: readonly number[],
+  expected: readonly number[],
+): void {
+  if (!["F32", "F16", "BF16"].includes(dtype)) {
+    throw new InputError(
+      `Tensor "${name}" of model "${model}" has dtype ${dtype}; expected F32, F16 or BF16`,
+    );
+  }
+  if (shape.length !== expected.length || shape.some((n, i) => n !== expected[i])) {
+    throw new InputError(
+      `Tensor "${name}" of model "${model}" has shape [${shape}]; the config implies [${expected}]`,
+    );
+  }
+}
+
+/** The llama2.c header's 7 int32, in bytes. */
+const LLAMA2C_HEADER_BYTES = 28;
+
+async function openLlama2c(path: string, size: number): Promise<Checkpoint> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (error) {
+    throw new InputError(`Cannot read model "${path}": ${describeFsError(error)}`);
+  }
+  try {
+    const header = new Int32Array(LLAMA2C_HEADER_BYTES / 4);
+    const headerBytes = new Uint8Array(header.buffer);
+    if (
+      size < LLAMA2C_HEADER_BYTES || (await readInto(file, 0, headerBytes)) !== headerBytes.length
+    ) {
+      throw new InputError(`Model "${path}" is not a llama2.c checkpoint: shorter than its header`);
+    }
+    const [dim, hiddenDim, nLayers, nHeads, nKvHeads, signedVocab, seqLen] = header;
+    const config = llama2cConfig(
+      path,
+      dim,
+      hiddenDim,
+      nLayers,
+      nHeads,
+      nKvHeads,
+      signedVocab,
+      seqLen,
+    );
+    const layout = llama2cLayout(config);
+    if (layout.bytes !== size) {
+      throw new InputError(
+        `Model "${path}" is not a valid llama2.c checkpoint: its header implies ${layout.bytes} bytes, the file has ${size}`,
+      );
+    }
+    const shapes = new Map(expectedTensors(config).map((t) => [t.name, t.shape]));
+    const read = async (name: string): Promise<Tensor> => {
+      const place = layout.places.get(name);
+      const shape = shapes.get(name);
+      if (!place || !shape) throw new InputError(`Model "${path}" has no tensor "${name}"`);
+      const bytes = new Uint8Array(place.length * 4);
+      await readInto(file, place.offset, bytes);
+      const values = new Float32Array(bytes.buffer);
+      const permuted = place.rotary
+        ? rotaryToHalves(values, shape[0] / config.headDim, config.headDim)
+        : values;
+      return { dtype: "F32", shape, bytes: new Uint8Array(permuted.buffer) };
+    };
+    const close = () => file.close();
+    return {
+      path,
+      format: "llama2c",
+      config,
+      tensors: expectedTensors(config).map(({ name, shape }) => ({ name, dtype: "F32", shape })),
+      read,
+      close,
+      [Symbol.dispose]: close,
+    };
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+}
+
+function llama2cConfig(
+  path: string,
+  dim: number,
+  hiddenDim: number,
+  nLayers: number,
+  nHeads: number,
+  nKvHeads: number,
+  signedVocab: number,
+  seqLen: number,
+): LlamaConfig {
+  const valid = [dim, hiddenDim, nLayers, nHeads, nKvHeads, seqLen].every((v) => v > 0) &&
+    signedVocab !== 0 && dim % nHeads === 0 && nHeads % nKvHeads === 0 && (dim / nHeads) % 2 === 0;
+  if (!valid) {
+    throw new InputError(
+      `Model "${path}" is not a llama2.c checkpoint: implausible header [${[
+        dim,
+        hiddenDim,
+        nLayers,
+        nHeads,
+        nKvHeads,
+        signedVocab,
+        seqLen,
+      ]}]`,
+    );
+  }
+  return {
+    dim,
+    hiddenDim,
+    nLayers,
+    nHeads,
+    nKvHeads,
+    headDim: dim / nHeads,
+    vocabSize: Math.abs(signedVocab),
+    maxSeqLen: seqLen,
+    // run.c's constants.
+    rmsNormEps: 1e-5,
+    ropeTheta: 10000,
+    tieWordEmbeddings: signedVocab > 0,
+  };
+}
+
+interface Place {
+  readonly offset: number;
+  readonly length: number;
+  readonly rotary: boolean;
+}
+
+/** Where each tensor lies in a llama2.c file (run.c's memory_map_weights order). */
+function llama2cLayout(config: LlamaConfig): { places: Map<string, Place>; bytes: number } {
+  const { dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize, maxSeqLen } = config;
+  const places = new Map<string, Place>();
+  let offset = LLAMA2C_HEADER_BYTES;
+  const take = (length: number) => {
+    const at = offset;
+    offset += length * 4;
+    return at;
+  };
+  const perLayer = (name: (l: number) => string, length: number, rotary = false) => {
+    for (let l = 0; l < nLayers; l++) places.set(name(l), { offset: take(length), length, rotary });
+  };
+  const layer = (l: number, module: string) => `model.layers.${l}.${module}.weight`;
+  places.set("model.embed_tokens.weight", {
+    offset: take(vocabSize * dim),
+    length: vocabSize * dim,
+    rotary: false,
+  });
+  perLayer((l) => layer(l, "input_layernorm"), dim);
+  perLayer((l) => layer(l, "self_attn.q_proj"), dim * nHeads * headDim, true);
+  perLayer((l) => layer(l, "self_attn.k_proj"), dim * nKvHeads * headDim, true);
+  perLayer((l) => layer(l, "self_attn.v_proj"), dim * nKvHeads * headDim);
+  perLayer((l) => layer(l, "self_attn.o_proj"), nHeads * headDim * dim);
+  perLayer((l) => layer(l, "post_attention_layernorm"), dim);
+  perLayer((l) => layer(l, "mlp.gate_proj"), hiddenDim * dim); // w1
+  perLayer((l) => layer(l, "mlp.down_proj"), dim * hiddenDim); // w2
+  perLayer((l) => layer(l, "mlp.up_proj"), hiddenDim * dim); // w3
+  places.set("model.norm.weight", { offset: take(dim), length: dim, rotary: false });
+  take(maxSeqLen * (headDim / 2) * 2); // freq_cis_real and freq_cis_imag, recomputed instead
+  if (!config.tieWordEmbeddings) {
+    places.set("lm_head.weight", {
+      offset: take(vocabSize * dim),
+      length: vocabSize * dim,
+      rotary: false,
+    });
+  }
+  return { places, bytes: offset };
+}
+
+/**
+ * Reorders the rows of a q or k projection from llama2.c's interleaved rotary pairs (2i, 2i+1)
+ * to Hugging Face's halves (i, i + headDim/2), head by head (the permutation of Hugging Face's
+ * convert_llama_weights_to_hf.py).
+ *
+ * @param w (heads·headDim, in) row-major.
+ * @param heads Heads.
+ * @param headDim Head size.
+ * @returns The permuted matrix.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * // One head of size 4, one input: rows 0,1,2,3 (pairs (0,1), (2,3)) become 0,2,1,3.
+ * assert.deepEqual([...rotaryToHalves(new Float32Array([0, 1, 2, 3]), 1, 4)], [0, 2, 1, 3]);
+ * ```
+ */
+export function rotaryToHalves(w: Float32Array, heads: number, headDim: number): Float32Array {
+  const inDim = w.length / (heads * headDim);
+  const out = new Float32Array(w.length);
+  const half = headDim / 2;
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < half; i++) {
+      for (let c = 0; c < 2; c++) {
+        const from = (h * headDim + 2 * i + c) * inDim;
+        const to = (h * headDim + c * half + i) * inDim;
+        out.set(w.subarray(from, from + inDim), to);
+      }
+    }
+  }
+  return out;
+}
+
+async function readInto(file: Deno.FsFile, offset: number, bytes: Uint8Array): Promise<number> {
+  await file.seek(offset, Deno.SeekMode.Start);
+  let filled = 0;
+  while (filled < bytes.length) {
+    const n = await file.read(bytes.subarray(filled));
+    if (n === null) break;
+    filled += n;
+  }
+  return filled;
+}

@@ -1,0 +1,370 @@
+/**
+ * The LLaMA forward pass, one function per step as in llama2.c's run.c, over a batch of
+ * sequences at once. Hugging Face conventions: weights (out, in), rotary embedding on the two
+ * halves of each head ("rotate_half"), grouped-query attention. The matrix products go through
+ * the kernels (the wasm backend on the CPU); the rest is plain TypeScript with float64
+ * arithmetic on float32 storage.
+ *
+ * Shapes: n = batch · tokens rows; x (n, dim) row-major; sequence b's token t is row b·T + t.
+ *
+ * @module
+ */
+
+import type { Kernels } from "../kernels.ts";
+import type { LlamaConfig } from "./config.ts";
+
+/** The weights of one transformer block, Hugging Face layout. */
+export interface BlockWeights {
+  /** input_layernorm (dim,). */
+  readonly attnNorm: Float32Array;
+  /** q_proj (nHeads·headDim, dim). */
+  readonly q: Float32Array;
+  /** k_proj (nKvHeads·headDim, dim). */
+  readonly k: Float32Array;
+  /** v_proj (nKvHeads·headDim, dim). */
+  readonly v: Float32Array;
+  /** o_proj (dim, nHeads·headDim). */
+  readonly o: Float32Array;
+  /** post_attention_layernorm (dim,). */
+  readonly ffnNorm: Float32Array;
+  /** gate_proj (hiddenDim, dim). */
+  readonly gate: Float32Array;
+  /** up_proj (hiddenDim, dim). */
+  readonly up: Float32Array;
+  /** down_proj (dim, hiddenDim). */
+  readonly down: Float32Array;
+}
+
+/** Where a chunk of tokens sits: `batch` sequences of `tokens` new tokens from position `start`. */
+export interface ChunkLayout {
+  /** Sequences. */
+  readonly batch: number;
+  /** New tokens per sequence in this chunk. */
+  readonly tokens: number;
+  /** Position of the chunk's first token (0 without a cache). */
+  readonly start: number;
+}
+
+/** Keys and values of earlier positions, for token-by-token generation: (batch, capacity, kvDim). */
+export interface LayerCache {
+  /** Keys. */
+  readonly keys: Float32Array;
+  /** Values. */
+  readonly values: Float32Array;
+  /** Positions each sequence can hold. */
+  readonly capacity: number;
+}
+
+/** The inputs of a block's linear layers, as calibration needs them. */
+export type LinearInput = "attention" | "output" | "mlp" | "down";
+
+/** Receives x (n, width) at the input of a block's linear layers. */
+export type CaptureInput = (input: LinearInput, x: Float32Array, width: number) => void;
+
+/**
+ * Token embedding lookup: rows of the table.
+ *
+ * @param table (vocab, dim).
+ * @param tokens (n,) token ids.
+ * @param dim Width.
+ * @returns x (n, dim).
+ */
+export function embed(table: Float32Array, tokens: ArrayLike<number>, dim: number): Float32Array {
+  const x = new Float32Array(tokens.length * dim);
+  for (let i = 0; i < tokens.length; i++) {
+    x.set(table.subarray(tokens[i] * dim, (tokens[i] + 1) * dim), i * dim);
+  }
+  return x;
+}
+
+/**
+ * RMSNorm: x_i / sqrt(mean(x²) + eps) · w_i, per row.
+ *
+ * @param x (n, dim).
+ * @param weight (dim,).
+ * @param eps Epsilon.
+ * @returns A new (n, dim) array.
+ */
+export function rmsnorm(x: Float32Array, weight: Float32Array, eps: number): Float32Array {
+  const dim = weight.length;
+  const out = new Float32Array(x.length);
+  for (let row = 0; row < x.length; row += dim) {
+    let squares = 0;
+    for (let j = 0; j < dim; j++) squares += x[row + j] * x[row + j];
+    const scale = 1 / Math.sqrt(squares / dim + eps);
+    for (let j = 0; j < dim; j++) out[row + j] = x[row + j] * scale * weight[j];
+  }
+  return out;
+}
+
+/**
+ * A linear layer without bias: y (n, out) = x (n, in) · wᵀ.
+ *
+ * @param kernels Backend.
+ * @param x (n, in).
+ * @param w (out, in).
+ * @param inDim Input width.
+ * @returns y (n, out).
+ */
+export function linear(
+  kernels: Kernels,
+  x: Float32Array,
+  w: Float32Array,
+  inDim: number,
+): Promise<Float32Array> {
+  return kernels.matmul({ x, w, n: x.length / inDim, k: inDim, m: w.length / inDim });
+}
+
+/**
+ * Rotary frequencies θ_i = base^(−2i/headDim), with LLaMA 3.1's scaling when configured.
+ *
+ * @param config The model.
+ * @returns (headDim/2,) angular frequencies.
+ */
+export function ropeFrequencies(config: LlamaConfig): Float64Array {
+  const half = config.headDim / 2;
+  const frequencies = Float64Array.from(
+    { length: half },
+    (_, i) => config.ropeTheta ** (-(2 * i) / config.headDim),
+  );
+  const s = config.ropeScaling;
+  if (!s) return frequencies;
+  // Hugging Face's _compute_llama3_parameters.
+  const lowWavelength = s.originalMaxPositions / s.lowFreqFactor;
+  const highWavelength = s.originalMaxPositions / s.highFreqFactor;
+  return frequencies.map((f) => {
+    const wavelength = (2 * Math.PI) / f;
+    if (wavelength < highWavelength) return f;
+    if (wavelength > lowWavelength) return f / s.factor;
+    const smooth = (s.originalMaxPositions / wavelength - s.lowFreqFactor) /
+      (s.highFreqFactor - s.lowFreqFactor);
+    return (1 - smooth) * (f / s.factor) + smooth * f;
+  });
+}
+
+/**
+ * Rotary embedding in place, "rotate_half" convention: in each head, element i pairs with
+ * i + headDim/2 and both rotate by position · θ_i.
+ *
+ * @param x (n, heads·headDim), rows in chunk order.
+ * @param heads Heads in x.
+ * @param headDim Head size.
+ * @param layout Positions of the rows.
+ * @param frequencies (headDim/2,) from ropeFrequencies.
+ */
+export function applyRope(
+  x: Float32Array,
+  heads: number,
+  headDim: number,
+  layout: ChunkLayout,
+  frequencies: Float64Array,
+): void {
+  const half = headDim / 2;
+  const width = heads * headDim;
+  for (let row = 0; row < layout.batch * layout.tokens; row++) {
+    const position = layout.start + (row % layout.tokens);
+    for (let i = 0; i < half; i++) {
+      const angle = position * frequencies[i];
+      const cos = Math.cos(angle);
+      const sin = Math.sin(angle);
+      for (let h = 0; h < heads; h++) {
+        const a = row * width + h * headDim + i;
+        const x1 = x[a];
+        const x2 = x[a + half];
+        x[a] = x1 * cos - x2 * sin;
+        x[a + half] = x2 * cos + x1 * sin;
+      }
+    }
+  }
+}
+
+/**
+ * Causal grouped-query attention: softmax(q kᵀ / sqrt(headDim)) v per sequence and head, each
+ * query seeing the keys up to its own position. Query head h reads key/value head
+ * h / (nHeads / nKvHeads).
+ *
+ * @param kernels Backend (for q·kᵀ and p·v).
+ * @param config The model.
+ * @param q (n, nHeads·headDim), rotated.
+ * @param keys (batch, capacity, kvDim), rotated, positions [0, start + tokens) filled.
+ * @param values (batch, capacity, kvDim).
+ * @param capacity Positions per sequence in keys and values.
+ * @param layout The chunk.
+ * @returns (n, nHeads·headDim).
+ */
+export async function attention(
+  kernels: Kernels,
+  config: LlamaConfig,
+  q: Float32Array,
+  keys: Float32Array,
+  values: Float32Array,
+  capacity: number,
+  layout: ChunkLayout,
+): Promise<Float32Array> {
+  const { nHeads, nKvHeads, headDim } = config;
+  const { batch, tokens, start } = layout;
+  const width = nHeads * headDim;
+  const kvDim = nKvHeads * headDim;
+  const seen = start + tokens;
+  const scale = 1 / Math.sqrt(headDim);
+  const out = new Float32Array(batch * tokens * width);
+  const qh = new Float32Array(tokens * headDim);
+  const kh = new Float32Array(seen * headDim);
+  const vt = new Float32Array(headDim * seen);
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < nHeads; h++) {
+      const kvHead = Math.floor(h / (nHeads / nKvHeads));
+      for (let t = 0; t < tokens; t++) {
+        qh.set(
+          q.subarray(
+            (b * tokens + t) * width + h * headDim,
+            (b * tokens + t) * width + (h + 1) * headDim,
+          ),
+          t * headDim,
+        );
+      }
+      for (let s = 0; s < seen; s++) {
+        const from = (b * capacity + s) * kvDim + kvHead * headDim;
+        kh.set(keys.subarray(from, from + headDim), s * headDim);
+        for (let j = 0; j < headDim; j++) vt[j * seen + s] = values[from + j];
+      }
+      const scores = await kernels.matmul({ x: qh, w: kh, n: tokens, k: headDim, m: seen });
+      for (let t = 0; t < tokens; t++) {
+        const visible = start + t + 1;
+        const row = scores.subarray(t * seen, (t + 1) * seen);
+        let max = -Infinity;
+        for (let s = 0; s < visible; s++) max = Math.max(max, row[s] * scale);
+        let total = 0;
+        for (let s = 0; s < seen; s++) {
+          const p = s < visible ? Math.exp(row[s] * scale - max) : 0;
+          row[s] = p;
+          total += p;
+        }
+        for (let s = 0; s < visible; s++) row[s] /= total;
+      }
+      const mixed = await kernels.matmul({ x: scores, w: vt, n: tokens, k: seen, m: headDim });
+      for (let t = 0; t < tokens; t++) {
+        out.set(
+          mixed.subarray(t * headDim, (t + 1) * headDim),
+          (b * tokens + t) * width + h * headDim,
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * SwiGLU: silu(gate) · up, elementwise (silu(x) = x / (1 + e^−x)).
+ *
+ * @param gate (n, hidden).
+ * @param up (n, hidden).
+ * @returns A new (n, hidden) array.
+ */
+export function swiglu(gate: Float32Array, up: Float32Array): Float32Array {
+  const out = new Float32Array(gate.length);
+  for (let i = 0; i < gate.length; i++) out[i] = (gate[i] / (1 + Math.exp(-gate[i]))) * up[i];
+  return out;
+}
+
+/** h += delta, elementwise (the residual connection). */
+function addInPlace(h: Float32Array, delta: Float32Array): void {
+  for (let i = 0; i < h.length; i++) h[i] += delta[i];
+}
+
+/**
+ * One transformer block on a chunk of tokens: attention and MLP with residuals. Without a cache
+ * the chunk must start at position 0 and attends within itself; with one, the chunk's keys and
+ * values are stored at [start, start + tokens) and every earlier position is visible.
+ *
+ * @param kernels Backend.
+ * @param config The model.
+ * @param block The block's weights.
+ * @param h (n, dim) hidden states, updated in place.
+ * @param layout The chunk.
+ * @param frequencies Rotary frequencies.
+ * @param options A cache for generation; a callback receiving the linear layers' inputs.
+ */
+export async function blockForward(
+  kernels: Kernels,
+  config: LlamaConfig,
+  block: BlockWeights,
+  h: Float32Array,
+  layout: ChunkLayout,
+  frequencies: Float64Array,
+  options: { cache?: LayerCache; capture?: CaptureInput } = {},
+): Promise<void> {
+  const { dim, nHeads, nKvHeads, headDim, hiddenDim, rmsNormEps } = config;
+  const { cache, capture } = options;
+  const x = rmsnorm(h, block.attnNorm, rmsNormEps);
+  capture?.("attention", x, dim);
+  const q = await linear(kernels, x, block.q, dim);
+  const k = await linear(kernels, x, block.k, dim);
+  const v = await linear(kernels, x, block.v, dim);
+  applyRope(q, nHeads, headDim, layout, frequencies);
+  applyRope(k, nKvHeads, headDim, layout, frequencies);
+  let mixed: Float32Array;
+  if (cache) {
+    const kvDim = nKvHeads * headDim;
+    for (let b = 0; b < layout.batch; b++) {
+      const at = (b * cache.capacity + layout.start) * kvDim;
+      const rows = k.subarray(b * layout.tokens * kvDim, (b + 1) * layout.tokens * kvDim);
+      cache.keys.set(rows, at);
+      cache.values.set(v.subarray(b * layout.tokens * kvDim, (b + 1) * layout.tokens * kvDim), at);
+    }
+    mixed = await attention(kernels, config, q, cache.keys, cache.values, cache.capacity, layout);
+  } else {
+    if (layout.start !== 0) throw new RangeError("A chunk without a cache must start at 0");
+    mixed = await attention(kernels, config, q, k, v, layout.tokens, layout);
+  }
+  capture?.("output", mixed, nHeads * headDim);
+  addInPlace(h, await linear(kernels, mixed, block.o, nHeads * headDim));
+  const y = rmsnorm(h, block.ffnNorm, rmsNormEps);
+  capture?.("mlp", y, dim);
+  const gated = swiglu(
+    await linear(kernels, y, block.gate, dim),
+    await linear(kernels, y, block.up, dim),
+  );
+  capture?.("down", gated, hiddenDim);
+  addInPlace(h, await linear(kernels, gated, block.down, hiddenDim));
+}
+
+/**
+ * Logits of the last step: final RMSNorm, then the output head.
+ *
+ * @param kernels Backend.
+ * @param config The model.
+ * @param h (n, dim) hidden states after the last block.
+ * @param norm (dim,) final norm weight.
+ * @param head (vocab, dim) output head (the embedding when tied).
+ * @returns (n, vocab) logits.
+ */
+export function logits(
+  kernels: Kernels,
+  config: LlamaConfig,
+  h: Float32Array,
+  norm: Float32Array,
+  head: Float32Array,
+): Promise<Float32Array> {
+  return linear(kernels, rmsnorm(h, norm, config.rmsNormEps), head, config.dim);
+}
+
+/**
+ * −log softmax(row)[target], in float64.
+ *
+ * @param row (vocab,) logits.
+ * @param target The token whose probability is scored.
+ * @returns The negative log-likelihood.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.ok(Math.abs(negativeLogLikelihood(new Float32Array([0, 0]), 1) - Math.log(2)) < 1e-12);
+ * ```
+ */
+export function negativeLogLikelihood(row: Float32Array, target: number): number {
+  let max = -Infinity;
+  for (const v of row) max = Math.max(max, v);
+  let total = 0;
+  for (const v of row) total += Math.exp(v - max);
+  return Math.log(total) + max - row[target];
+}

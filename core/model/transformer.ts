@@ -1,0 +1,190 @@
+/**
+ * Whole-model computations on top of the block forward: perplexity of token windows (streaming
+ * the blocks, so only one block's weights need be in memory) and sampling sequences from a
+ * resident model (token by token with a key/value cache).
+ *
+ * @module
+ */
+
+import type { Kernels } from "../kernels.ts";
+import type { Random } from "../synthetic.ts";
+import { type Checkpoint, readBlock } from "./checkpoint.ts";
+import type { LlamaConfig } from "./config.ts";
+import {
+  blockForward,
+  type BlockWeights,
+  embed,
+  type LayerCache,
+  logits,
+  negativeLogLikelihood,
+  ropeFrequencies,
+} from "./forward.ts";
+import { toFloat32 } from "../safetensors.ts";
+
+/** The token every sequence starts with (llama2.c and LLaMA tokenizers). */
+export const BOS = 1;
+
+/** A model's weights, handed out block by block. */
+export interface ModelWeights {
+  /** The architecture. */
+  readonly config: LlamaConfig;
+  /** Token embedding (vocab, dim). */
+  readonly embedding: Float32Array;
+  /** Final norm (dim,). */
+  readonly norm: Float32Array;
+  /** Output head (vocab, dim). */
+  readonly head: Float32Array;
+  /** The weights of block `layer`. */
+  block(layer: number): Promise<BlockWeights>;
+}
+
+/**
+ * Weights read from a checkpoint on demand: embedding, norm and head stay in memory, blocks are
+ * read when asked for (and not kept).
+ *
+ * @param checkpoint The checkpoint.
+ * @returns The weights.
+ */
+export async function checkpointWeights(checkpoint: Checkpoint): Promise<ModelWeights> {
+  const embedding = toFloat32(await checkpoint.read("model.embed_tokens.weight"));
+  return {
+    config: checkpoint.config,
+    embedding,
+    norm: toFloat32(await checkpoint.read("model.norm.weight")),
+    head: checkpoint.config.tieWordEmbeddings
+      ? embedding
+      : toFloat32(await checkpoint.read("lm_head.weight")),
+    block: (layer) => readBlock(checkpoint, layer),
+  };
+}
+
+/**
+ * The same weights with every block read once and kept (for sampling, which visits each block
+ * once per token).
+ *
+ * @param weights Streaming weights.
+ * @returns Weights whose blocks are resident.
+ */
+export async function residentWeights(weights: ModelWeights): Promise<ModelWeights> {
+  const blocks: BlockWeights[] = [];
+  for (let layer = 0; layer < weights.config.nLayers; layer++) {
+    blocks.push(await weights.block(layer));
+  }
+  return { ...weights, block: (layer) => Promise.resolve(blocks[layer]) };
+}
+
+/** What {@linkcode perplexity} returns. */
+export interface PerplexityResult {
+  /** exp(mean negative log-likelihood over all predicted tokens). */
+  readonly perplexity: number;
+  /** Windows scored. */
+  readonly windows: number;
+  /** Tokens predicted (windows · (length − 1)). */
+  readonly tokens: number;
+}
+
+/**
+ * Perplexity over token windows, each scored on its own (every token but the first is
+ * predicted from those before it in the window). Runs all windows through one block at a time.
+ *
+ * @param kernels Backend.
+ * @param weights The model.
+ * @param windows Token windows, all the same length.
+ * @param onBlock Called after each block (progress).
+ * @returns Perplexity and counts.
+ */
+export async function perplexity(
+  kernels: Kernels,
+  weights: ModelWeights,
+  windows: readonly Int32Array[],
+  onBlock?: (layer: number) => void,
+): Promise<PerplexityResult> {
+  const { config } = weights;
+  const length = windows[0]?.length ?? 0;
+  if (windows.length === 0 || length < 2) return { perplexity: NaN, windows: 0, tokens: 0 };
+  const tokens = new Int32Array(windows.length * length);
+  windows.forEach((w, i) => tokens.set(w, i * length));
+  const h = embed(weights.embedding, tokens, config.dim);
+  const layout = { batch: windows.length, tokens: length, start: 0 };
+  const frequencies = ropeFrequencies(config);
+  for (let layer = 0; layer < config.nLayers; layer++) {
+    await blockForward(kernels, config, await weights.block(layer), h, layout, frequencies);
+    onBlock?.(layer);
+  }
+  let total = 0;
+  for (let b = 0; b < windows.length; b++) {
+    const rows = h.subarray(b * length * config.dim, (b + 1) * length * config.dim);
+    const scores = await logits(kernels, config, rows, weights.norm, weights.head);
+    for (let t = 0; t + 1 < length; t++) {
+      const row = scores.subarray(t * config.vocabSize, (t + 1) * config.vocabSize);
+      total += negativeLogLikelihood(row, windows[b][t + 1]);
+    }
+  }
+  const predicted = windows.length * (length - 1);
+  return { perplexity: Math.exp(total / predicted), windows: windows.length, tokens: predicted };
+}
+
+/**
+ * Samples `count` sequences of `length` tokens (BOS first) from the model at temperature 1, all
+ * in lockstep, with a key/value cache per block.
+ *
+ * @param kernels Backend.
+ * @param weights The model (resident: every block is visited once per token).
+ * @param count Sequences.
+ * @param length Tokens per sequence, BOS included.
+ * @param random Seeded source of the draws.
+ * @param onToken Called after each generated position (progress).
+ * @returns The sequences.
+ */
+export async function sampleSequences(
+  kernels: Kernels,
+  weights: ModelWeights,
+  count: number,
+  length: number,
+  random: Random,
+  onToken?: (position: number) => void,
+): Promise<Int32Array[]> {
+  const { config } = weights;
+  const kvDim = config.nKvHeads * config.headDim;
+  const caches: LayerCache[] = Array.from({ length: config.nLayers }, () => ({
+    keys: new Float32Array(count * length * kvDim),
+    values: new Float32Array(count * length * kvDim),
+    capacity: length,
+  }));
+  const frequencies = ropeFrequencies(config);
+  const sequences = Array.from({ length: count }, () => new Int32Array(length));
+  for (const s of sequences) s[0] = BOS;
+  for (let position = 0; position + 1 < length; position++) {
+    const h = embed(weights.embedding, sequences.map((s) => s[position]), config.dim);
+    const layout = { batch: count, tokens: 1, start: position };
+    for (let layer = 0; layer < config.nLayers; layer++) {
+      const cache = caches[layer];
+      await blockForward(kernels, config, await weights.block(layer), h, layout, frequencies, {
+        cache,
+      });
+    }
+    const scores = await logits(kernels, config, h, weights.norm, weights.head);
+    sequences.forEach((s, b) => {
+      s[position + 1] = sampleToken(
+        scores.subarray(b * config.vocabSize, (b + 1) * config.vocabSize),
+        random,
+      );
+    });
+    onToken?.(position + 1);
+  }
+  return sequences;
+}
+
+/** Draws a token from softmax(row) by inverse transform sampling. */
+function sampleToken(row: Float32Array, random: Random): number {
+  let max = -Infinity;
+  for (const v of row) max = Math.max(max, v);
+  let total = 0;
+  for (const v of row) total += Math.exp(v - max);
+  let threshold = random.uniform() * total;
+  for (let i = 0; i < row.length; i++) {
+    threshold -= Math.exp(row[i] - max);
+    if (threshold <= 0) return i;
+  }
+  return row.length - 1;
+}

@@ -1,0 +1,230 @@
+/**
+ * A tiny random LLaMA (GQA, two blocks) written in both checkpoint formats, and a float64
+ * forward pass written the way llama2.c's run.c computes it (token by token, interleaved
+ * rotary pairs, llama2.c weight layout): the oracle the model code is checked against.
+ *
+ * @module
+ */
+
+import { type LlamaConfig, llamaConfigJson } from "../core/model/config.ts";
+import { expectedTensors } from "../core/model/checkpoint.ts";
+import { writeSafetensors } from "../core/safetensors.ts";
+import { createRandom } from "../core/synthetic.ts";
+
+export const TINY: LlamaConfig = {
+  dim: 16,
+  hiddenDim: 24,
+  nLayers: 2,
+  nHeads: 4,
+  nKvHeads: 2,
+  headDim: 4,
+  vocabSize: 40,
+  maxSeqLen: 12,
+  rmsNormEps: 1e-5,
+  ropeTheta: 10000,
+  tieWordEmbeddings: true,
+};
+
+/** llama2.c arrays of the tiny model (q/k rows in llama2.c's interleaved convention). */
+export interface Llama2cWeights {
+  embed: Float32Array;
+  rmsAtt: Float32Array[];
+  wq: Float32Array[];
+  wk: Float32Array[];
+  wv: Float32Array[];
+  wo: Float32Array[];
+  rmsFfn: Float32Array[];
+  w1: Float32Array[];
+  w2: Float32Array[];
+  w3: Float32Array[];
+  rmsFinal: Float32Array;
+  wcls?: Float32Array;
+}
+
+export function tinyWeights(seed: number, config: LlamaConfig = TINY): Llama2cWeights {
+  const random = createRandom(seed);
+  const { dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize } = config;
+  const normal = (n: number, scale: number) =>
+    Float32Array.from({ length: n }, () => scale * random.normal());
+  const norms = () => Float32Array.from({ length: dim }, () => 1 + 0.1 * random.normal());
+  const layers = <T>(make: () => T) => Array.from({ length: nLayers }, make);
+  return {
+    embed: normal(vocabSize * dim, 1),
+    rmsAtt: layers(norms),
+    wq: layers(() => normal(nHeads * headDim * dim, 0.4)),
+    wk: layers(() => normal(nKvHeads * headDim * dim, 0.4)),
+    wv: layers(() => normal(nKvHeads * headDim * dim, 0.4)),
+    wo: layers(() => normal(dim * nHeads * headDim, 0.3)),
+    rmsFfn: layers(norms),
+    w1: layers(() => normal(hiddenDim * dim, 0.3)),
+    w2: layers(() => normal(dim * hiddenDim, 0.3)),
+    w3: layers(() => normal(hiddenDim * dim, 0.3)),
+    rmsFinal: norms(),
+    wcls: config.tieWordEmbeddings ? undefined : normal(vocabSize * dim, 0.5),
+  };
+}
+
+/** The llama2.c .bin bytes of weights. */
+export function llama2cBytes(w: Llama2cWeights, config: LlamaConfig = TINY): Uint8Array {
+  const { dim, hiddenDim, nLayers, nHeads, nKvHeads, vocabSize, maxSeqLen, headDim } = config;
+  const header = new Int32Array([
+    dim,
+    hiddenDim,
+    nLayers,
+    nHeads,
+    nKvHeads,
+    config.tieWordEmbeddings ? vocabSize : -vocabSize,
+    maxSeqLen,
+  ]);
+  const freqs = new Float32Array(maxSeqLen * headDim); // freq_cis_real and _imag: unused
+  const parts: ArrayBufferView[] = [
+    header,
+    w.embed,
+    ...w.rmsAtt,
+    ...w.wq,
+    ...w.wk,
+    ...w.wv,
+    ...w.wo,
+    ...w.rmsFfn,
+    ...w.w1,
+    ...w.w2,
+    ...w.w3,
+    w.rmsFinal,
+    freqs,
+    ...(w.wcls ? [w.wcls] : []),
+  ];
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), offset);
+    offset += p.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Meta → Hugging Face q/k permutation, as convert_llama_weights_to_hf.py writes it:
+ * w.view(heads, headDim/2, 2, in).transpose(1, 2).reshape(heads·headDim, in).
+ */
+function metaToHf(w: Float32Array, heads: number, headDim: number): Float32Array {
+  const inDim = w.length / (heads * headDim);
+  const half = headDim / 2;
+  const out = new Float32Array(w.length);
+  for (let h = 0; h < heads; h++) {
+    for (let two = 0; two < 2; two++) {
+      for (let i = 0; i < half; i++) {
+        for (let col = 0; col < inDim; col++) {
+          // destination index (h, two, i) in the transposed view reads source (h, i, two).
+          out[((h * 2 + two) * half + i) * inDim + col] =
+            w[((h * half + i) * 2 + two) * inDim + col];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Writes the same weights as a Hugging Face directory (config.json + model.safetensors). */
+export async function writeHuggingFace(dir: string, w: Llama2cWeights, config: LlamaConfig = TINY) {
+  const byName: Record<string, Float32Array> = {
+    "model.embed_tokens.weight": w.embed,
+    "model.norm.weight": w.rmsFinal,
+  };
+  if (w.wcls) byName["lm_head.weight"] = w.wcls;
+  for (let l = 0; l < config.nLayers; l++) {
+    const p = `model.layers.${l}`;
+    byName[`${p}.input_layernorm.weight`] = w.rmsAtt[l];
+    byName[`${p}.self_attn.q_proj.weight`] = metaToHf(w.wq[l], config.nHeads, config.headDim);
+    byName[`${p}.self_attn.k_proj.weight`] = metaToHf(w.wk[l], config.nKvHeads, config.headDim);
+    byName[`${p}.self_attn.v_proj.weight`] = w.wv[l];
+    byName[`${p}.self_attn.o_proj.weight`] = w.wo[l];
+    byName[`${p}.post_attention_layernorm.weight`] = w.rmsFfn[l];
+    byName[`${p}.mlp.gate_proj.weight`] = w.w1[l];
+    byName[`${p}.mlp.down_proj.weight`] = w.w2[l];
+    byName[`${p}.mlp.up_proj.weight`] = w.w3[l];
+  }
+  const tensors = Object.fromEntries(
+    expectedTensors(config).map((
+      { name, shape },
+    ) => [name, { dtype: "F32" as const, shape, data: byName[name] }]),
+  );
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(llamaConfigJson(config, "F32")));
+  await writeSafetensors(`${dir}/model.safetensors`, tensors);
+}
+
+/** run.c's forward for one sequence, all in float64: logits (tokens, vocab). */
+export function oracleLogits(
+  w: Llama2cWeights,
+  tokens: number[],
+  config: LlamaConfig = TINY,
+): Float64Array[] {
+  const { dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize } = config;
+  const kvDim = nKvHeads * headDim;
+  const kvMul = nHeads / nKvHeads;
+  const matvec = (m: Float32Array, x: ArrayLike<number>, rows: number, cols: number) =>
+    Array.from({ length: rows }, (_, r) => {
+      let s = 0;
+      for (let c = 0; c < cols; c++) s += m[r * cols + c] * x[c];
+      return s;
+    });
+  const rmsnorm = (x: number[], weight: Float32Array) => {
+    let ss = 0;
+    for (const v of x) ss += v * v;
+    const scale = 1 / Math.sqrt(ss / x.length + config.rmsNormEps);
+    return x.map((v, i) => v * scale * weight[i]);
+  };
+  const rope = (v: number[], width: number, pos: number) => {
+    for (let i = 0; i < width; i += 2) {
+      const freq = 1 / Math.pow(10000, (i % headDim) / headDim);
+      const angle = pos * freq;
+      const [a, b] = [v[i], v[i + 1]];
+      v[i] = a * Math.cos(angle) - b * Math.sin(angle);
+      v[i + 1] = a * Math.sin(angle) + b * Math.cos(angle);
+    }
+  };
+  const keys: number[][][] = Array.from({ length: nLayers }, () => []);
+  const values: number[][][] = Array.from({ length: nLayers }, () => []);
+  const out: Float64Array[] = [];
+  tokens.forEach((token, pos) => {
+    let x = Array.from(w.embed.subarray(token * dim, (token + 1) * dim));
+    for (let l = 0; l < nLayers; l++) {
+      const xb = rmsnorm(x, w.rmsAtt[l]);
+      const q = matvec(w.wq[l], xb, dim, dim);
+      const k = matvec(w.wk[l], xb, kvDim, dim);
+      const v = matvec(w.wv[l], xb, kvDim, dim);
+      rope(q, dim, pos);
+      rope(k, kvDim, pos);
+      keys[l].push(k);
+      values[l].push(v);
+      const mixed = new Array(dim).fill(0);
+      for (let h = 0; h < nHeads; h++) {
+        const kvh = Math.floor(h / kvMul);
+        const scores = keys[l].map((kt) => {
+          let s = 0;
+          for (let i = 0; i < headDim; i++) s += q[h * headDim + i] * kt[kvh * headDim + i];
+          return s / Math.sqrt(headDim);
+        });
+        const max = Math.max(...scores);
+        const e = scores.map((s) => Math.exp(s - max));
+        const total = e.reduce((a, b) => a + b);
+        for (let t = 0; t < e.length; t++) {
+          for (let i = 0; i < headDim; i++) {
+            mixed[h * headDim + i] += (e[t] / total) * values[l][t][kvh * headDim + i];
+          }
+        }
+      }
+      const attended = matvec(w.wo[l], mixed, dim, dim);
+      x = x.map((v, i) => v + attended[i]);
+      const xf = rmsnorm(x, w.rmsFfn[l]);
+      const h1 = matvec(w.w1[l], xf, hiddenDim, dim);
+      const h3 = matvec(w.w3[l], xf, hiddenDim, dim);
+      const hb = h1.map((g, i) => (g / (1 + Math.exp(-g))) * h3[i]);
+      const down = matvec(w.w2[l], hb, dim, hiddenDim);
+      x = x.map((v, i) => v + down[i]);
+    }
+    const final = rmsnorm(x, w.rmsFinal);
+    out.push(Float64Array.from(matvec(w.wcls ?? w.embed, final, vocabSize, dim)));
+  });
+  return out;
+}
