@@ -125,7 +125,11 @@ function metaToHf(w: Float32Array, heads: number, headDim: number): Float32Array
 }
 
 /** Writes the same weights as a Hugging Face directory (config.json + model.safetensors). */
-export async function writeHuggingFace(dir: string, w: Llama2cWeights, config: LlamaConfig = TINY) {
+export async function writeHuggingFace(
+  dir: string,
+  w: Llama2cWeights,
+  config: LlamaConfig = TINY,
+): Promise<void> {
   const byName: Record<string, Float32Array> = {
     "model.embed_tokens.weight": w.embed,
     "model.norm.weight": w.rmsFinal,
