@@ -424,34 +424,162 @@ function encodeParts(
   tensors: Readonly<Record<string, TensorToWrite>>,
   metadata?: Readonly<Record<string, string>>,
 ): Uint8Array[] {
-  const header: Record<string, unknown> = {};
-  if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
-  const data: Uint8Array[] = [];
-  let offset = 0;
-  for (const [name, tensor] of Object.entries(tensors)) {
-    const bytes = new Uint8Array(
-      tensor.data.buffer,
-      tensor.data.byteOffset,
-      tensor.data.byteLength,
-    );
-    const elements = tensor.shape.reduce((a, b) => a * b, 1);
-    if (bytes.length !== elements * DTYPE_BYTES[tensor.dtype]) {
+  const entries = Object.entries(tensors).map(([name, tensor]) => ({ name, ...tensor }));
+  const data = entries.map(({ name, dtype, shape, data }) => {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (bytes.length !== tensorBytes(dtype, shape)) {
       throw new TypeError(
-        `Tensor "${name}": ${bytes.length} bytes do not match shape [${tensor.shape}] of ${tensor.dtype}`,
+        `Tensor "${name}": ${bytes.length} bytes do not match shape [${shape}] of ${dtype}`,
       );
     }
-    header[name] = {
-      dtype: tensor.dtype,
-      shape: tensor.shape,
-      data_offsets: [offset, offset + bytes.length],
-    };
-    data.push(bytes);
-    offset += bytes.length;
+    return bytes;
+  });
+  return [encodeHeader(entries, metadata).bytes, ...data];
+}
+
+function tensorBytes(dtype: Dtype, shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
+}
+
+/** A tensor's name, type and shape: what a header records. */
+export interface TensorEntry {
+  /** Name. */
+  readonly name: string;
+  /** Element type. */
+  readonly dtype: Dtype;
+  /** Dimensions. */
+  readonly shape: readonly number[];
+}
+
+/**
+ * Encodes a header (length prefix, JSON padded with spaces to 8 bytes) for tensors stored
+ * back to back in the given order.
+ *
+ * @param entries The tensors, in data order.
+ * @param metadata Optional `__metadata__` strings.
+ * @returns The header's bytes and each tensor's [begin, end) within the data.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const { bytes, offsets } = encodeHeader([{ name: "a", dtype: "F32", shape: [2] }, { name: "b", dtype: "U8", shape: [3] }]);
+ * assert.equal(bytes.length % 8, 0);
+ * assert.deepEqual(offsets.get("b"), [8, 11]);
+ * ```
+ */
+export function encodeHeader(
+  entries: readonly TensorEntry[],
+  metadata?: Readonly<Record<string, string>>,
+): { bytes: Uint8Array; offsets: Map<string, [number, number]> } {
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  const offsets = new Map<string, [number, number]>();
+  let offset = 0;
+  for (const { name, dtype, shape } of entries) {
+    const end = offset + tensorBytes(dtype, shape);
+    header[name] = { dtype, shape, data_offsets: [offset, end] };
+    offsets.set(name, [offset, end]);
+    offset = end;
   }
   const json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8;
-  const headerBytes = new Uint8Array(8 + padded).fill(0x20, 8);
-  new DataView(headerBytes.buffer).setBigUint64(0, BigInt(padded), true);
-  headerBytes.set(json, 8);
-  return [headerBytes, ...data];
+  const bytes = new Uint8Array(8 + padded).fill(0x20, 8);
+  new DataView(bytes.buffer).setBigUint64(0, BigInt(padded), true);
+  bytes.set(json, 8);
+  return { bytes, offsets };
+}
+
+/**
+ * Writes a safetensors file whose tensors arrive one at a time, in any order: the header is
+ * written first from the declared entries, each tensor at its place. Writes `path` directly;
+ * callers that need atomicity write into a temporary directory.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const dir = await Deno.makeTempDir();
+ * const writer = await SafetensorsWriter.create(`${dir}/t.safetensors`, [
+ *   { name: "a", dtype: "U8", shape: [1] }, { name: "b", dtype: "U8", shape: [2] },
+ * ]);
+ * await writer.write("b", new Uint8Array([5, 6]));
+ * await writer.write("a", new Uint8Array([4]));
+ * await writer.close();
+ * using file = await SafetensorsFile.open(`${dir}/t.safetensors`);
+ * assert.deepEqual([...(await file.read("b")).bytes], [5, 6]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export class SafetensorsWriter {
+  private readonly pending: Set<string>;
+
+  private constructor(
+    private readonly file: Deno.FsFile,
+    private readonly path: string,
+    private readonly dataStart: number,
+    private readonly offsets: Map<string, [number, number]>,
+  ) {
+    this.pending = new Set(offsets.keys());
+  }
+
+  /**
+   * Creates the file and writes its header.
+   *
+   * @param path Target file.
+   * @param entries Every tensor it will hold, in data order.
+   * @param metadata Optional `__metadata__` strings.
+   * @returns The writer.
+   */
+  static async create(
+    path: string,
+    entries: readonly TensorEntry[],
+    metadata?: Readonly<Record<string, string>>,
+  ): Promise<SafetensorsWriter> {
+    const { bytes, offsets } = encodeHeader(entries, metadata);
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { write: true, create: true, truncate: true });
+    } catch (error) {
+      throw new InputError(`Cannot write "${path}": ${describeFsError(error)}`, { cause: error });
+    }
+    await writeAll(file, bytes);
+    return new SafetensorsWriter(file, path, bytes.length, offsets);
+  }
+
+  /**
+   * Writes one tensor's bytes at its place.
+   *
+   * @param name A declared tensor.
+   * @param data Its bytes (or a typed array of the right element size).
+   */
+  async write(name: string, data: ArrayBufferView): Promise<void> {
+    const place = this.offsets.get(name);
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (!place || place[1] - place[0] !== bytes.length) {
+      throw new TypeError(
+        `Tensor "${name}" is not declared in "${this.path}" with ${bytes.length} bytes`,
+      );
+    }
+    await this.file.seek(this.dataStart + place[0], Deno.SeekMode.Start);
+    await writeAll(this.file, bytes);
+    this.pending.delete(name);
+  }
+
+  /** Checks every tensor was written, flushes and closes the file. */
+  async close(): Promise<void> {
+    try {
+      if (this.pending.size > 0) {
+        throw new Error(
+          `"${this.path}" is missing tensors: ${[...this.pending].slice(0, 5).join(", ")}`,
+        );
+      }
+      await this.file.sync();
+    } finally {
+      this.file.close();
+    }
+  }
+}
+
+async function writeAll(file: Deno.FsFile, bytes: Uint8Array): Promise<void> {
+  for (let written = 0; written < bytes.length;) {
+    written += await file.write(bytes.subarray(written));
+  }
 }

@@ -171,7 +171,9 @@ class Threads {
     chunk: number,
     args: (thread: number) => number[],
   ): Promise<void> {
-    if (this.workers.length === 0) {
+    const rows = ranges.reduce((n, [first, end]) => n + Math.max(0, end - first), 0);
+    // A call that fits in one piece runs here: a round trip to a worker costs more than it.
+    if (this.workers.length === 0 || rows <= chunk) {
       for (const [first, end] of ranges) callInPieces(this.local[name], args(0), first, end, chunk);
       return;
     }

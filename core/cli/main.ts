@@ -9,6 +9,7 @@
 
 import { InputError, UsageError } from "../errors.ts";
 import type { CommandIo } from "./io.ts";
+import { evalCommand } from "./eval.ts";
 import { pruneCommand } from "./prune.ts";
 import { refineCommand } from "./refine.ts";
 
@@ -19,7 +20,8 @@ Usage:
   deno run -A mod.ts <command> [flags]
 
 Commands:
-  prune     prune a whole model (pipeline not built yet: says what is missing)
+  prune     prune every linear layer of a model (default: stories15M to 60%) and evaluate it
+  eval      perplexity of a model on a text file
   refine    refine one layer's mask from W and G safetensors files
 
 Run "deno run -A mod.ts <command> --help" for a command's flags.`;
@@ -53,13 +55,17 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
         await refineCommand(rest, io);
         return 0;
       case "prune":
-        return pruneCommand(rest, io);
+        await pruneCommand(rest, io);
+        return 0;
+      case "eval":
+        await evalCommand(rest, io);
+        return 0;
       default:
-        throw new UsageError(`Unknown command "${command}" (commands: prune, refine)`);
+        throw new UsageError(`Unknown command "${command}" (commands: prune, eval, refine)`);
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      const help = command === "refine" ? ` ${command}` : "";
+      const help = ["refine", "prune", "eval"].includes(command) ? ` ${command}` : "";
       io.stderr(`error: ${error.message}\nRun "deno run -A mod.ts${help} --help" for usage.\n`);
       return 2;
     }

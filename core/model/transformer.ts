@@ -188,3 +188,25 @@ function sampleToken(row: Float32Array, random: Random): number {
   }
   return row.length - 1;
 }
+
+/**
+ * Cuts a token stream into non-overlapping windows of `length` tokens, dropping the remainder.
+ *
+ * @param tokens The stream (BOS first).
+ * @param length Window length.
+ * @param limit Keep at most this many windows (the first ones).
+ * @returns The windows.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const windows = cutWindows(Int32Array.from([1, 2, 3, 4, 5, 6, 7]), 3);
+ * assert.deepEqual(windows.map((w) => [...w]), [[1, 2, 3], [4, 5, 6]]);
+ * ```
+ */
+export function cutWindows(tokens: Int32Array, length: number, limit = Infinity): Int32Array[] {
+  const windows: Int32Array[] = [];
+  for (let start = 0; start + length <= tokens.length && windows.length < limit; start += length) {
+    windows.push(tokens.slice(start, start + length));
+  }
+  return windows;
+}
