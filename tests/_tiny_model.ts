@@ -232,3 +232,76 @@ export function oracleLogits(
   });
   return out;
 }
+
+/** A tiny model with a vocabulary that fits a llama2.c tokenizer (3 special + 256 byte tokens). */
+export const TINY_TEXT_MODEL: LlamaConfig = { ...TINY, vocabSize: 300, maxSeqLen: 32 };
+
+/**
+ * A llama2.c tokenizer.bin for TINY_TEXT_MODEL: <unk>, <s>, </s>, the 256 byte tokens (bytes
+ * ≥ 0x80 spelled as UTF-8 of the Latin-1 character, as stories15M's file does), then 41 merges.
+ */
+export function tinyTokenizerBytes(): Uint8Array {
+  const merges = [
+    " t",
+    "th",
+    "he",
+    " the",
+    "in",
+    " a",
+    "an",
+    "er",
+    "on",
+    " s",
+    "re",
+    "at",
+    "en",
+    "nd",
+    " an",
+    " and",
+    "is",
+    "it",
+    " w",
+    "ou",
+    "es",
+    "ed",
+    "or",
+    " o",
+    " i",
+    "ing",
+    " to",
+    "ar",
+    " he",
+    " was",
+    "al",
+    "le",
+    "ch",
+    " c",
+    "ll",
+    " b",
+    "as",
+    " f",
+    " m",
+    "om",
+    " h",
+  ];
+  const encoder = new TextEncoder();
+  const pieces: [number, Uint8Array][] = [
+    [0, encoder.encode("<unk>")],
+    [0, encoder.encode("\n<s>\n")],
+    [0, encoder.encode("\n</s>\n")],
+  ];
+  for (let b = 0; b < 256; b++) pieces.push([0, encoder.encode(String.fromCharCode(b))]);
+  merges.forEach((m, i) => pieces.push([-1 - i, encoder.encode(m)]));
+  const size = 4 + pieces.reduce((n, [, p]) => n + 8 + p.length, 0);
+  const out = new Uint8Array(size);
+  const view = new DataView(out.buffer);
+  view.setInt32(0, Math.max(...pieces.map(([, p]) => p.length)), true);
+  let offset = 4;
+  for (const [score, piece] of pieces) {
+    view.setFloat32(offset, score, true);
+    view.setInt32(offset + 4, piece.length, true);
+    out.set(piece, offset + 8);
+    offset += 8 + piece.length;
+  }
+  return out;
+}

