@@ -7,4 +7,4 @@
 
 export { gramAccumulate, gramMirror } from "./gram";
 export { applySwaps, bestSwapsInBlocks, bestSwapsPerRow, correlate, ROW_BLOCK } from "./swaps";
-export { matmul } from "./matmul";
+export { matmul, matmulColumns } from "./matmul";

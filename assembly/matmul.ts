@@ -1,8 +1,13 @@
-// Dense products for the calibration forward pass: y = x · wᵀ (a linear layer).
+// Dense products for the forward pass: y = x · wᵀ (a linear layer).
+//
+// Every output y[i, o] is computed the same way whichever loop produces it: four float32 lane
+// sums over j ≡ lane (mod 4), then (l0 + l1) + (l2 + l3), then the scalar tail in order. So the
+// register-blocked and the plain paths agree bit for bit, and results do not depend on how rows
+// are split between threads.
 
 import { horizontalSum } from "./vector";
 
-/** One output y[i, o] = Σ_j x[i, j] w[o, j]: four float32 lane sums, then their sum. */
+/** One output y[i, o] = Σ_j x[i, j] w[o, j]. */
 @inline
 function dot(x: usize, w: usize, k: i32): f32 {
   const vectorEnd = k & ~3;
@@ -12,9 +17,66 @@ function dot(x: usize, w: usize, k: i32): f32 {
     const offset = <usize>j << 2;
     lanes = f32x4.add(lanes, f32x4.mul(v128.load(x + offset), v128.load(w + offset)));
   }
+  return finish(lanes, x, w, j, k);
+}
+
+/** Lane sum plus the scalar tail j ∈ [from, k). */
+@inline
+function finish(lanes: v128, x: usize, w: usize, from: i32, k: i32): f32 {
   let sum = horizontalSum(lanes);
-  for (; j < k; j++) sum += load<f32>(x + (<usize>j << 2)) * load<f32>(w + (<usize>j << 2));
+  for (let j = from; j < k; j++) sum += load<f32>(x + (<usize>j << 2)) * load<f32>(w + (<usize>j << 2));
   return sum;
+}
+
+/**
+ * Outputs y[i..i+4, o..o+2] at once: each loaded vector of x is used twice and each of w four
+ * times, so the loop does 8 multiply-adds per 6 loads instead of 1 per 2 (bench/cpu.ts, matmul).
+ */
+@inline
+function block4x2(x: usize, w: usize, y: usize, rowBytes: usize, k: i32, m: i32, i: i32, o: i32): void {
+  const x0 = x + <usize>i * rowBytes;
+  const x1 = x0 + rowBytes;
+  const x2 = x1 + rowBytes;
+  const x3 = x2 + rowBytes;
+  const w0 = w + <usize>o * rowBytes;
+  const w1 = w0 + rowBytes;
+  let a00 = f32x4.splat(0);
+  let a01 = a00;
+  let a10 = a00;
+  let a11 = a00;
+  let a20 = a00;
+  let a21 = a00;
+  let a30 = a00;
+  let a31 = a00;
+  const vectorEnd = k & ~3;
+  let j = 0;
+  for (; j < vectorEnd; j += 4) {
+    const offset = <usize>j << 2;
+    const v0 = v128.load(w0 + offset);
+    const v1 = v128.load(w1 + offset);
+    let u = v128.load(x0 + offset);
+    a00 = f32x4.add(a00, f32x4.mul(u, v0));
+    a01 = f32x4.add(a01, f32x4.mul(u, v1));
+    u = v128.load(x1 + offset);
+    a10 = f32x4.add(a10, f32x4.mul(u, v0));
+    a11 = f32x4.add(a11, f32x4.mul(u, v1));
+    u = v128.load(x2 + offset);
+    a20 = f32x4.add(a20, f32x4.mul(u, v0));
+    a21 = f32x4.add(a21, f32x4.mul(u, v1));
+    u = v128.load(x3 + offset);
+    a30 = f32x4.add(a30, f32x4.mul(u, v0));
+    a31 = f32x4.add(a31, f32x4.mul(u, v1));
+  }
+  const yRow = <usize>m << 2;
+  const y0 = y + ((<usize>i * <usize>m + <usize>o) << 2);
+  store<f32>(y0, finish(a00, x0, w0, j, k));
+  store<f32>(y0 + 4, finish(a01, x0, w1, j, k));
+  store<f32>(y0 + yRow, finish(a10, x1, w0, j, k));
+  store<f32>(y0 + yRow + 4, finish(a11, x1, w1, j, k));
+  store<f32>(y0 + 2 * yRow, finish(a20, x2, w0, j, k));
+  store<f32>(y0 + 2 * yRow + 4, finish(a21, x2, w1, j, k));
+  store<f32>(y0 + 3 * yRow, finish(a30, x3, w0, j, k));
+  store<f32>(y0 + 3 * yRow + 4, finish(a31, x3, w1, j, k));
 }
 
 /**
@@ -28,11 +90,43 @@ export function matmul(x: usize, w: usize, y: usize, k: i32, m: i32, first: i32,
   const rowBytes = <usize>k << 2;
   for (let i0 = first; i0 < end; i0 += ROW_TILE) {
     const i1 = min(end, i0 + ROW_TILE);
-    for (let o = 0; o < m; o++) {
-      const wRow = w + <usize>o * rowBytes;
-      for (let i = i0; i < i1; i++) {
-        store<f32>(y + ((<usize>i * <usize>m + o) << 2), dot(x + <usize>i * rowBytes, wRow, k));
+    let o = 0;
+    for (; o + 2 <= m; o += 2) {
+      let i = i0;
+      for (; i + 4 <= i1; i += 4) block4x2(x, w, y, rowBytes, k, m, i, o);
+      for (; i < i1; i++) {
+        const xi = x + <usize>i * rowBytes;
+        store<f32>(y + ((<usize>i * <usize>m + o) << 2), dot(xi, w + <usize>o * rowBytes, k));
+        store<f32>(y + ((<usize>i * <usize>m + o + 1) << 2), dot(xi, w + <usize>(o + 1) * rowBytes, k));
       }
+    }
+    for (; o < m; o++) {
+      for (let i = i0; i < i1; i++) {
+        store<f32>(y + ((<usize>i * <usize>m + o) << 2), dot(x + <usize>i * rowBytes, w + <usize>o * rowBytes, k));
+      }
+    }
+  }
+}
+
+/**
+ * y (n, m) columns [first, end) = x (n, k) · wᵀ: for few rows of x (token-by-token generation),
+ * where splitting the outputs is the only way to share the work; x's rows stay in cache.
+ */
+export function matmulColumns(
+  x: usize,
+  w: usize,
+  y: usize,
+  n: i32,
+  k: i32,
+  m: i32,
+  first: i32,
+  end: i32,
+): void {
+  const rowBytes = <usize>k << 2;
+  for (let o = first; o < end; o++) {
+    const wRow = w + <usize>o * rowBytes;
+    for (let i = 0; i < n; i++) {
+      store<f32>(y + ((<usize>i * <usize>m + o) << 2), dot(x + <usize>i * rowBytes, wRow, k));
     }
   }
 }

@@ -100,12 +100,30 @@ export interface ApplySwapsOptions extends RowsAndGram {
   readonly restore: Int32Array;
 }
 
+/** A weight matrix w (rows, cols) held by a backend, for products repeated many times. */
+export interface MatrixHandle {
+  /** Rows (a linear layer's outputs). */
+  readonly rows: number;
+  /** Columns (its inputs). */
+  readonly cols: number;
+}
+
+/** Options of {@linkcode Kernels.createMatrix}. */
+export interface CreateMatrixOptions {
+  /** w (rows, cols) row-major; copied, so later changes to it do not reach the backend. */
+  readonly values: Float32Array;
+  /** Rows. */
+  readonly rows: number;
+  /** Columns. */
+  readonly cols: number;
+}
+
 /** Options of {@linkcode Kernels.matmul}. */
 export interface MatmulOptions {
   /** x (n, k) row-major. */
   readonly x: Float32Array;
-  /** w (m, k) row-major (a linear layer's weight). */
-  readonly w: Float32Array;
+  /** w (m, k) row-major (a linear layer's weight), or a matrix made by createMatrix. */
+  readonly w: Float32Array | MatrixHandle;
   /** Rows of x. */
   readonly n: number;
   /** Inner dimension. */
@@ -146,11 +164,13 @@ export interface Kernels {
   /** Reads the batch's mask (rows, d) back. */
   readMask(batch: RowBatchHandle): Promise<Uint8Array>;
 
+  /** Keeps a weight matrix in the backend, so repeated products do not copy it each time. */
+  createMatrix(options: CreateMatrixOptions): Promise<MatrixHandle>;
   /** y (n, m) = x (n, k) · wᵀ, with w (m, k): a linear layer without bias. */
   matmul(options: MatmulOptions): Promise<Float32Array>;
 
   /** Frees a handle's storage. */
-  release(handle: GramHandle | RowBatchHandle): void;
+  release(handle: GramHandle | RowBatchHandle | MatrixHandle): void;
   /** Stops the backend's threads and frees everything; the kernels are unusable afterwards. */
   dispose(): void;
 }

@@ -30,8 +30,8 @@ import {
 import type { LlamaConfig } from "./model/config.ts";
 import {
   blockForward,
-  type BlockWeights,
   type ChunkLayout,
+  type DenseBlockWeights,
   embed,
   type LinearInput,
   ropeFrequencies,
@@ -59,7 +59,7 @@ const INPUT_OF: Readonly<Record<LinearLayer, LinearInput>> = {
 };
 
 /** The block weight field of each linear layer. */
-const FIELD_OF: Readonly<Record<LinearLayer, keyof BlockWeights>> = {
+const FIELD_OF: Readonly<Record<LinearLayer, keyof DenseBlockWeights>> = {
   "self_attn.q_proj": "q",
   "self_attn.k_proj": "k",
   "self_attn.v_proj": "v",
@@ -232,7 +232,7 @@ interface CapturedInput {
 async function captureInputs(
   kernels: Kernels,
   config: LlamaConfig,
-  weights: BlockWeights,
+  weights: DenseBlockWeights,
   h: Float32Array,
   layout: ChunkLayout,
   frequencies: Float64Array,

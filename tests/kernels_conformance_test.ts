@@ -93,6 +93,19 @@ async function conformance(t: Deno.TestContext, kernels: Kernels): Promise<void>
     }
   });
 
+  await t.step(
+    "matmul with a resident matrix equals matmul with the array, for few and many rows",
+    async () => {
+      const matrix = await kernels.createMatrix({ values: layer.weight, rows, cols: d });
+      for (const n of [1, 3, 50]) {
+        const x = layer.x.subarray(0, n * d);
+        const direct = await kernels.matmul({ x, w: layer.weight, n, k: d, m: rows });
+        assert.deepEqual(await kernels.matmul({ x, w: matrix, n, k: d, m: rows }), direct);
+      }
+      kernels.release(matrix);
+    },
+  );
+
   const gram = await kernels.createGram({ d, values: gramOf(layer.x, 50, d) });
   for (const pattern of PATTERNS) {
     const label = pattern.kind === "n:m" ? `${pattern.n}:${pattern.m}` : `${pattern.sparsity}`;

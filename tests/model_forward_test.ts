@@ -100,7 +100,10 @@ Deno.test("token-by-token generation with the key/value cache computes the same 
   await withModels(async ({ bin }, w) => {
     const kernels = createReferenceKernels();
     using checkpoint = await openCheckpoint(bin);
-    const weights = await residentWeights(await checkpointWeights(checkpoint));
+    const { weights, release } = await residentWeights(
+      kernels,
+      await checkpointWeights(checkpoint),
+    );
     // Sample with a seed, then check each sampled token was drawn from the oracle's distribution
     // support and that re-scoring the sampled sequence reproduces the oracle logits.
     const samples = await sampleSequences(kernels, weights, 3, 10, createRandom(1));
@@ -145,6 +148,7 @@ Deno.test("token-by-token generation with the key/value cache computes the same 
         assert.ok(diff < 1e-5, `position ${position} sequence ${b}: ${diff}`);
       }
     }
+    release();
     sequences.forEach((tokens, b) => {
       oracleLogits(w, tokens).forEach((row, t) => {
         const start = (b * tokens.length + t) * TINY.vocabSize;

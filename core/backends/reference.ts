@@ -10,11 +10,13 @@ import type {
   ApplySwapsOptions,
   BestSwapsOptions,
   CreateGramOptions,
+  CreateMatrixOptions,
   GramAccumulateOptions,
   GramHandle,
   Kernels,
   LoadRowsOptions,
   MatmulOptions,
+  MatrixHandle,
   RowBatchHandle,
   RowsAndGram,
   SwapProposals,
@@ -40,6 +42,14 @@ class ReferenceRows implements RowBatchHandle {
     this.mask = mask.slice(0, rows * d);
     this.correlation = new Float64Array(rows * d);
   }
+}
+
+class ReferenceMatrix implements MatrixHandle {
+  constructor(readonly rows: number, readonly cols: number, readonly values: Float32Array) {}
+}
+
+function createMatrix({ values, rows, cols }: CreateMatrixOptions): Promise<MatrixHandle> {
+  return Promise.resolve(new ReferenceMatrix(rows, cols, values.slice(0, rows * cols)));
 }
 
 function asGram(handle: GramHandle): ReferenceGram {
@@ -150,7 +160,11 @@ function readMask(batch: RowBatchHandle): Promise<Uint8Array> {
   return Promise.resolve(asRows(batch).mask.slice());
 }
 
-function matmul({ x, w, n, k, m }: MatmulOptions): Promise<Float32Array> {
+function matmul({ x, w: matrix, n, k, m }: MatmulOptions): Promise<Float32Array> {
+  let w: Float32Array;
+  if (matrix instanceof Float32Array) w = matrix;
+  else if (matrix instanceof ReferenceMatrix) w = matrix.values;
+  else throw new TypeError("Matrix handle is not a reference one");
   const y = new Float32Array(n * m);
   for (let i = 0; i < n; i++) {
     for (let o = 0; o < m; o++) {
@@ -218,6 +232,7 @@ export function createReferenceKernels(): Kernels {
     bestSwaps,
     applySwaps,
     readMask,
+    createMatrix,
     matmul,
     release: () => {},
     dispose: () => {},

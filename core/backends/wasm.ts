@@ -17,11 +17,13 @@ import type {
   ApplySwapsOptions,
   BestSwapsOptions,
   CreateGramOptions,
+  CreateMatrixOptions,
   GramAccumulateOptions,
   GramHandle,
   Kernels,
   LoadRowsOptions,
   MatmulOptions,
+  MatrixHandle,
   RowBatchHandle,
   RowsAndGram,
   SwapProposals,
@@ -44,7 +46,8 @@ type KernelName =
   | "bestSwapsPerRow"
   | "bestSwapsInBlocks"
   | "applySwaps"
-  | "matmul";
+  | "matmul"
+  | "matmulColumns";
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB, the wasm32 limit
@@ -236,6 +239,10 @@ class WasmGram implements GramHandle {
   /** Lower triangle and float32 copy are stale until gramMirror runs. */
   stale = true;
   constructor(readonly d: number, readonly g64: number, readonly g32: number) {}
+}
+
+class WasmMatrix implements MatrixHandle {
+  constructor(readonly rows: number, readonly cols: number, readonly values: number) {}
 }
 
 class WasmRows implements RowBatchHandle {
@@ -441,22 +448,46 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
       return Promise.resolve(u8(b.mask, b.rows * b.d).slice());
     },
 
+    createMatrix({ values, rows, cols }: CreateMatrixOptions): Promise<MatrixHandle> {
+      const matrix = new WasmMatrix(rows, cols, heap.allocate(rows * cols * 4));
+      f32(matrix.values, rows * cols).set(values.subarray(0, rows * cols));
+      return Promise.resolve(matrix);
+    },
+
     matmul({ x, w, n, k, m }: MatmulOptions): Promise<Float32Array> {
-      return withBuffers([n * k * 4, m * k * 4, n * m * 4], async (xPtr, wPtr, yPtr) => {
+      const resident = w instanceof WasmMatrix;
+      if (!resident && !(w instanceof Float32Array)) {
+        throw new TypeError("Matrix handle is not a wasm one");
+      }
+      const sizes = [n * k * 4, resident ? 0 : m * k * 4, n * m * 4];
+      return withBuffers(sizes, async (xPtr, copied, yPtr) => {
         f32(xPtr, n * k).set(x.subarray(0, n * k));
-        f32(wPtr, m * k).set(w.subarray(0, m * k));
-        await threads.run(
-          "matmul",
-          evenRanges(n, threads.count),
-          MATMUL_ROWS_PER_CALL,
-          () => [xPtr, wPtr, yPtr, k, m],
-        );
+        const wPtr = resident ? w.values : copied;
+        if (!resident) f32(wPtr, m * k).set((w as Float32Array).subarray(0, m * k));
+        // Many rows: split them (each piece reuses w from cache); few rows: split the outputs.
+        if (n >= MATMUL_ROWS_PER_CALL * threads.count) {
+          await threads.run(
+            "matmul",
+            evenRanges(n, threads.count),
+            MATMUL_ROWS_PER_CALL,
+            () => [xPtr, wPtr, yPtr, k, m],
+          );
+        } else {
+          await threads.run(
+            "matmulColumns",
+            evenRanges(m, threads.count),
+            rowsPerCall(n * k),
+            () => [xPtr, wPtr, yPtr, n, k, m],
+          );
+        }
         return f32(yPtr, n * m).slice();
       });
     },
 
-    release(handle: GramHandle | RowBatchHandle): void {
-      if (handle instanceof WasmGram) {
+    release(handle: GramHandle | RowBatchHandle | MatrixHandle): void {
+      if (handle instanceof WasmMatrix) {
+        heap.release(handle.values);
+      } else if (handle instanceof WasmGram) {
         heap.release(handle.g64);
         heap.release(handle.g32);
       } else if (handle instanceof WasmRows) {

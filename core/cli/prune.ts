@@ -242,13 +242,13 @@ async function run(
     }
   };
   const dense = await checkpointWeights(checkpoint);
-  let resident: ModelWeights | undefined;
+  let resident: { weights: ModelWeights; release: () => void } | undefined;
   const sample = async (count: number, seed: number, label: string) => {
-    resident ??= await residentWeights(dense);
+    resident ??= await residentWeights(kernels, dense);
     const bar = progressBar(io, label, settings.seqlen - 1, "tokens", settings.quiet);
     const sequences = await sampleSequences(
       kernels,
-      resident,
+      resident.weights,
       count,
       settings.seqlen,
       createRandom(seed),
@@ -290,6 +290,7 @@ async function run(
       cutWindows(tokenizer.encode(text), settings.seqlen, settings.evalWindows),
     );
   }
+  resident?.release();
   resident = undefined;
   const evaluate = async (weights: ModelWeights, label: string) => {
     const results = new Map<string, { perplexity: number; windows: number; tokens: number }>();

@@ -17,7 +17,7 @@ import { describeFsError } from "../atomic_write.ts";
 import { InputError } from "../errors.ts";
 import { type Dtype, SafetensorsFile, type Tensor, toFloat32 } from "../safetensors.ts";
 import { type LlamaConfig, parseLlamaConfig } from "./config.ts";
-import type { BlockWeights } from "./forward.ts";
+import type { DenseBlockWeights } from "./forward.ts";
 
 /** A tensor of a checkpoint. */
 export interface CheckpointTensor {
@@ -136,7 +136,7 @@ export async function openCheckpoint(path: string): Promise<Checkpoint> {
  * @param layer Block index.
  * @returns The block's weights.
  */
-export async function readBlock(checkpoint: Checkpoint, layer: number): Promise<BlockWeights> {
+export async function readBlock(checkpoint: Checkpoint, layer: number): Promise<DenseBlockWeights> {
   const read = async (name: string) =>
     toFloat32(await checkpoint.read(`model.layers.${layer}.${name}.weight`));
   return {

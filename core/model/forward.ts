@@ -10,30 +10,36 @@
  * @module
  */
 
-import type { Kernels } from "../kernels.ts";
+import type { Kernels, MatrixHandle } from "../kernels.ts";
 import type { LlamaConfig } from "./config.ts";
+
+/** A weight matrix (out, in): an array, or a copy resident in the backend (createMatrix). */
+export type Matrix = Float32Array | MatrixHandle;
 
 /** The weights of one transformer block, Hugging Face layout. */
 export interface BlockWeights {
   /** input_layernorm (dim,). */
   readonly attnNorm: Float32Array;
   /** q_proj (nHeads·headDim, dim). */
-  readonly q: Float32Array;
+  readonly q: Matrix;
   /** k_proj (nKvHeads·headDim, dim). */
-  readonly k: Float32Array;
+  readonly k: Matrix;
   /** v_proj (nKvHeads·headDim, dim). */
-  readonly v: Float32Array;
+  readonly v: Matrix;
   /** o_proj (dim, nHeads·headDim). */
-  readonly o: Float32Array;
+  readonly o: Matrix;
   /** post_attention_layernorm (dim,). */
   readonly ffnNorm: Float32Array;
   /** gate_proj (hiddenDim, dim). */
-  readonly gate: Float32Array;
+  readonly gate: Matrix;
   /** up_proj (hiddenDim, dim). */
-  readonly up: Float32Array;
+  readonly up: Matrix;
   /** down_proj (dim, hiddenDim). */
-  readonly down: Float32Array;
+  readonly down: Matrix;
 }
+
+/** A block's weights as plain arrays (what a checkpoint read gives and pruning edits). */
+export type DenseBlockWeights = { readonly [K in keyof BlockWeights]: Float32Array };
 
 /** Where a chunk of tokens sits: `batch` sequences of `tokens` new tokens from position `start`. */
 export interface ChunkLayout {
@@ -109,10 +115,11 @@ export function rmsnorm(x: Float32Array, weight: Float32Array, eps: number): Flo
 export function linear(
   kernels: Kernels,
   x: Float32Array,
-  w: Float32Array,
+  w: Matrix,
   inDim: number,
 ): Promise<Float32Array> {
-  return kernels.matmul({ x, w, n: x.length / inDim, k: inDim, m: w.length / inDim });
+  const m = w instanceof Float32Array ? w.length / inDim : w.rows;
+  return kernels.matmul({ x, w, n: x.length / inDim, k: inDim, m });
 }
 
 /**
@@ -344,7 +351,7 @@ export function logits(
   config: LlamaConfig,
   h: Float32Array,
   norm: Float32Array,
-  head: Float32Array,
+  head: Matrix,
 ): Promise<Float32Array> {
   return linear(kernels, rmsnorm(h, norm, config.rmsNormEps), head, config.dim);
 }

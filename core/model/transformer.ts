@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Kernels } from "../kernels.ts";
+import type { Kernels, MatrixHandle } from "../kernels.ts";
 import type { Random } from "../synthetic.ts";
 import { type Checkpoint, readBlock } from "./checkpoint.ts";
 import type { LlamaConfig } from "./config.ts";
@@ -16,6 +16,7 @@ import {
   embed,
   type LayerCache,
   logits,
+  type Matrix,
   negativeLogLikelihood,
   ropeFrequencies,
 } from "./forward.ts";
@@ -33,7 +34,7 @@ export interface ModelWeights {
   /** Final norm (dim,). */
   readonly norm: Float32Array;
   /** Output head (vocab, dim). */
-  readonly head: Float32Array;
+  readonly head: Matrix;
   /** The weights of block `layer`. */
   block(layer: number): Promise<BlockWeights>;
 }
@@ -59,18 +60,47 @@ export async function checkpointWeights(checkpoint: Checkpoint): Promise<ModelWe
 }
 
 /**
- * The same weights with every block read once and kept (for sampling, which visits each block
- * once per token).
+ * The same weights with every block read once and kept in the backend (for sampling, which
+ * visits each block once per token). Release them with the returned `release`.
  *
+ * @param kernels The backend that keeps the matrices.
  * @param weights Streaming weights.
- * @returns Weights whose blocks are resident.
+ * @returns Weights whose blocks and head are resident, and a function freeing them.
  */
-export async function residentWeights(weights: ModelWeights): Promise<ModelWeights> {
+export async function residentWeights(
+  kernels: Kernels,
+  weights: ModelWeights,
+): Promise<{ weights: ModelWeights; release: () => void }> {
+  const handles: MatrixHandle[] = [];
+  const resident = async (matrix: Matrix, cols: number) => {
+    if (!(matrix instanceof Float32Array)) return matrix;
+    const handle = await kernels.createMatrix({ values: matrix, rows: matrix.length / cols, cols });
+    handles.push(handle);
+    return handle;
+  };
+  const { dim, hiddenDim, nHeads, headDim } = weights.config;
   const blocks: BlockWeights[] = [];
   for (let layer = 0; layer < weights.config.nLayers; layer++) {
-    blocks.push(await weights.block(layer));
+    const b = await weights.block(layer);
+    blocks.push({
+      ...b,
+      q: await resident(b.q, dim),
+      k: await resident(b.k, dim),
+      v: await resident(b.v, dim),
+      o: await resident(b.o, nHeads * headDim),
+      gate: await resident(b.gate, dim),
+      up: await resident(b.up, dim),
+      down: await resident(b.down, hiddenDim),
+    });
   }
-  return { ...weights, block: (layer) => Promise.resolve(blocks[layer]) };
+  return {
+    weights: {
+      ...weights,
+      head: await resident(weights.head, dim),
+      block: (layer) => Promise.resolve(blocks[layer]),
+    },
+    release: () => handles.forEach((h) => kernels.release(h)),
+  };
 }
 
 /** What {@linkcode perplexity} returns. */
@@ -112,9 +142,19 @@ export async function perplexity(
     onBlock?.(layer);
   }
   let total = 0;
+  const windowLogits = (b: number) =>
+    logits(
+      kernels,
+      config,
+      h.subarray(b * length * config.dim, (b + 1) * length * config.dim),
+      weights.norm,
+      weights.head,
+    );
+  // The next window's logits are computed by the backend while this one's are scored here.
+  let next = windowLogits(0);
   for (let b = 0; b < windows.length; b++) {
-    const rows = h.subarray(b * length * config.dim, (b + 1) * length * config.dim);
-    const scores = await logits(kernels, config, rows, weights.norm, weights.head);
+    const scores = await next;
+    if (b + 1 < windows.length) next = windowLogits(b + 1);
     for (let t = 0; t + 1 < length; t++) {
       const row = scores.subarray(t * config.vocabSize, (t + 1) * config.vocabSize);
       total += negativeLogLikelihood(row, windows[b][t + 1]);
@@ -179,11 +219,12 @@ export async function sampleSequences(
 function sampleToken(row: Float32Array, random: Random): number {
   let max = -Infinity;
   for (const v of row) max = Math.max(max, v);
+  const weights = new Float64Array(row.length);
   let total = 0;
-  for (const v of row) total += Math.exp(v - max);
+  for (let i = 0; i < row.length; i++) total += weights[i] = Math.exp(row[i] - max);
   let threshold = random.uniform() * total;
   for (let i = 0; i < row.length; i++) {
-    threshold -= Math.exp(row[i] - max);
+    threshold -= weights[i];
     if (threshold <= 0) return i;
   }
   return row.length - 1;
