@@ -166,17 +166,20 @@ class Threads {
 
   /**
    * Runs `name` over each non-empty range, thread t taking ranges[t], in pieces of `chunk` rows;
-   * `args(thread)` gives the arguments before the range (per-thread scratch included).
+   * `args(thread)` gives the arguments before the range (per-thread scratch included); `work`
+   * estimates the call's multiply-adds when it may be too small to be worth the workers.
    */
   async run(
     name: KernelName,
     ranges: readonly (readonly [number, number])[],
     chunk: number,
     args: (thread: number) => number[],
+    work = Infinity,
   ): Promise<void> {
     const rows = ranges.reduce((n, [first, end]) => n + Math.max(0, end - first), 0);
-    // A call that fits in one piece runs here: a round trip to a worker costs more than it.
-    if (this.workers.length === 0 || rows <= chunk) {
+    // A call that fits in one piece, or costs less than a round trip to the workers (about
+    // 0.1 ms, some 2²⁰ multiply-adds), runs here.
+    if (this.workers.length === 0 || rows <= chunk || work < 2 ** 20) {
       for (const [first, end] of ranges) callInPieces(this.local[name], args(0), first, end, chunk);
       return;
     }
@@ -471,6 +474,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
             evenRanges(n, threads.count),
             MATMUL_ROWS_PER_CALL,
             () => [xPtr, wPtr, yPtr, k, m],
+            n * k * m,
           );
         } else {
           await threads.run(
@@ -478,6 +482,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
             evenRanges(m, threads.count),
             rowsPerCall(n * k),
             () => [xPtr, wPtr, yPtr, n, k, m],
+            n * k * m,
           );
         }
         return f32(yPtr, n * m).slice();
