@@ -19,7 +19,8 @@
  * assert.ok(result.errorAfter[0] < result.errorBefore[0]);
  * ```
  *
- * As a command: `deno run -A mod.ts refine --help`.
+ * As a command: `deno run -A mod.ts prune` (the whole job on the default model), `eval`, and
+ * `refine`; each has `--help`.
  *
  * @module
  */
@@ -36,6 +37,16 @@ export * from "./core/safetensors.ts";
 export * from "./core/validate.ts";
 export * from "./core/synthetic.ts";
 export { writeFileAtomic } from "./core/atomic_write.ts";
+export { createWasmKernels, type WasmOptions } from "./core/backends/wasm.ts";
+export * from "./core/model/config.ts";
+export * from "./core/model/checkpoint.ts";
+export * from "./core/model/forward.ts";
+export * from "./core/model/transformer.ts";
+export * from "./core/model/tokenizer.ts";
+export { DEFAULT_MODEL, ensureStories15M, mobyDick } from "./core/model/stories15m.ts";
+export { cacheDirectory } from "./core/model/npm_fetch.ts";
+export * from "./core/pipeline.ts";
+export * from "./core/report.ts";
 export { main } from "./core/cli/main.ts";
 export { type RefineSummary } from "./core/cli/refine.ts";
 

@@ -348,7 +348,11 @@ async function run(
     join(dir, "config.json"),
     source.configJson ??
       new TextEncoder().encode(
-        JSON.stringify(llamaConfigJson(config, checkpoint.tensors[0].dtype as "F32"), null, 2) +
+        JSON.stringify(
+          llamaConfigJson(config, checkpoint.tensors[0].dtype as "F32" | "F16" | "BF16"),
+          null,
+          2,
+        ) +
           "\n",
       ),
   );
