@@ -36,6 +36,12 @@ const result = await command.output();
 const seconds = (performance.now() - started) / 1000;
 const stderr = new TextDecoder().decode(result.stderr);
 const stdout = new TextDecoder().decode(result.stdout).trim().split("\n");
+const timings = result.code === 0
+  ? JSON.parse(await Deno.readTextFile(`${out}/pruned/report.json`)).timings as Record<
+    string,
+    number
+  >
+  : {};
 await Deno.remove(out, { recursive: true });
 if (result.code !== 0) {
   console.error(stderr);
@@ -51,6 +57,11 @@ console.log(
   hasGnuTime
     ? `Peak memory (max RSS): ${(peak / 1024).toFixed(0)} MiB`
     : "Peak memory: /usr/bin/time not found",
+);
+console.log(
+  `Phases (report.json): ${
+    Object.entries(timings).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(", ")
+  }`,
 );
 console.log(
   `Backend: ${summary.backend}; mean relative error reduction ${
