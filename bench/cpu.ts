@@ -17,7 +17,7 @@ import type { Kernels } from "../core/kernels.ts";
 import { prunedPerRow } from "../core/pattern.ts";
 import { refineSparseSwaps } from "../core/sparseswaps.ts";
 import { syntheticLayer } from "../core/synthetic.ts";
-import { warmStartMask } from "../core/warm_start.ts";
+import { gramDiagonal, warmStartMask } from "../core/warm_start.ts";
 import { RECOMPUTE_EVERY } from "../core/sparseswaps.ts";
 
 const ROWS = 512;
@@ -31,13 +31,12 @@ const pattern = { kind: "per-row", sparsity: SPARSITY } as const;
 const pruned = prunedPerRow(D, SPARSITY);
 const pairsPerRow = (D - pruned) * pruned;
 const layer = syntheticLayer({ rows: ROWS, d: D, tokens: TOKENS, seed: SEED });
-const gramDiagonal = Float64Array.from({ length: D }, (_, j) => layer.gram[j * D + j]);
 const warm = warmStartMask({
   method: "wanda",
   weight: layer.weight,
   rows: ROWS,
   d: D,
-  gramDiagonal,
+  gramDiagonal: gramDiagonal(layer.gram, D),
   pattern,
 });
 const threads = navigator.hardwareConcurrency;

@@ -39,7 +39,7 @@ import {
 import type { SparsityPattern } from "./pattern.ts";
 import { DTYPE_BYTES, type Tensor, toFloat32 } from "./safetensors.ts";
 import { layerErrors, refineSparseSwaps } from "./sparseswaps.ts";
-import { warmStartMask, type WarmStartMethod } from "./warm_start.ts";
+import { gramDiagonal, warmStartMask, type WarmStartMethod } from "./warm_start.ts";
 
 /** How masks are improved after the warm start. */
 export type Refiner = "sparseswaps" | "dsnot" | "none";
@@ -261,8 +261,7 @@ async function captureInputs(
       mean[j] /= rows;
       variance[j] = Math.max(0, squares[j] / rows - mean[j] * mean[j]);
     }
-    const diagonal = Float64Array.from({ length: width }, (_, j) => g[j * width + j]);
-    result[input] = { gram, width, diagonal, mean, variance };
+    result[input] = { gram, width, diagonal: gramDiagonal(g, width), mean, variance };
   }
   return result;
 }

@@ -19,6 +19,22 @@ export type WarmStartMethod = "magnitude" | "wanda" | "ria";
 /** The warm-start methods, for flag validation and help texts. */
 export const WARM_START_METHODS: readonly WarmStartMethod[] = ["magnitude", "wanda", "ria"];
 
+/**
+ * diag(G): the squared input norms ‖X_j‖₂² that Wanda and RIA scale weights by.
+ *
+ * @param gram G (d, d) row-major.
+ * @param d Side.
+ * @returns (d,) the diagonal.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual([...gramDiagonal(new Float64Array([4, 1, 1, 9]), 2)], [4, 9]);
+ * ```
+ */
+export function gramDiagonal(gram: ArrayLike<number>, d: number): Float64Array {
+  return Float64Array.from({ length: d }, (_, j) => gram[j * d + j]);
+}
+
 /** RIA's exponent on the input norm, as in the RIA paper. */
 const RIA_NORM_EXPONENT = 0.5;
 

@@ -12,7 +12,7 @@ import type { Kernels } from "../core/kernels.ts";
 import { rowsBreakingPattern, type SparsityPattern, swapBlocks } from "../core/pattern.ts";
 import { refineSparseSwaps } from "../core/sparseswaps.ts";
 import { createRandom, syntheticLayer } from "../core/synthetic.ts";
-import { warmStartMask } from "../core/warm_start.ts";
+import { gramDiagonal, warmStartMask } from "../core/warm_start.ts";
 
 /** Final errors of the two backends may differ by this much, relative (the bound). */
 const FINAL_ERROR_TOLERANCE = 1e-4;
@@ -35,11 +35,12 @@ function generated(rows: number, d: number, seed: number): Layer {
 }
 
 function warmStart(layer: Layer, pattern: SparsityPattern): Uint8Array {
-  const gramDiagonal = Float64Array.from(
-    { length: layer.d },
-    (_, j) => layer.gram[j * layer.d + j],
-  );
-  return warmStartMask({ method: "wanda", ...layer, gramDiagonal, pattern });
+  return warmStartMask({
+    method: "wanda",
+    ...layer,
+    gramDiagonal: gramDiagonal(layer.gram, layer.d),
+    pattern,
+  });
 }
 
 /** |a_u| + |b_p| + |2 w_u w_p G_up| for one pair, from c computed by definition. */

@@ -1,25 +1,23 @@
 import assert from "./assert.ts";
 import { layerRowErrors } from "./_oracle.ts";
-import { createReferenceKernels } from "../core/backends/reference.ts";
-import { channelStatistics, refineDsnot } from "../core/dsnot.ts";
+import { type DsnotOptions, refineDsnot } from "../core/dsnot.ts";
 import { rowsBreakingPattern, type SparsityPattern } from "../core/pattern.ts";
 import { refineSparseSwaps } from "../core/sparseswaps.ts";
-import { syntheticLayer } from "../core/synthetic.ts";
-import { warmStartMask } from "../core/warm_start.ts";
+import { type Problem, problem } from "./_problems.ts";
 
-function setup(rows: number, d: number, seed: number, pattern: SparsityPattern) {
-  const layer = syntheticLayer({ rows, d, tokens: 4 * d, seed });
-  const stats = channelStatistics(layer.x, 4 * d, d);
-  const gramDiagonal = Float64Array.from({ length: d }, (_, j) => layer.gram[j * d + j]);
-  const mask = warmStartMask({
-    method: "wanda",
-    weight: layer.weight,
-    rows,
-    d,
-    gramDiagonal,
-    pattern,
+/** DSnoT on a generated problem with its own statistics, and any option overridden. */
+function dsnotOn(s: Problem, options: Partial<DsnotOptions> = {}) {
+  return refineDsnot({
+    weight: s.weight,
+    rows: s.rows,
+    d: s.d,
+    mask: s.mask,
+    pattern: s.pattern,
+    inputMean: s.stats.mean,
+    inputVariance: s.stats.variance,
+    gramDiagonal: s.gramDiagonal,
+    ...options,
   });
-  return { ...layer, stats, gramDiagonal, mask };
 }
 
 /** e = Σ_{j pruned} w_j μ_j per row, from the definition. */
@@ -40,24 +38,13 @@ const PATTERNS: readonly SparsityPattern[] = [
   { kind: "n:m", n: 2, m: 4 },
 ];
 
-Deno.test("DSnoT keeps the pattern and shrinks |e| without flipping its sign or exceeding maxCycles", () => {
+Deno.test("DSnoT keeps the pattern and shrinks |e| without flipping its sign or exceeding maxCycles", async () => {
   for (const pattern of PATTERNS) {
     const rows = 32;
     const d = 64;
-    const s = setup(rows, d, 8, pattern);
+    const s = await problem(rows, d, 8, pattern);
     // The synthetic weights are small (0.02 scale), so DSnoT's absolute threshold is scaled too.
-    const result = refineDsnot({
-      weight: s.weight,
-      rows,
-      d,
-      mask: s.mask,
-      pattern,
-      inputMean: s.stats.mean,
-      inputVariance: s.stats.variance,
-      gramDiagonal: s.gramDiagonal,
-      maxCycles: 5,
-      updateThreshold: 0.001,
-    });
+    const result = dsnotOn(s, { maxCycles: 5, updateThreshold: 0.001 });
     assert.deepEqual(rowsBreakingPattern(result.mask, rows, d, pattern), []);
     assert.ok(result.swaps > 0, `${pattern.kind}: DSnoT should move some weights`);
     for (let r = 0; r < rows; r++) {
@@ -74,20 +61,10 @@ Deno.test("DSnoT keeps the pattern and shrinks |e| without flipping its sign or 
   }
 });
 
-Deno.test("DSnoT leaves rows alone once |e| is within the update threshold", () => {
+Deno.test("DSnoT leaves rows alone once |e| is within the update threshold", async () => {
   const pattern: SparsityPattern = { kind: "per-row", sparsity: 0.6 };
-  const s = setup(8, 32, 4, pattern);
-  const result = refineDsnot({
-    weight: s.weight,
-    rows: 8,
-    d: 32,
-    mask: s.mask,
-    pattern,
-    inputMean: s.stats.mean,
-    inputVariance: s.stats.variance,
-    gramDiagonal: s.gramDiagonal,
-    updateThreshold: Infinity,
-  });
+  const s = await problem(8, 32, 4, pattern);
+  const result = dsnotOn(s, { updateThreshold: Infinity });
   assert.equal(result.swaps, 0);
   assert.deepEqual(result.mask, s.mask);
 });
@@ -115,29 +92,9 @@ Deno.test("on correlated activations DSnoT reduces the true error less than Spar
   for (const pattern of PATTERNS) {
     const rows = 32;
     const d = 64;
-    const s = setup(rows, d, 12, pattern);
-    const dsnot = refineDsnot({
-      weight: s.weight,
-      rows,
-      d,
-      mask: s.mask,
-      pattern,
-      inputMean: s.stats.mean,
-      inputVariance: s.stats.variance,
-      gramDiagonal: s.gramDiagonal,
-      updateThreshold: 0.001,
-    });
-    const kernels = createReferenceKernels();
-    const swaps = await refineSparseSwaps({
-      kernels,
-      gram: await kernels.createGram({ d, values: s.gram }),
-      weight: s.weight,
-      rows,
-      d,
-      mask: s.mask,
-      pattern,
-      maxIters: 50,
-    });
+    const s = await problem(rows, d, 12, pattern);
+    const dsnot = dsnotOn(s, { updateThreshold: 0.001 });
+    const swaps = await refineSparseSwaps({ ...s.operands, maxIters: 50 });
     const total = (mask: Uint8Array) =>
       layerRowErrors(s.weight, mask, s.gram, rows, d).reduce((a, b) => a + b);
     const warm = total(s.mask);

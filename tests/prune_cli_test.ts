@@ -3,6 +3,7 @@
  * bad inputs they must refuse, and the default model's tokenizer and cache.
  */
 
+import { runCli } from "./_cli.ts";
 import assert from "./assert.ts";
 import {
   llama2cBytes,
@@ -11,7 +12,6 @@ import {
   tinyWeights,
   writeHuggingFace,
 } from "./_tiny_model.ts";
-import { main } from "../core/cli/main.ts";
 import { LINEAR_LAYERS, linearName, openCheckpoint } from "../core/model/checkpoint.ts";
 import { parseLlamaConfig } from "../core/model/config.ts";
 import type { NpmFileRequest } from "../core/model/npm_fetch.ts";
@@ -19,17 +19,6 @@ import { ensureStories15M } from "../core/model/stories15m.ts";
 import { loadLlama2cTokenizer } from "../core/model/tokenizer.ts";
 import { rowsBreakingPattern, type SparsityPattern } from "../core/pattern.ts";
 import { SafetensorsFile, toFloat32 } from "../core/safetensors.ts";
-
-async function run(args: string[]) {
-  const stdout: string[] = [];
-  let stderr = "";
-  const code = await main(args, {
-    stdout: (line) => stdout.push(line),
-    stderr: (text) => (stderr += text),
-    stderrIsTerminal: false,
-  });
-  return { code, stdout, stderr };
-}
 
 /** A temporary directory with the tiny model as a Hugging Face directory and a llama2.c file. */
 async function withTinyModels(body: (dir: string) => Promise<void>): Promise<void> {
@@ -87,7 +76,7 @@ async function checkOutput(input: string, out: string, pattern: SparsityPattern)
 Deno.test("prune writes a Hugging Face checkpoint: pruned weights exactly zero, the rest bit-identical, exact masks, config and report", async () => {
   await withTinyModels(async (dir) => {
     const out = `${dir}/out`;
-    const result = await run(["prune", "--model", `${dir}/hf`, "--out", out, ...FAST, "--json"]);
+    const result = await runCli(["prune", "--model", `${dir}/hf`, "--out", out, ...FAST, "--json"]);
     assert.equal(result.code, 0, result.stderr);
     const summary = JSON.parse(result.stdout.at(-1)!);
     assert.equal(summary.pattern, "60%");
@@ -127,7 +116,7 @@ Deno.test("prune writes a Hugging Face checkpoint: pruned weights exactly zero, 
 Deno.test("prune reads a llama2.c file (2:4, DSnoT) and writes Hugging Face names and a config LlamaForCausalLM loads", async () => {
   await withTinyModels(async (dir) => {
     const out = `${dir}/out`;
-    const result = await run([
+    const result = await runCli([
       "prune",
       "--model",
       `${dir}/tiny.bin`,
@@ -160,7 +149,7 @@ Deno.test("prune with --refine none keeps the warm start; the same seed gives th
   await withTinyModels(async (dir) => {
     const masks = [];
     for (const [name, refine] of [["a", "none"], ["b", "sparseswaps"], ["c", "sparseswaps"]]) {
-      const result = await run([
+      const result = await runCli([
         "prune",
         "--model",
         `${dir}/hf`,
@@ -190,7 +179,7 @@ Deno.test("prune and eval evaluate dense and pruned models; eval works on the ou
     const out = `${dir}/out`;
     const text = "The cat sat on the mat and the dog ran in the park. ".repeat(12);
     await Deno.writeTextFile(`${dir}/text.txt`, text);
-    const result = await run([
+    const result = await runCli([
       "prune",
       "--model",
       `${dir}/hf`,
@@ -219,7 +208,7 @@ Deno.test("prune and eval evaluate dense and pruned models; eval works on the ou
     }
     const report = JSON.parse(await Deno.readTextFile(`${out}/report.json`));
     assert.equal(report.settings.calibration, `${dir}/text.txt`);
-    const evaluated = await run([
+    const evaluated = await runCli([
       "eval",
       "--model",
       out,
@@ -236,7 +225,7 @@ Deno.test("prune and eval evaluate dense and pruned models; eval works on the ou
     assert.equal(e.windows, Math.floor(tokens / 16));
     assert.equal(e.tokens, e.windows * 15);
     assert.ok(e.perplexity > 1);
-    const limited = await run([
+    const limited = await runCli([
       "eval",
       "--model",
       out,
@@ -435,7 +424,7 @@ Deno.test("prune and eval refuse bad models, data and outputs with a clear messa
     ];
     const before = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
     for (const [label, args, message, code] of cases) {
-      const result = await run(args);
+      const result = await runCli(args);
       assert.equal(result.code, code, `${label}: exit code (${result.stderr})`);
       assert.match(result.stderr, message, label);
       assert.doesNotMatch(result.stderr, /\n\s+at /, `${label}: stack trace`);
@@ -509,7 +498,7 @@ Deno.test("the stories15M tokenizer encodes like llama2.c's run.c", async () => 
 Deno.test("prune runs the default model end to end (small settings)", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const result = await run([
+    const result = await runCli([
       "prune",
       "--nsamples",
       "2",

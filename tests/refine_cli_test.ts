@@ -1,28 +1,11 @@
+import { runCli } from "./_cli.ts";
 import assert, { assertClose } from "./assert.ts";
 import { layerRowErrors } from "./_oracle.ts";
 import { rawSafetensors, writeLayerFiles, writeTensor } from "./_files.ts";
 import { writeFileAtomic } from "../core/atomic_write.ts";
-import { main } from "../core/cli/main.ts";
 import { rowsBreakingPattern, type SparsityPattern } from "../core/pattern.ts";
 import { SafetensorsFile, writeSafetensors } from "../core/safetensors.ts";
-import { warmStartMask } from "../core/warm_start.ts";
-
-interface Run {
-  readonly code: number;
-  readonly stdout: string[];
-  readonly stderr: string;
-}
-
-async function run(args: string[]): Promise<Run> {
-  const stdout: string[] = [];
-  let stderr = "";
-  const code = await main(args, {
-    stdout: (line) => stdout.push(line),
-    stderr: (text) => (stderr += text),
-    stderrIsTerminal: false,
-  });
-  return { code, stdout, stderr };
-}
+import { gramDiagonal, warmStartMask } from "../core/warm_start.ts";
 
 async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "sparseswaps-test-" });
@@ -46,7 +29,7 @@ Deno.test("refine writes a U8 mask with the exact pattern, lower true error and 
   await withDir(async (dir) => {
     const layer = await writeLayerFiles(dir, ROWS, D, 1);
     const out = `${dir}/out.safetensors`;
-    const result = await run([
+    const result = await runCli([
       "refine",
       "--weight",
       layer.weightPath,
@@ -66,13 +49,12 @@ Deno.test("refine writes a U8 mask with the exact pattern, lower true error and 
     assert.deepEqual(file.shape, [ROWS, D]);
     const pattern: SparsityPattern = { kind: "per-row", sparsity: 0.6 };
     assert.deepEqual(rowsBreakingPattern(file.bytes, ROWS, D, pattern), []);
-    const gramDiagonal = Float64Array.from({ length: D }, (_, j) => layer.gram[j * D + j]);
     const warm = warmStartMask({
       method: "wanda",
       weight: layer.weight,
       rows: ROWS,
       d: D,
-      gramDiagonal,
+      gramDiagonal: gramDiagonal(layer.gram, D),
       pattern,
     });
     const total = (mask: Uint8Array) =>
@@ -100,7 +82,7 @@ Deno.test("refine with --pattern 2:4 --max-iters inf converges every row and kee
   await withDir(async (dir) => {
     const layer = await writeLayerFiles(dir, ROWS, D, 2);
     const out = `${dir}/out.safetensors`;
-    const result = await run([
+    const result = await runCli([
       "refine",
       "--weight",
       layer.weightPath,
@@ -139,7 +121,7 @@ Deno.test("refine with a given mask and --max-iters 0 returns that mask unchange
     const maskPath = `${dir}/M.safetensors`;
     await writeTensor(maskPath, "mask", { dtype: "BOOL", shape: [ROWS, D], data: mask });
     const out = `${dir}/out.safetensors`;
-    const result = await run([
+    const result = await runCli([
       "refine",
       "--weight",
       layer.weightPath,
@@ -177,7 +159,7 @@ Deno.test("refine reads F16 and BF16 weights and an F32 Gram matrix", async () =
     const summaries = [];
     for (const [dtype, data] of [["F16", f16], ["BF16", bf16]] as const) {
       await writeTensor(`${dir}/W.safetensors`, "weight", { dtype, shape: [1, 4], data });
-      const result = await run([
+      const result = await runCli([
         "refine",
         "--weight",
         `${dir}/W.safetensors`,
@@ -202,7 +184,7 @@ Deno.test("refine reads F16 and BF16 weights and an F32 Gram matrix", async () =
 Deno.test("refine prints a readable summary without --json", async () => {
   await withDir(async (dir) => {
     const layer = await writeLayerFiles(dir, 4, 8, 5);
-    const result = await run([
+    const result = await runCli([
       "refine",
       "--weight",
       layer.weightPath,
@@ -648,7 +630,7 @@ Deno.test("bad inputs fail with a message naming the file, tensor or flag, a non
     ];
     const before = new Set([...Deno.readDirSync(dir)].map((e) => e.name));
     for (const [label, args, message, code] of cases) {
-      const result = await run(args);
+      const result = await runCli(args);
       assert.equal(result.code, code, `${label}: exit code (stderr: ${result.stderr})`);
       assert.match(result.stderr, /^error: /, label);
       assert.match(result.stderr, message, label);
@@ -723,7 +705,7 @@ Deno.test("an interrupted write keeps the previous file and leaves no temporary 
 });
 
 Deno.test("help texts and unknown commands behave", async () => {
-  const help = await run([]);
+  const help = await runCli([]);
   assert.equal(help.code, 0);
   assert.match(help.stdout.join("\n"), /refine/);
   for (
@@ -732,11 +714,11 @@ Deno.test("help texts and unknown commands behave", async () => {
       /--windows N/,
     ]] as const
   ) {
-    const result = await run([command, "--help"]);
+    const result = await runCli([command, "--help"]);
     assert.equal(result.code, 0);
     assert.match(result.stdout.join("\n"), flag);
   }
-  const unknown = await run(["compress"]);
+  const unknown = await runCli(["compress"]);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /Unknown command "compress"/);
 });

@@ -5,7 +5,7 @@ import type { ApplySwapsOptions, Kernels } from "../core/kernels.ts";
 import { rowsBreakingPattern, type SparsityPattern, swapBlocks } from "../core/pattern.ts";
 import { layerErrors, refineSparseSwaps } from "../core/sparseswaps.ts";
 import { syntheticLayer } from "../core/synthetic.ts";
-import { warmStartMask } from "../core/warm_start.ts";
+import { problem } from "./_problems.ts";
 
 const PATTERNS: readonly SparsityPattern[] = [
   { kind: "per-row", sparsity: 0.5 },
@@ -13,22 +13,6 @@ const PATTERNS: readonly SparsityPattern[] = [
   { kind: "n:m", n: 2, m: 4 },
   { kind: "n:m", n: 4, m: 8 },
 ];
-
-async function problem(rows: number, d: number, seed: number, pattern: SparsityPattern) {
-  const layer = syntheticLayer({ rows, d, tokens: 4 * d, seed });
-  const kernels = createReferenceKernels();
-  const gram = await kernels.createGram({ d, values: layer.gram });
-  const gramDiagonal = Float64Array.from({ length: d }, (_, j) => layer.gram[j * d + j]);
-  const mask = warmStartMask({
-    method: "wanda",
-    weight: layer.weight,
-    rows,
-    d,
-    gramDiagonal,
-    pattern,
-  });
-  return { ...layer, kernels, gramHandle: gram, mask, rows, d, pattern };
-}
 
 Deno.test("pair search chooses u and p jointly: the coupling term can beat the separately best u and p", async () => {
   // Channels 0 and 1 are almost the same input and w_0, w_1 have opposite signs: pruning w_1
@@ -103,15 +87,17 @@ Deno.test("every accepted swap lowers its row's error and keeps per-row counts a
   for (const pattern of PATTERNS) {
     const p = await problem(24, 32, 5, pattern);
     let first = 0;
-    const kernels = checkingKernels(p.kernels, p.weight, p.gram, p.d, pattern, () => first);
-    const result = await refineSparseSwaps({
-      kernels,
-      gram: p.gramHandle,
-      weight: p.weight,
-      rows: p.rows,
-      d: p.d,
-      mask: p.mask,
+    const kernels = checkingKernels(
+      p.operands.kernels,
+      p.weight,
+      p.gram,
+      p.d,
       pattern,
+      () => first,
+    );
+    const result = await refineSparseSwaps({
+      ...p.operands,
+      kernels,
       maxIters: 20,
       batchRows: 8,
       onProgress: ({ rowsDone }) => (first = rowsDone),
@@ -131,13 +117,7 @@ Deno.test("with maxIters Infinity no improving 1-swap is left in any row", async
   for (const pattern of PATTERNS) {
     const p = await problem(16, 24, 9, pattern);
     const result = await refineSparseSwaps({
-      kernels: p.kernels,
-      gram: p.gramHandle,
-      weight: p.weight,
-      rows: p.rows,
-      d: p.d,
-      mask: p.mask,
-      pattern,
+      ...p.operands,
       maxIters: Infinity,
     });
     assert.equal(result.convergedRows, p.rows);
@@ -160,13 +140,7 @@ Deno.test("maxIters 0 returns the warm start unchanged with equal errors before 
   const pattern: SparsityPattern = { kind: "per-row", sparsity: 0.6 };
   const p = await problem(10, 20, 3, pattern);
   const result = await refineSparseSwaps({
-    kernels: p.kernels,
-    gram: p.gramHandle,
-    weight: p.weight,
-    rows: p.rows,
-    d: p.d,
-    mask: p.mask,
-    pattern,
+    ...p.operands,
     maxIters: 0,
   });
   assert.deepEqual(result.mask, p.mask);
@@ -180,13 +154,7 @@ Deno.test("result does not depend on the row batch size and runs are determinist
   const p = await problem(13, 16, 21, pattern);
   const run = (batchRows: number) =>
     refineSparseSwaps({
-      kernels: p.kernels,
-      gram: p.gramHandle,
-      weight: p.weight,
-      rows: p.rows,
-      d: p.d,
-      mask: p.mask,
-      pattern,
+      ...p.operands,
       maxIters: 50,
       batchRows,
     });
@@ -203,13 +171,7 @@ Deno.test("iteration budget caps swaps per row and iterations reports the most a
   const pattern: SparsityPattern = { kind: "per-row", sparsity: 0.5 };
   const p = await problem(8, 32, 17, pattern);
   const result = await refineSparseSwaps({
-    kernels: p.kernels,
-    gram: p.gramHandle,
-    weight: p.weight,
-    rows: p.rows,
-    d: p.d,
-    mask: p.mask,
-    pattern,
+    ...p.operands,
     maxIters: 2,
   });
   assert.equal(result.iterations, 2);
@@ -226,13 +188,7 @@ Deno.test("refinement cuts the total error substantially on correlated inputs wi
   const pattern: SparsityPattern = { kind: "per-row", sparsity: 0.6 };
   const p = await problem(16, 64, 2, pattern);
   const result = await refineSparseSwaps({
-    kernels: p.kernels,
-    gram: p.gramHandle,
-    weight: p.weight,
-    rows: p.rows,
-    d: p.d,
-    mask: p.mask,
-    pattern,
+    ...p.operands,
     maxIters: 100,
   });
   const before = result.errorBefore.reduce((a, b) => a + b);
@@ -243,15 +199,7 @@ Deno.test("refinement cuts the total error substantially on correlated inputs wi
 Deno.test("layerErrors matches qᵀGq from the definition", async () => {
   const pattern: SparsityPattern = { kind: "per-row", sparsity: 0.5 };
   const p = await problem(7, 12, 4, pattern);
-  const errors = await layerErrors({
-    kernels: p.kernels,
-    gram: p.gramHandle,
-    weight: p.weight,
-    rows: p.rows,
-    d: p.d,
-    mask: p.mask,
-    batchRows: 3,
-  });
+  const errors = await layerErrors({ ...p.operands, batchRows: 3 });
   const oracle = layerRowErrors(p.weight, p.mask, p.gram, p.rows, p.d);
   for (let r = 0; r < p.rows; r++) assertClose(errors[r], oracle[r], 1e-12);
 });

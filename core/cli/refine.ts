@@ -35,7 +35,12 @@ import {
 } from "../safetensors.ts";
 import { checkMaskFits, refineSparseSwaps } from "../sparseswaps.ts";
 import { checkFinite, checkGram } from "../validate.ts";
-import { WARM_START_METHODS, warmStartMask, type WarmStartMethod } from "../warm_start.ts";
+import {
+  gramDiagonal,
+  WARM_START_METHODS,
+  warmStartMask,
+  type WarmStartMethod,
+} from "../warm_start.ts";
 import {
   parseChoice,
   parseCount,
@@ -186,7 +191,7 @@ async function refineLayer(
     weight,
     rows,
     d,
-    gramDiagonal: diagonal(layer.gram, d),
+    gramDiagonal: gramDiagonal(layer.gram, d),
     pattern,
   });
   const bar = progressBar(io, "refine", rows, "rows", settings.quiet);
@@ -355,10 +360,6 @@ async function readTensor(
     );
   }
   return await file.read(name);
-}
-
-function diagonal(gram: Float64Array, d: number): Float64Array {
-  return Float64Array.from({ length: d }, (_, j) => gram[j * d + j]);
 }
 
 function sum(values: Float64Array): number {
