@@ -266,17 +266,7 @@ async function openLlama2c(path: string, size: number): Promise<Checkpoint> {
     ) {
       throw new InputError(`Model "${path}" is not a llama2.c checkpoint: shorter than its header`);
     }
-    const [dim, hiddenDim, nLayers, nHeads, nKvHeads, signedVocab, seqLen] = header;
-    const config = llama2cConfig(
-      path,
-      dim,
-      hiddenDim,
-      nLayers,
-      nHeads,
-      nKvHeads,
-      signedVocab,
-      seqLen,
-    );
+    const config = llama2cConfig(path, header);
     const layout = llama2cLayout(config);
     if (layout.bytes !== size) {
       throw new InputError(
@@ -312,29 +302,14 @@ async function openLlama2c(path: string, size: number): Promise<Checkpoint> {
   }
 }
 
-function llama2cConfig(
-  path: string,
-  dim: number,
-  hiddenDim: number,
-  nLayers: number,
-  nHeads: number,
-  nKvHeads: number,
-  signedVocab: number,
-  seqLen: number,
-): LlamaConfig {
+/** The configuration a llama2.c header describes (run.c's Config, and its constants). */
+function llama2cConfig(path: string, header: Int32Array): LlamaConfig {
+  const [dim, hiddenDim, nLayers, nHeads, nKvHeads, signedVocab, seqLen] = header;
   const valid = [dim, hiddenDim, nLayers, nHeads, nKvHeads, seqLen].every((v) => v > 0) &&
     signedVocab !== 0 && dim % nHeads === 0 && nHeads % nKvHeads === 0 && (dim / nHeads) % 2 === 0;
   if (!valid) {
     throw new InputError(
-      `Model "${path}" is not a llama2.c checkpoint: implausible header [${[
-        dim,
-        hiddenDim,
-        nLayers,
-        nHeads,
-        nKvHeads,
-        signedVocab,
-        seqLen,
-      ]}]`,
+      `Model "${path}" is not a llama2.c checkpoint: implausible header [${[...header]}]`,
     );
   }
   return {
