@@ -1,6 +1,6 @@
 /**
- * What the CPU backend is built from, and its hash: shared by the build script and the test
- * that checks the committed module is current.
+ * What the generated modules are built from, and their hashes: shared by the build scripts
+ * (assembly/build.ts, shaders/build.ts) and the tests that check the committed output is current.
  *
  * @module
  */
@@ -17,15 +17,19 @@ export const WASM_SOURCES: readonly string[] = [
 ];
 
 /**
- * SHA-256 (hex) over the sources' names and contents.
+ * SHA-256 (hex) over source files' names and contents.
  *
  * @param root The repository root.
+ * @param files The files, relative to the root (default: the CPU backend's).
  * @returns The hash.
  */
-export async function sourceHash(root: URL): Promise<string> {
+export async function sourceHash(
+  root: URL,
+  files: readonly string[] = WASM_SOURCES,
+): Promise<string> {
   const encoder = new TextEncoder();
   const parts: Uint8Array[] = [];
-  for (const path of WASM_SOURCES) {
+  for (const path of files) {
     parts.push(encoder.encode(`${path}\n`), await Deno.readFile(new URL(path, root)));
   }
   const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

@@ -6,7 +6,7 @@
 
 import { createReferenceKernels } from "./backends/reference.ts";
 import { createWasmKernels } from "./backends/wasm.ts";
-import { BackendUnavailableError } from "./errors.ts";
+import { createWebGpuKernels } from "./backends/webgpu.ts";
 import type { BackendName, Kernels } from "./kernels.ts";
 
 /** What `--backend` accepts: a backend, or `auto` for the best one available here. */
@@ -22,9 +22,10 @@ export interface BackendOptions {
 }
 
 /**
- * Creates the kernels of a backend. `auto` picks the fastest one that works here: the wasm
- * backend (WebAssembly SIMD on every core), else the reference backend. The WebGPU backend is
- * tracked in issue 4. Call `dispose()` on the result when done.
+ * Creates the kernels of a backend. `auto` picks the fastest one that works here: WebGPU on a
+ * hardware adapter, else the wasm backend (WebAssembly SIMD on every core), else the reference
+ * backend. `webgpu` asked for by name also accepts a software adapter (llvmpipe: correct, slow).
+ * Call `dispose()` on the result when done.
  *
  * @param choice The backend to create.
  * @param options Threads for the CPU backend.
@@ -34,7 +35,6 @@ export interface BackendOptions {
  * import assert from "node:assert/strict";
  * const kernels = await createKernels("reference");
  * assert.equal(kernels.name, "reference");
- * await assert.rejects(() => createKernels("webgpu"), /not available/);
  * ```
  */
 export async function createKernels(
@@ -46,13 +46,16 @@ export async function createKernels(
       return createReferenceKernels();
     case "wasm":
       return await createWasmKernels({ threads: options.threads });
-    case "auto":
-      try {
-        return await createWasmKernels({ threads: options.threads });
-      } catch {
-        return createReferenceKernels();
-      }
     case "webgpu":
-      throw new BackendUnavailableError(choice, "not part of this version yet; use wasm");
+      return await createWebGpuKernels({ allowFallback: true });
+    case "auto":
+      for (const create of [() => createWebGpuKernels(), () => createWasmKernels(options)]) {
+        try {
+          return await create();
+        } catch {
+          // Not usable here: try the next one.
+        }
+      }
+      return createReferenceKernels();
   }
 }

@@ -7,6 +7,7 @@ import assert, { assertClose } from "./assert.ts";
 import { allSwaps, rowError } from "./_oracle.ts";
 import { createKernels } from "../core/backend.ts";
 import { createWasmKernels } from "../core/backends/wasm.ts";
+import { createWebGpuKernels } from "../core/backends/webgpu.ts";
 import type { BackendName, Kernels } from "../core/kernels.ts";
 import { type SparsityPattern, swapBlocks } from "../core/pattern.ts";
 import { createRandom, syntheticLayer } from "../core/synthetic.ts";
@@ -210,7 +211,10 @@ const BACKENDS: readonly { label: string; create: () => Promise<Kernels> }[] = [
     label: "wasm relaxed simd, 2 threads",
     create: () => createWasmKernels({ threads: 2, variant: "relaxed" }),
   },
-  { label: "webgpu", create: () => createKernels("webgpu") },
+  {
+    label: "webgpu (any adapter, llvmpipe included)",
+    create: () => createWebGpuKernels({ allowFallback: true }),
+  },
 ];
 
 for (const backend of BACKENDS) {

@@ -1,0 +1,510 @@
+/**
+ * The GPU backend: WGSL compute shaders (shaders/, embedded in _shaders.ts) run through WebGPU.
+ * W, G, masks and c stay resident on the GPU across iterations; each iteration reads back only
+ * the best gain and pair of every searched row.
+ *
+ * G lives in one buffer, read through panels of rows that each fit the adapter's largest
+ * storage binding (every kernel that reads G is dispatched once per panel: G is symmetric, so
+ * a row panel is also a column panel). Numerics: float32 throughout, with Kahan-compensated
+ * sums for G (across tokens and calls) and for c and the row errors (across d); the reported
+ * gain is the float32 candidate of the chosen pair, so the accept guard is looser than the CPU
+ * backends' and c is recomputed periodically by the refiner.
+ *
+ * @module
+ */
+
+import { BackendUnavailableError } from "../errors.ts";
+import type {
+  ApplySwapsOptions,
+  BestSwapsOptions,
+  CreateGramOptions,
+  CreateMatrixOptions,
+  GramAccumulateOptions,
+  GramHandle,
+  Kernels,
+  LoadRowsOptions,
+  MatmulOptions,
+  MatrixHandle,
+  RowBatchHandle,
+  RowsAndGram,
+  SwapProposals,
+} from "../kernels.ts";
+import { SHADERS } from "./_shaders.ts";
+
+/** Options of {@linkcode createWebGpuKernels}. */
+export interface WebGpuOptions {
+  /** Accept a software (fallback) adapter such as llvmpipe; default false. */
+  readonly allowFallback?: boolean;
+}
+
+/** Candidates at or above this stand for "no feasible pair" (the shaders' NONE is 1e30). */
+const NO_PAIR = 1e29;
+/** G panels start at multiples of 64 rows: 64 · 4 bytes keeps binding offsets 256-aligned. */
+const PANEL_UNIT = 64;
+
+class GpuGram implements GramHandle {
+  diagonalStale = true;
+  constructor(
+    readonly d: number,
+    readonly g: GPUBuffer,
+    readonly comp: GPUBuffer,
+    readonly diag: GPUBuffer,
+  ) {}
+}
+
+class GpuRows implements RowBatchHandle {
+  /** Per-search scratch, made on first use: b, s, a, cand, code (rows, d) each. */
+  scratch?: Record<"b" | "s" | "a" | "cand" | "code", GPUBuffer>;
+  constructor(
+    readonly rows: number,
+    readonly d: number,
+    readonly weight: GPUBuffer,
+    readonly mask: GPUBuffer,
+    readonly corr: GPUBuffer,
+    readonly errors: GPUBuffer,
+  ) {}
+}
+
+class GpuMatrix implements MatrixHandle {
+  constructor(readonly rows: number, readonly cols: number, readonly values: GPUBuffer) {}
+}
+
+/**
+ * Finds a WebGPU adapter and describes it, or says why there is none.
+ *
+ * @param allowFallback Accept software adapters.
+ * @returns The adapter, or the reason it cannot be used.
+ */
+async function findAdapter(allowFallback: boolean): Promise<GPUAdapter | string> {
+  if (typeof navigator === "undefined" || !("gpu" in navigator)) return "WebGPU is not available";
+  const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) return "no WebGPU adapter found";
+  const fallback =
+    (adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  if (fallback && !allowFallback) {
+    return `only a software adapter is available (${adapter.info.description})`;
+  }
+  return adapter;
+}
+
+/**
+ * Creates the WebGPU backend.
+ *
+ * @param options Whether a software adapter will do.
+ * @returns The kernels; `dispose()` releases the device.
+ */
+export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<Kernels> {
+  const adapter = await findAdapter(options.allowFallback ?? false);
+  if (typeof adapter === "string") throw new BackendUnavailableError("webgpu", adapter);
+  const limits = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+      maxBufferSize: limits.maxBufferSize,
+    },
+  });
+  const maxBinding = device.limits.maxStorageBufferBindingSize;
+  // Every pipeline is compiled once, here, so a shader error surfaces at creation.
+  const pipelines = new Map<string, GPUComputePipeline>();
+  device.pushErrorScope("validation");
+  for (const [name, code] of Object.entries(SHADERS)) {
+    const module = device.createShaderModule({ code, label: name });
+    pipelines.set(
+      name,
+      device.createComputePipeline({
+        layout: "auto",
+        compute: { module, entryPoint: "main" },
+        label: name,
+      }),
+    );
+  }
+  const invalid = await device.popErrorScope();
+  if (invalid) throw new Error(`A WGSL shader failed to compile: ${invalid.message}`);
+  const pipeline = (name: string) => pipelines.get(name)!;
+
+  const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+  const buffer = (bytes: number, label: string) => {
+    if (bytes > device.limits.maxBufferSize) {
+      throw new RangeError(
+        `${label} needs ${bytes} bytes, over the adapter's ${device.limits.maxBufferSize} per buffer`,
+      );
+    }
+    return device.createBuffer({
+      size: Math.max(16, Math.ceil(bytes / 4) * 4),
+      usage: STORAGE,
+      label,
+    });
+  };
+  const upload = (data: ArrayBufferView, label: string) => {
+    const b = buffer(data.byteLength, label);
+    device.queue.writeBuffer(b, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+    return b;
+  };
+  const whole = (b: GPUBuffer): GPUBufferBinding => ({ buffer: b });
+
+  /** A pending batch of dispatches, submitted together, and the parameter buffers it uses. */
+  let encoder: GPUCommandEncoder | undefined;
+  let uniforms: GPUBuffer[] = [];
+  const dispatch = (
+    name: string,
+    params: number[],
+    bindings: GPUBufferBinding[],
+    groups: [number, number?],
+  ) => {
+    if (groups[0] === 0 || groups[1] === 0) return;
+    const uniform = device.createBuffer({
+      size: Math.ceil((params.length * 4) / 16) * 16,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    device.queue.writeBuffer(uniform, 0, Uint32Array.from(params));
+    uniforms.push(uniform);
+    const p = pipeline(name);
+    const group = device.createBindGroup({
+      layout: p.getBindGroupLayout(0),
+      entries: [
+        { binding: 0, resource: { buffer: uniform } },
+        ...bindings.map((resource, i) => ({ binding: i + 1, resource })),
+      ],
+    });
+    encoder ??= device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    pass.setPipeline(p);
+    pass.setBindGroup(0, group);
+    pass.dispatchWorkgroups(groups[0], groups[1] ?? 1);
+    pass.end();
+  };
+  const submit = () => {
+    if (encoder) device.queue.submit([encoder.finish()]);
+    encoder = undefined;
+    // Destroying after submission frees them once the queued work is done.
+    for (const uniform of uniforms) uniform.destroy();
+    uniforms = [];
+  };
+  const read = async (source: GPUBuffer, bytes: number): Promise<ArrayBuffer> => {
+    const staging = device.createBuffer({
+      size: Math.ceil(bytes / 4) * 4,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    encoder ??= device.createCommandEncoder();
+    encoder.copyBufferToBuffer(source, 0, staging, 0, Math.ceil(bytes / 4) * 4);
+    submit();
+    await staging.mapAsync(GPUMapMode.READ);
+    const copy = staging.getMappedRange().slice(0, bytes);
+    staging.unmap();
+    staging.destroy();
+    return copy;
+  };
+
+  /**
+   * Row panels [start, start + rows) of a (total, width) float32 matrix that each fit one
+   * binding, starting at multiples of `unit` rows (a multiple of PANEL_UNIT).
+   */
+  const panels = (total: number, width: number, unit = PANEL_UNIT) => {
+    const fit = Math.floor(maxBinding / (width * 4) / unit) * unit;
+    if (fit === 0) {
+      throw new RangeError(
+        `A ${width}-wide matrix does not fit this adapter's ${maxBinding}-byte bindings`,
+      );
+    }
+    const out: { start: number; rows: number }[] = [];
+    for (let start = 0; start < total; start += fit) {
+      out.push({ start, rows: Math.min(fit, total - start) });
+    }
+    return out;
+  };
+  const panelBinding = (
+    b: GPUBuffer,
+    start: number,
+    rows: number,
+    width: number,
+  ): GPUBufferBinding => ({
+    buffer: b,
+    offset: start * width * 4,
+    size: rows * width * 4,
+  });
+  const checkFits = (bytes: number, what: string) => {
+    if (bytes > maxBinding) {
+      throw new RangeError(
+        `${what} needs ${bytes} bytes in one binding, over this adapter's ${maxBinding}; use smaller row batches`,
+      );
+    }
+  };
+
+  const gramOf = (handle: GramHandle): GpuGram => {
+    if (!(handle instanceof GpuGram)) throw new TypeError("Gram handle is not a webgpu one");
+    return handle;
+  };
+  const rowsOf = (handle: RowBatchHandle): GpuRows => {
+    if (!(handle instanceof GpuRows)) throw new TypeError("Row handle is not a webgpu one");
+    return handle;
+  };
+  /** Refreshes diag(G) after G changed (encoded, not submitted). */
+  const diagonal = (gram: GpuGram) => {
+    if (!gram.diagonalStale) return;
+    for (const panel of panels(gram.d, gram.d)) {
+      dispatch("gram_diagonal", [gram.d, panel.start, panel.rows], [
+        panelBinding(gram.g, panel.start, panel.rows, gram.d),
+        whole(gram.diag),
+      ], [Math.ceil(panel.rows / 256)]);
+    }
+    gram.diagonalStale = false;
+  };
+
+  const info = adapter.info;
+  const kernels: Kernels = {
+    name: "webgpu",
+    description: `WebGPU on ${info.description || info.vendor || "an unnamed adapter"}`,
+    // Gains are float32 candidates: rounding reaches ~1e-6 of the terms, which can exceed the
+    // row error by an order of magnitude; the guard stays above that noise.
+    gainTolerance: 1e-5,
+
+    createGram({ d, values }: CreateGramOptions): Promise<GramHandle> {
+      const g32 = values ? Float32Array.from(values) : new Float32Array(d * d);
+      // comp holds −(what float32 lost), so g − comp recovers float64 values on readGram.
+      const comp = values
+        ? Float32Array.from(values, (v, i) => g32[i] - v)
+        : new Float32Array(d * d);
+      const gram = new GpuGram(
+        d,
+        upload(g32, "G"),
+        upload(comp, "G compensation"),
+        buffer(d * 4, "diag G"),
+      );
+      return Promise.resolve(gram);
+    },
+
+    gramAccumulate({ gram: handle, x, tokens }: GramAccumulateOptions): Promise<void> {
+      const gram = gramOf(handle);
+      const d = gram.d;
+      // Token chunks that fit one binding.
+      const chunk = Math.max(1, Math.floor(maxBinding / (d * 4)));
+      for (let t0 = 0; t0 < tokens; t0 += chunk) {
+        const count = Math.min(chunk, tokens - t0);
+        const xBuffer = upload(x.subarray(t0 * d, (t0 + count) * d), "X");
+        for (const panel of panels(d, d)) {
+          dispatch("gram_accumulate", [d, count, panel.start, panel.rows], [
+            whole(xBuffer),
+            panelBinding(gram.g, panel.start, panel.rows, d),
+            panelBinding(gram.comp, panel.start, panel.rows, d),
+          ], [Math.ceil(d / 16), Math.ceil(panel.rows / 16)]);
+        }
+        submit();
+        xBuffer.destroy();
+      }
+      gram.diagonalStale = true;
+      return Promise.resolve();
+    },
+
+    async readGram(handle: GramHandle): Promise<Float64Array> {
+      const gram = gramOf(handle);
+      const n = gram.d * gram.d;
+      const g = new Float32Array(await read(gram.g, n * 4));
+      const comp = new Float32Array(await read(gram.comp, n * 4));
+      return Float64Array.from(g, (v, i) => v - comp[i]);
+    },
+
+    loadRows({ weight, mask, rows, d }: LoadRowsOptions): Promise<RowBatchHandle> {
+      checkFits(rows * d * 4, `A batch of ${rows} rows × ${d}`);
+      return Promise.resolve(
+        new GpuRows(
+          rows,
+          d,
+          upload(weight.subarray(0, rows * d), "W"),
+          upload(Uint32Array.from(mask.subarray(0, rows * d)), "mask"),
+          buffer(rows * d * 4, "c"),
+          buffer(rows * 4, "row errors"),
+        ),
+      );
+    },
+
+    async correlate(options: RowsAndGram): Promise<Float64Array> {
+      const gram = gramOf(options.gram);
+      const b = rowsOf(options.batch);
+      for (const panel of panels(b.d, b.d)) {
+        dispatch("correlate", [b.d, b.rows, panel.start, panel.rows], [
+          panelBinding(gram.g, panel.start, panel.rows, b.d),
+          whole(b.weight),
+          whole(b.mask),
+          whole(b.corr),
+        ], [Math.ceil(panel.rows / 16), Math.ceil(b.rows / 16)]);
+      }
+      dispatch("row_error", [b.d, b.rows], [
+        whole(b.weight),
+        whole(b.mask),
+        whole(b.corr),
+        whole(b.errors),
+      ], [b.rows]);
+      return Float64Array.from(new Float32Array(await read(b.errors, b.rows * 4)));
+    },
+
+    async bestSwaps(options: BestSwapsOptions): Promise<SwapProposals> {
+      const gram = gramOf(options.gram);
+      const b = rowsOf(options.batch);
+      const { active, blockLength } = options;
+      const n = active.length;
+      const d = b.d;
+      const empty = {
+        gain: new Float64Array(0),
+        prune: new Int32Array(0),
+        restore: new Int32Array(0),
+      };
+      if (n === 0) return empty;
+      b.scratch ??= {
+        b: buffer(b.rows * d * 4, "b"),
+        s: buffer(b.rows * d * 4, "s"),
+        a: buffer(b.rows * d * 4, "a"),
+        cand: buffer(b.rows * d * 4, "candidates"),
+        code: buffer(b.rows * d * 4, "candidate pairs"),
+      };
+      const s = b.scratch;
+      const activeBuffer = upload(Uint32Array.from(active), "active rows");
+      const gain = buffer(n * 4, "gains");
+      const pair = buffer(n * 8, "pairs");
+      diagonal(gram);
+      dispatch("prepare_rows", [d, n], [
+        whole(activeBuffer),
+        whole(b.weight),
+        whole(b.mask),
+        whole(b.corr),
+        whole(gram.diag),
+        whole(s.b),
+        whole(s.s),
+        whole(s.a),
+      ], [Math.ceil(d / 256), n]);
+      const perRow = blockLength === d;
+      const unit = perRow ? PANEL_UNIT : lcm(PANEL_UNIT, blockLength);
+      for (const panel of panels(d, d, unit)) {
+        const g = panelBinding(gram.g, panel.start, panel.rows, d);
+        const common = [
+          g,
+          whole(activeBuffer),
+          whole(b.weight),
+          whole(s.b),
+          whole(s.s),
+          whole(s.a),
+        ];
+        if (perRow) {
+          dispatch("pair_search", [d, n, panel.start, panel.rows], [
+            ...common,
+            whole(s.cand),
+            whole(s.code),
+          ], [
+            Math.ceil(panel.rows / 16),
+            Math.ceil(n / 16),
+          ]);
+        } else {
+          dispatch("pair_search_blocks", [d, n, panel.start, panel.rows, blockLength], [
+            ...common,
+            whole(s.cand),
+            whole(s.code),
+          ], [Math.ceil(panel.rows / blockLength / 64), n]);
+        }
+      }
+      dispatch("select_best", [perRow ? d : d / blockLength, perRow ? 1 : 0, d], [
+        whole(s.cand),
+        whole(s.code),
+        whole(gain),
+        whole(pair),
+      ], [n]);
+      const gains = new Float32Array(await read(gain, n * 4));
+      const pairs = new Uint32Array(await read(pair, n * 8));
+      for (const used of [activeBuffer, gain, pair]) used.destroy();
+      const result = {
+        gain: new Float64Array(n),
+        prune: new Int32Array(n),
+        restore: new Int32Array(n),
+      };
+      for (let k = 0; k < n; k++) {
+        const none = !(gains[k] < NO_PAIR);
+        result.gain[k] = none ? Infinity : gains[k];
+        result.prune[k] = none ? -1 : pairs[2 * k];
+        result.restore[k] = none ? -1 : pairs[2 * k + 1];
+      }
+      return result;
+    },
+
+    applySwaps(options: ApplySwapsOptions): Promise<void> {
+      const gram = gramOf(options.gram);
+      const b = rowsOf(options.batch);
+      const n = options.rows.length;
+      if (n === 0) return Promise.resolve();
+      const triples = new Uint32Array(3 * n);
+      for (let k = 0; k < n; k++) {
+        triples.set([options.rows[k], options.prune[k], options.restore[k]], 3 * k);
+      }
+      const swaps = upload(triples, "swaps");
+      for (const panel of panels(b.d, b.d)) {
+        dispatch("apply_swaps", [b.d, n, panel.start, panel.rows], [
+          panelBinding(gram.g, panel.start, panel.rows, b.d),
+          whole(swaps),
+          whole(b.weight),
+          whole(b.corr),
+          whole(b.mask),
+        ], [Math.ceil(b.d / 256), n]);
+      }
+      submit();
+      swaps.destroy();
+      return Promise.resolve();
+    },
+
+    async readMask(handle: RowBatchHandle): Promise<Uint8Array> {
+      const b = rowsOf(handle);
+      return Uint8Array.from(new Uint32Array(await read(b.mask, b.rows * b.d * 4)));
+    },
+
+    createMatrix({ values, rows, cols }: CreateMatrixOptions): Promise<MatrixHandle> {
+      return Promise.resolve(
+        new GpuMatrix(rows, cols, upload(values.subarray(0, rows * cols), "matrix")),
+      );
+    },
+
+    async matmul({ x, w, n, k, m }: MatmulOptions): Promise<Float32Array> {
+      const resident = w instanceof GpuMatrix;
+      if (!resident && !(w instanceof Float32Array)) {
+        throw new TypeError("Matrix handle is not a webgpu one");
+      }
+      checkFits(n * Math.max(k, m) * 4, `A product of ${n} rows`);
+      const xBuffer = upload(x.subarray(0, n * k), "x");
+      const wBuffer = resident ? w.values : upload((w as Float32Array).subarray(0, m * k), "w");
+      const y = buffer(n * m * 4, "y");
+      for (const panel of panels(m, k)) {
+        dispatch("matmul", [n, k, m, panel.start, panel.rows], [
+          whole(xBuffer),
+          panelBinding(wBuffer, panel.start, panel.rows, k),
+          whole(y),
+        ], [Math.ceil(panel.rows / 16), Math.ceil(n / 16)]);
+      }
+      const out = new Float32Array(await read(y, n * m * 4));
+      xBuffer.destroy();
+      y.destroy();
+      if (!resident) wBuffer.destroy();
+      return out;
+    },
+
+    release(handle: GramHandle | RowBatchHandle | MatrixHandle): void {
+      if (handle instanceof GpuGram) {
+        [handle.g, handle.comp, handle.diag].forEach((b) => b.destroy());
+      } else if (handle instanceof GpuMatrix) handle.values.destroy();
+      else if (handle instanceof GpuRows) {
+        [
+          handle.weight,
+          handle.mask,
+          handle.corr,
+          handle.errors,
+          ...Object.values(handle.scratch ?? {}),
+        ]
+          .forEach((b) => b.destroy());
+      }
+    },
+
+    dispose(): void {
+      device.destroy();
+    },
+  };
+  return kernels;
+}
+
+function lcm(a: number, b: number): number {
+  const gcd = (x: number, y: number): number => (y === 0 ? x : gcd(y, x % y));
+  return (a / gcd(a, b)) * b;
+}
