@@ -35,6 +35,8 @@ import { SHADERS } from "./_shaders.ts";
 export interface WebGpuOptions {
   /** Accept a software (fallback) adapter such as llvmpipe; default false. */
   readonly allowFallback?: boolean;
+  /** Use at most this many bytes per storage binding (tests use it to force G into panels). */
+  readonly maxBindingBytes?: number;
 }
 
 /** Candidates at or above this stand for "no feasible pair" (the shaders' NONE is 1e30). */
@@ -103,7 +105,10 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       maxBufferSize: limits.maxBufferSize,
     },
   });
-  const maxBinding = device.limits.maxStorageBufferBindingSize;
+  const maxBinding = Math.min(
+    device.limits.maxStorageBufferBindingSize,
+    options.maxBindingBytes ?? Infinity,
+  );
   // Every pipeline is compiled once, here, so a shader error surfaces at creation.
   const pipelines = new Map<string, GPUComputePipeline>();
   device.pushErrorScope("validation");
@@ -463,20 +468,28 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       if (!resident && !(w instanceof Float32Array)) {
         throw new TypeError("Matrix handle is not a webgpu one");
       }
-      checkFits(n * Math.max(k, m) * 4, `A product of ${n} rows`);
-      const xBuffer = upload(x.subarray(0, n * k), "x");
       const wBuffer = resident ? w.values : upload((w as Float32Array).subarray(0, m * k), "w");
-      const y = buffer(n * m * 4, "y");
-      for (const panel of panels(m, k)) {
-        dispatch("matmul", [n, k, m, panel.start, panel.rows], [
-          whole(xBuffer),
-          panelBinding(wBuffer, panel.start, panel.rows, k),
-          whole(y),
-        ], [Math.ceil(panel.rows / 16), Math.ceil(n / 16)]);
+      const out = new Float32Array(n * m);
+      // Rows of x (and y) per pass, so each fits one binding; w is split into row panels.
+      const step = Math.floor(maxBinding / (Math.max(k, m) * 4));
+      if (step === 0) {
+        throw new RangeError(`A row of ${Math.max(k, m)} floats exceeds this adapter's bindings`);
       }
-      const out = new Float32Array(await read(y, n * m * 4));
-      xBuffer.destroy();
-      y.destroy();
+      for (let i0 = 0; i0 < n; i0 += step) {
+        const rows = Math.min(step, n - i0);
+        const xBuffer = upload(x.subarray(i0 * k, (i0 + rows) * k), "x");
+        const y = buffer(rows * m * 4, "y");
+        for (const panel of panels(m, k)) {
+          dispatch("matmul", [rows, k, m, panel.start, panel.rows], [
+            whole(xBuffer),
+            panelBinding(wBuffer, panel.start, panel.rows, k),
+            whole(y),
+          ], [Math.ceil(panel.rows / 16), Math.ceil(rows / 16)]);
+        }
+        out.set(new Float32Array(await read(y, rows * m * 4)), i0 * m);
+        xBuffer.destroy();
+        y.destroy();
+      }
       if (!resident) wBuffer.destroy();
       return out;
     },

@@ -1,10 +1,13 @@
 /**
- * The committed CPU-backend module must match its sources, and must load outside Deno too.
+ * The committed generated modules (the CPU backend's wasm, the GPU backend's shaders) must match
+ * their sources, and the wasm must load outside Deno too.
  */
 
 import assert from "./assert.ts";
 import { sourceHash } from "../assembly/sources.ts";
 import { SOURCE_HASH } from "../core/backends/_wasm_binary.js";
+import { SHADER_SOURCE_HASH, SHADERS } from "../core/backends/_shaders.ts";
+import { shaderSources } from "../shaders/build.ts";
 
 const root = new URL("../", import.meta.url);
 
@@ -14,6 +17,19 @@ Deno.test("the committed wasm module was built from the current AssemblyScript s
     await sourceHash(root),
     "assembly/ changed since core/backends/_wasm_binary.js was built: run `deno task build:wasm`",
   );
+});
+
+Deno.test("the committed shader embed holds every WGSL file of shaders/ as it is now", async () => {
+  const files = await shaderSources();
+  assert.equal(
+    SHADER_SOURCE_HASH,
+    await sourceHash(root, files),
+    "shaders/ changed since core/backends/_shaders.ts was generated: run `deno task build:shaders`",
+  );
+  for (const file of files.filter((f) => f.endsWith(".wgsl"))) {
+    const name = file.slice("shaders/".length, -".wgsl".length);
+    assert.equal(SHADERS[name], await Deno.readTextFile(new URL(file, root)), name);
+  }
 });
 
 Deno.test("rebuilding the wasm module with AssemblyScript reproduces the committed file exactly", async () => {
