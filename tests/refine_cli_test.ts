@@ -492,12 +492,6 @@ Deno.test("bad inputs fail with a message naming the file, tensor or flag, a non
         2,
       ],
       [
-        "unavailable backend",
-        [...base, "--sparsity", "0.5", "--backend", "webgpu"],
-        /Backend "webgpu" is not available/,
-        1,
-      ],
-      [
         "output directory missing",
         [
           "refine",

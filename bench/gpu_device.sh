@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# One-shot GPU check for a lent device machine, after ../shared/tools/gpu-prep.sh prepared .gl/
+# (Vulkan loader) and .devbin/ (Deno) here. Run through the device tool with carry
+# [".gl", ".devbin"]:  bash bench/gpu_device.sh
+# It prints the adapter, runs the kernel conformance and cross-backend tests on the real GPU,
+# then the GPU benchmark; every output also goes to $OUT.
+set -uo pipefail
+out=${OUT:-/tmp/gpu-out}
+mkdir -p "$out"
+for f in .gl/*.deb; do dpkg -x "$f" /; done
+ldconfig
+export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+xz -dc .devbin/deno.xz > /usr/local/bin/deno
+chmod +x /usr/local/bin/deno
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 | tee "$out/gpu.txt"
+deno eval 'const a = await navigator.gpu.requestAdapter(); console.log(JSON.stringify(a?.info), a?.limits.maxStorageBufferBindingSize)' 2>&1 | tee -a "$out/gpu.txt"
+timeout 300 deno test -A tests/kernels_conformance_test.ts tests/cross_backend_test.ts 2>&1 | tee "$out/tests.txt" | tail -25
+timeout 420 deno task bench:gpu 2>&1 | tee "$out/bench.txt"
