@@ -38,6 +38,7 @@ export * from "./core/validate.ts";
 export * from "./core/synthetic.ts";
 export { writeFileAtomic } from "./core/atomic_write.ts";
 export { createWasmKernels, type WasmOptions } from "./core/backends/wasm.ts";
+export { createWebGpuKernels, type WebGpuOptions } from "./core/backends/webgpu.ts";
 export * from "./core/model/config.ts";
 export * from "./core/model/checkpoint.ts";
 export * from "./core/model/forward.ts";

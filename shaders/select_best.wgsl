@@ -1,6 +1,6 @@
 // For each active row, the smallest of its `count` candidates (ties: the smallest index), and
-// the swap it stands for: per-row search (byIndex = 1), u is the index and code holds p; N:M
-// search, code holds u · d + p. gain = the candidate, NONE-sized when the row has no pair.
+// the swap it stands for: per-row search (byIndex = 1), u is the index (find_pair then finds p);
+// N:M search, code holds u · d + p. gain = the candidate, NONE-sized when the row has no pair.
 //
 // Bindings: 0 params (uniform), 1 cand (slots, count), 2 code (slots, count), 3 gain (slots),
 // 4 pair (slots, 2).
@@ -55,6 +55,6 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local
     gain[slot] = bestValue[0];
     let c = code[base + k];
     pair[2u * slot] = select(c / params.d, k, params.byIndex == 1u);
-    pair[2u * slot + 1u] = select(c % params.d, c, params.byIndex == 1u);
+    pair[2u * slot + 1u] = select(c % params.d, 0u, params.byIndex == 1u);
   }
 }

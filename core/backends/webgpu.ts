@@ -55,7 +55,7 @@ class GpuGram implements GramHandle {
 }
 
 class GpuRows implements RowBatchHandle {
-  /** Per-search scratch, made on first use: b, s, a, cand, code (rows, d) each. */
+  /** Per-search scratch, made on first use: b, s, a, cand, code (N:M pairs) (rows, d) each. */
   scratch?: Record<"b" | "s" | "a" | "cand" | "code", GPUBuffer>;
   constructor(
     readonly rows: number,
@@ -378,28 +378,26 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       ], [Math.ceil(d / 256), n]);
       const perRow = blockLength === d;
       const unit = perRow ? PANEL_UNIT : lcm(PANEL_UNIT, blockLength);
+      const searchInputs = (panel: { start: number; rows: number }) => [
+        panelBinding(gram.g, panel.start, panel.rows, d),
+        whole(activeBuffer),
+        whole(b.weight),
+        whole(s.b),
+        whole(s.s),
+        whole(s.a),
+      ];
       for (const panel of panels(d, d, unit)) {
-        const g = panelBinding(gram.g, panel.start, panel.rows, d);
-        const common = [
-          g,
-          whole(activeBuffer),
-          whole(b.weight),
-          whole(s.b),
-          whole(s.s),
-          whole(s.a),
-        ];
         if (perRow) {
           dispatch("pair_search", [d, n, panel.start, panel.rows], [
-            ...common,
+            ...searchInputs(panel),
             whole(s.cand),
-            whole(s.code),
           ], [
-            Math.ceil(panel.rows / 16),
-            Math.ceil(n / 16),
+            Math.ceil(panel.rows / 64),
+            Math.ceil(n / 64),
           ]);
         } else {
           dispatch("pair_search_blocks", [d, n, panel.start, panel.rows, blockLength], [
-            ...common,
+            ...searchInputs(panel),
             whole(s.cand),
             whole(s.code),
           ], [Math.ceil(panel.rows / blockLength / 64), n]);
@@ -411,6 +409,16 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
         whole(gain),
         whole(pair),
       ], [n]);
+      if (perRow) {
+        // The search kept only each u's minimum: recover the p of every row's winning u.
+        for (const panel of panels(d, d)) {
+          dispatch("find_pair", [d, n, panel.start, panel.rows], [
+            ...searchInputs(panel),
+            whole(gain),
+            whole(pair),
+          ], [n]);
+        }
+      }
       const gains = new Float32Array(await read(gain, n * 4));
       const pairs = new Uint32Array(await read(pair, n * 8));
       for (const used of [activeBuffer, gain, pair]) used.destroy();
