@@ -1,4 +1,3 @@
-// deno-lint-ignore-file no-console
 /**
  * Builds the CPU backend: compiles assembly/*.ts with AssemblyScript (plain SIMD and relaxed
  * SIMD variants, see asconfig.json) and embeds both modules, base64, in
@@ -11,12 +10,11 @@
  * @module
  */
 
-import { encodeBase64, sourceHash, WASM_SOURCES } from "./sources.ts";
+import { encodeBase64, sourceHash, WASM_SOURCES, writeOrCheck } from "./sources.ts";
 
 const ASC = "npm:assemblyscript@0.28.20/asc";
 const VARIANTS = ["simd", "relaxed"] as const;
 const root = new URL("../", import.meta.url);
-const embedPath = new URL("core/backends/_wasm_binary.js", root);
 
 async function compile(target: string): Promise<Uint8Array> {
   const outFile = await Deno.makeTempFile({ suffix: ".wasm" });
@@ -71,18 +69,5 @@ export function wasmBytes(variant) {
 }
 
 if (import.meta.main) {
-  const text = await embed();
-  if (Deno.args.includes("--check")) {
-    const committed = await Deno.readTextFile(embedPath).catch(() => "");
-    if (committed !== text) {
-      console.error(
-        "core/backends/_wasm_binary.js is stale: run `deno task build:wasm` and commit it",
-      );
-      Deno.exit(1);
-    }
-    console.log("core/backends/_wasm_binary.js is up to date");
-  } else {
-    await Deno.writeTextFile(embedPath, text);
-    console.log(`wrote ${embedPath.pathname}`);
-  }
+  await writeOrCheck(root, "core/backends/_wasm_binary.js", await embed(), "build:wasm");
 }

@@ -5,6 +5,8 @@
  * @module
  */
 
+// deno-lint-ignore-file no-console
+
 /** The files, relative to the repository root, whose content determines the module. */
 export const WASM_SOURCES: readonly string[] = [
   "assembly/asconfig.json",
@@ -54,4 +56,33 @@ export function encodeBase64(bytes: Uint8Array): string {
     binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   }
   return btoa(binary);
+}
+
+/**
+ * Writes a generated file, or with `--check` only compares it with the committed one and exits
+ * non-zero when they differ (the build scripts' shared command line).
+ *
+ * @param root The repository root.
+ * @param path The generated file, relative to the root.
+ * @param text Its freshly generated content.
+ * @param task The deno task that regenerates it, for the message.
+ */
+export async function writeOrCheck(
+  root: URL,
+  path: string,
+  text: string,
+  task: string,
+): Promise<void> {
+  const target = new URL(path, root);
+  if (Deno.args.includes("--check")) {
+    const committed = await Deno.readTextFile(target).catch(() => "");
+    if (committed !== text) {
+      console.error(`${path} is stale: run \`deno task ${task}\` and commit it`);
+      Deno.exit(1);
+    }
+    console.log(`${path} is up to date`);
+  } else {
+    await Deno.writeTextFile(target, text);
+    console.log(`wrote ${path}`);
+  }
 }

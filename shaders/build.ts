@@ -1,4 +1,3 @@
-// deno-lint-ignore-file no-console
 /**
  * Embeds the WGSL shaders in core/backends/_shaders.ts (with a hash of their sources), so the
  * GPU backend finds them in a checkout, in the JSR package and anywhere else the module loads.
@@ -9,10 +8,9 @@
  * @module
  */
 
-import { sourceHash } from "../assembly/sources.ts";
+import { sourceHash, writeOrCheck } from "../assembly/sources.ts";
 
 const root = new URL("../", import.meta.url);
-const embedPath = new URL("core/backends/_shaders.ts", root);
 
 /** The shader files, relative to the repository root, in a stable order. */
 export async function shaderSources(): Promise<string[]> {
@@ -44,18 +42,5 @@ ${entries.join("\n")}
 }
 
 if (import.meta.main) {
-  const text = await embed();
-  if (Deno.args.includes("--check")) {
-    const committed = await Deno.readTextFile(embedPath).catch(() => "");
-    if (committed !== text) {
-      console.error(
-        "core/backends/_shaders.ts is stale: run `deno task build:shaders` and commit it",
-      );
-      Deno.exit(1);
-    }
-    console.log("core/backends/_shaders.ts is up to date");
-  } else {
-    await Deno.writeTextFile(embedPath, text);
-    console.log(`wrote ${embedPath.pathname}`);
-  }
+  await writeOrCheck(root, "core/backends/_shaders.ts", await embed(), "build:shaders");
 }
