@@ -150,6 +150,8 @@ export interface Kernels {
   gramAccumulate(options: GramAccumulateOptions): Promise<void>;
   /** Reads G (d, d) back, row-major. */
   readGram(gram: GramHandle): Promise<Float64Array>;
+  /** Reads diag(G) (d,) back: what Wanda and RIA need, without moving all of G. */
+  readGramDiagonal(gram: GramHandle): Promise<Float64Array>;
 
   /** Loads w (rows, d) and its mask; c is undefined until {@linkcode Kernels.correlate}. */
   loadRows(options: LoadRowsOptions): Promise<RowBatchHandle>;

@@ -39,7 +39,7 @@ import {
 import type { SparsityPattern } from "./pattern.ts";
 import { DTYPE_BYTES, type Tensor, toFloat32 } from "./safetensors.ts";
 import { layerErrors, refineSparseSwaps } from "./sparseswaps.ts";
-import { gramDiagonal, warmStartMask, type WarmStartMethod } from "./warm_start.ts";
+import { warmStartMask, type WarmStartMethod } from "./warm_start.ts";
 
 /** How masks are improved after the warm start. */
 export type Refiner = "sparseswaps" | "dsnot" | "none";
@@ -246,7 +246,7 @@ async function captureInputs(
     const rows = x.length / width;
     const gram = await kernels.createGram({ d: width });
     await kernels.gramAccumulate({ gram, x, tokens: rows });
-    const g = await kernels.readGram(gram);
+    const diagonal = await kernels.readGramDiagonal(gram);
     const mean = new Float64Array(width);
     const squares = new Float64Array(width);
     for (let t = 0; t < rows; t++) {
@@ -261,7 +261,7 @@ async function captureInputs(
       mean[j] /= rows;
       variance[j] = Math.max(0, squares[j] / rows - mean[j] * mean[j]);
     }
-    result[input] = { gram, width, diagonal: gramDiagonal(g, width), mean, variance };
+    result[input] = { gram, width, diagonal, mean, variance };
   }
   return result;
 }

@@ -58,7 +58,7 @@ async function conformance(t: Deno.TestContext, kernels: Kernels): Promise<void>
   const d = 24;
   const layer = syntheticLayer({ rows, d, tokens: 50, seed: 31 });
 
-  await t.step("gramAccumulate over two token chunks equals Xᵀ X", async () => {
+  await t.step("gramAccumulate over two token chunks equals Xᵀ X, diagonal included", async () => {
     const gram = await kernels.createGram({ d });
     await kernels.gramAccumulate({ gram, x: layer.x.subarray(0, 20 * d), tokens: 20 });
     await kernels.gramAccumulate({ gram, x: layer.x.subarray(20 * d), tokens: 30 });
@@ -66,6 +66,10 @@ async function conformance(t: Deno.TestContext, kernels: Kernels): Promise<void>
     const scale = Math.max(...layer.gram.map(Math.abs));
     for (let i = 0; i < d * d; i++) {
       assertClose(got[i], layer.gram[i], tolerance.gram, `G[${i}]`, scale);
+    }
+    const diagonal = await kernels.readGramDiagonal(gram);
+    for (let j = 0; j < d; j++) {
+      assertClose(diagonal[j], layer.gram[j * d + j], tolerance.gram, `diag G[${j}]`, scale);
     }
     kernels.release(gram);
   });

@@ -77,6 +77,11 @@ function readGram(gram: GramHandle): Promise<Float64Array> {
   return Promise.resolve(asGram(gram).values.slice());
 }
 
+function readGramDiagonal(gram: GramHandle): Promise<Float64Array> {
+  const g = asGram(gram);
+  return Promise.resolve(Float64Array.from({ length: g.d }, (_, j) => g.values[j * g.d + j]));
+}
+
 function loadRows({ weight, mask, rows, d }: LoadRowsOptions): Promise<RowBatchHandle> {
   return Promise.resolve(new ReferenceRows(rows, d, weight, mask));
 }
@@ -227,6 +232,7 @@ export function createReferenceKernels(): Kernels {
     createGram,
     gramAccumulate,
     readGram,
+    readGramDiagonal,
     loadRows,
     correlate,
     bestSwaps,

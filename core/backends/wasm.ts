@@ -363,6 +363,12 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
       return f64(gram.g64, gram.d * gram.d).slice();
     },
 
+    async readGramDiagonal(handle: GramHandle): Promise<Float64Array> {
+      const gram = await ready(handle);
+      const g = f64(gram.g64, gram.d * gram.d);
+      return Float64Array.from({ length: gram.d }, (_, j) => g[j * gram.d + j]);
+    },
+
     loadRows({ weight, mask, rows, d }: LoadRowsOptions): Promise<RowBatchHandle> {
       const batch = new WasmRows(
         rows,

@@ -308,6 +308,12 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       return Float64Array.from(g, (v, i) => v - comp[i]);
     },
 
+    async readGramDiagonal(handle: GramHandle): Promise<Float64Array> {
+      const gram = gramOf(handle);
+      diagonal(gram);
+      return Float64Array.from(new Float32Array(await read(gram.diag, gram.d * 4)));
+    },
+
     loadRows({ weight, mask, rows, d }: LoadRowsOptions): Promise<RowBatchHandle> {
       checkFits(rows * d * 4, `A batch of ${rows} rows × ${d}`);
       return Promise.resolve(
