@@ -4,7 +4,13 @@ import { createReferenceKernels } from "../core/backends/reference.ts";
 import { createWasmKernels } from "../core/backends/wasm.ts";
 import type { Kernels } from "../core/kernels.ts";
 import { openCheckpoint } from "../core/model/checkpoint.ts";
-import { blockForward, embed, logits, ropeFrequencies } from "../core/model/forward.ts";
+import {
+  blockForward,
+  createCache,
+  embed,
+  logits,
+  ropeFrequencies,
+} from "../core/model/forward.ts";
 import {
   checkpointWeights,
   type ModelWeights,
@@ -119,12 +125,7 @@ Deno.test("token-by-token generation with the key/value cache computes the same 
     const whole = await forwardLogits(kernels, weights, sequences);
     // The cached path, one position at a time, against the whole-window logits.
     const { config } = weights;
-    const kvDim = config.nKvHeads * config.headDim;
-    const caches = Array.from({ length: config.nLayers }, () => ({
-      keys: new Float32Array(3 * 10 * kvDim),
-      values: new Float32Array(3 * 10 * kvDim),
-      capacity: 10,
-    }));
+    const caches = Array.from({ length: config.nLayers }, () => createCache(config, 3, 10));
     for (let position = 0; position < 10; position++) {
       const h = embed(weights.embedding, sequences.map((s) => s[position]), config.dim);
       for (let l = 0; l < config.nLayers; l++) {

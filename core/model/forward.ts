@@ -51,14 +51,60 @@ export interface ChunkLayout {
   readonly start: number;
 }
 
-/** Keys and values of earlier positions, for token-by-token generation: (batch, capacity, kvDim). */
+/**
+ * Keys and values of the positions seen so far, laid out per key/value head so each head's
+ * keys are one contiguous (positions, headDim) block and its values one (headDim, positions)
+ * block, the operands of its two attention products as they are.
+ */
 export interface LayerCache {
-  /** Keys. */
+  /** Keys (batch, nKvHeads, capacity, headDim). */
   readonly keys: Float32Array;
-  /** Values. */
+  /** Values, transposed: (batch, nKvHeads, headDim, capacity). */
   readonly values: Float32Array;
   /** Positions each sequence can hold. */
   readonly capacity: number;
+}
+
+/**
+ * An empty cache for `batch` sequences of up to `capacity` positions.
+ *
+ * @param config The model.
+ * @param batch Sequences.
+ * @param capacity Positions per sequence.
+ * @returns Zeroed keys and values.
+ */
+export function createCache(config: LlamaConfig, batch: number, capacity: number): LayerCache {
+  const size = batch * config.nKvHeads * config.headDim * capacity;
+  return { keys: new Float32Array(size), values: new Float32Array(size), capacity };
+}
+
+/** Stores the chunk's keys and values (n, kvDim) at positions [start, start + tokens). */
+function storeInCache(
+  config: LlamaConfig,
+  cache: LayerCache,
+  k: Float32Array,
+  v: Float32Array,
+  layout: ChunkLayout,
+): void {
+  const { nKvHeads, headDim } = config;
+  const { capacity } = cache;
+  for (let b = 0; b < layout.batch; b++) {
+    for (let t = 0; t < layout.tokens; t++) {
+      const position = layout.start + t;
+      const from = (b * layout.tokens + t) * nKvHeads * headDim;
+      for (let head = 0; head < nKvHeads; head++) {
+        const block = b * nKvHeads + head;
+        const source = from + head * headDim;
+        cache.keys.set(
+          k.subarray(source, source + headDim),
+          (block * capacity + position) * headDim,
+        );
+        for (let j = 0; j < headDim; j++) {
+          cache.values[(block * headDim + j) * capacity + position] = v[source + j];
+        }
+      }
+    }
+  }
 }
 
 /** The inputs of a block's linear layers, as calibration needs them. */
@@ -193,9 +239,7 @@ export function applyRope(
  * @param kernels Backend (for q·kᵀ and p·v).
  * @param config The model.
  * @param q (n, nHeads·headDim), rotated.
- * @param keys (batch, capacity, kvDim), rotated, positions [0, start + tokens) filled.
- * @param values (batch, capacity, kvDim).
- * @param capacity Positions per sequence in keys and values.
+ * @param cache Keys (rotated) and values with positions [0, start + tokens) filled.
  * @param layout The chunk.
  * @returns (n, nHeads·headDim).
  */
@@ -203,53 +247,53 @@ export async function attention(
   kernels: Kernels,
   config: LlamaConfig,
   q: Float32Array,
-  keys: Float32Array,
-  values: Float32Array,
-  capacity: number,
+  cache: LayerCache,
   layout: ChunkLayout,
 ): Promise<Float32Array> {
   const { nHeads, nKvHeads, headDim } = config;
   const { batch, tokens, start } = layout;
+  const { capacity } = cache;
   const width = nHeads * headDim;
-  const kvDim = nKvHeads * headDim;
   const seen = start + tokens;
   const scale = 1 / Math.sqrt(headDim);
   const out = new Float32Array(batch * tokens * width);
   const qh = new Float32Array(tokens * headDim);
-  const kh = new Float32Array(seen * headDim);
-  const vt = new Float32Array(headDim * seen);
+  // Probabilities over all `capacity` positions (zero past `seen`), to match the values block.
+  const probabilities = new Float32Array(tokens * capacity);
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < nHeads; h++) {
-      const kvHead = Math.floor(h / (nHeads / nKvHeads));
+      const block = b * nKvHeads + Math.floor(h / (nHeads / nKvHeads));
       for (let t = 0; t < tokens; t++) {
-        qh.set(
-          q.subarray(
-            (b * tokens + t) * width + h * headDim,
-            (b * tokens + t) * width + (h + 1) * headDim,
-          ),
-          t * headDim,
-        );
+        const from = (b * tokens + t) * width + h * headDim;
+        qh.set(q.subarray(from, from + headDim), t * headDim);
       }
-      for (let s = 0; s < seen; s++) {
-        const from = (b * capacity + s) * kvDim + kvHead * headDim;
-        kh.set(keys.subarray(from, from + headDim), s * headDim);
-        for (let j = 0; j < headDim; j++) vt[j * seen + s] = values[from + j];
-      }
-      const scores = await kernels.matmul({ x: qh, w: kh, n: tokens, k: headDim, m: seen });
+      const keys = cache.keys.subarray(
+        block * capacity * headDim,
+        (block * capacity + seen) * headDim,
+      );
+      const scores = await kernels.matmul({ x: qh, w: keys, n: tokens, k: headDim, m: seen });
       for (let t = 0; t < tokens; t++) {
         const visible = start + t + 1;
         const row = scores.subarray(t * seen, (t + 1) * seen);
+        const p = probabilities.subarray(t * capacity, (t + 1) * capacity);
         let max = -Infinity;
         for (let s = 0; s < visible; s++) max = Math.max(max, row[s] * scale);
         let total = 0;
-        for (let s = 0; s < seen; s++) {
-          const p = s < visible ? Math.exp(row[s] * scale - max) : 0;
-          row[s] = p;
-          total += p;
-        }
-        for (let s = 0; s < visible; s++) row[s] /= total;
+        for (let s = 0; s < visible; s++) total += p[s] = Math.exp(row[s] * scale - max);
+        for (let s = 0; s < visible; s++) p[s] /= total;
+        p.fill(0, visible);
       }
-      const mixed = await kernels.matmul({ x: scores, w: vt, n: tokens, k: seen, m: headDim });
+      const values = cache.values.subarray(
+        block * headDim * capacity,
+        (block + 1) * headDim * capacity,
+      );
+      const mixed = await kernels.matmul({
+        x: probabilities,
+        w: values,
+        n: tokens,
+        k: capacity,
+        m: headDim,
+      });
       for (let t = 0; t < tokens; t++) {
         out.set(
           mixed.subarray(t * headDim, (t + 1) * headDim),
@@ -310,20 +354,11 @@ export async function blockForward(
   const v = await linear(kernels, x, block.v, dim);
   applyRope(q, nHeads, headDim, layout, frequencies);
   applyRope(k, nKvHeads, headDim, layout, frequencies);
-  let mixed: Float32Array;
-  if (cache) {
-    const kvDim = nKvHeads * headDim;
-    for (let b = 0; b < layout.batch; b++) {
-      const at = (b * cache.capacity + layout.start) * kvDim;
-      const rows = k.subarray(b * layout.tokens * kvDim, (b + 1) * layout.tokens * kvDim);
-      cache.keys.set(rows, at);
-      cache.values.set(v.subarray(b * layout.tokens * kvDim, (b + 1) * layout.tokens * kvDim), at);
-    }
-    mixed = await attention(kernels, config, q, cache.keys, cache.values, cache.capacity, layout);
-  } else {
-    if (layout.start !== 0) throw new RangeError("A chunk without a cache must start at 0");
-    mixed = await attention(kernels, config, q, k, v, layout.tokens, layout);
-  }
+  if (!cache && layout.start !== 0) throw new RangeError("A chunk without a cache must start at 0");
+  // Without a cache the chunk attends within itself: a cache of exactly its length.
+  const store = cache ?? createCache(config, layout.batch, layout.tokens);
+  storeInCache(config, store, k, v, layout);
+  const mixed = await attention(kernels, config, q, store, layout);
   capture?.("output", mixed, nHeads * headDim);
   addInPlace(h, await linear(kernels, mixed, block.o, nHeads * headDim));
   const y = rmsnorm(h, block.ffnNorm, rmsNormEps);

@@ -13,6 +13,7 @@ import type { LlamaConfig } from "./config.ts";
 import {
   blockForward,
   type BlockWeights,
+  createCache,
   embed,
   type LayerCache,
   logits,
@@ -185,12 +186,10 @@ export async function sampleSequences(
   onToken?: (position: number) => void,
 ): Promise<Int32Array[]> {
   const { config } = weights;
-  const kvDim = config.nKvHeads * config.headDim;
-  const caches: LayerCache[] = Array.from({ length: config.nLayers }, () => ({
-    keys: new Float32Array(count * length * kvDim),
-    values: new Float32Array(count * length * kvDim),
-    capacity: length,
-  }));
+  const caches: LayerCache[] = Array.from(
+    { length: config.nLayers },
+    () => createCache(config, count, length),
+  );
   const frequencies = ropeFrequencies(config);
   const sequences = Array.from({ length: count }, () => new Int32Array(length));
   for (const s of sequences) s[0] = BOS;
