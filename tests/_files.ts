@@ -48,3 +48,8 @@ export async function writeLayerFiles(
   await writeTensor(gramPath, "gram", { dtype: "F64", shape: [d, d], data: layer.gram });
   return { ...layer, weightPath, gramPath };
 }
+
+/** The start of a `refine` command line on a layer's files. */
+export function refineArgs(layer: LayerFiles): string[] {
+  return ["refine", "--weight", layer.weightPath, "--gram", layer.gramPath];
+}

@@ -4,7 +4,7 @@
 
 import assert from "./assert.ts";
 import { runCli } from "./_cli.ts";
-import { writeLayerFiles } from "./_files.ts";
+import { refineArgs, writeLayerFiles } from "./_files.ts";
 import { createKernels } from "../core/backend.ts";
 import { createWebGpuKernels } from "../core/backends/webgpu.ts";
 
@@ -42,11 +42,7 @@ Deno.test("the WebGPU backend says why it cannot run: no adapter, or only a soft
     try {
       const layer = await writeLayerFiles(dir, 4, 8, 1);
       const result = await runCli([
-        "refine",
-        "--weight",
-        layer.weightPath,
-        "--gram",
-        layer.gramPath,
+        ...refineArgs(layer),
         "--sparsity",
         "0.5",
         "--backend",

@@ -1,7 +1,7 @@
 import { runCli } from "./_cli.ts";
 import assert, { assertClose } from "./assert.ts";
 import { layerRowErrors } from "./_oracle.ts";
-import { rawSafetensors, writeLayerFiles, writeTensor } from "./_files.ts";
+import { rawSafetensors, refineArgs, writeLayerFiles, writeTensor } from "./_files.ts";
 import { writeFileAtomic } from "../core/atomic_write.ts";
 import { rowsBreakingPattern, type SparsityPattern } from "../core/pattern.ts";
 import { SafetensorsFile, writeSafetensors } from "../core/safetensors.ts";
@@ -30,11 +30,7 @@ Deno.test("refine writes a U8 mask with the exact pattern, lower true error and 
     const layer = await writeLayerFiles(dir, ROWS, D, 1);
     const out = `${dir}/out.safetensors`;
     const result = await runCli([
-      "refine",
-      "--weight",
-      layer.weightPath,
-      "--gram",
-      layer.gramPath,
+      ...refineArgs(layer),
       "--sparsity",
       "0.6",
       "--out",
@@ -83,11 +79,7 @@ Deno.test("refine with --pattern 2:4 --max-iters inf converges every row and kee
     const layer = await writeLayerFiles(dir, ROWS, D, 2);
     const out = `${dir}/out.safetensors`;
     const result = await runCli([
-      "refine",
-      "--weight",
-      layer.weightPath,
-      "--gram",
-      layer.gramPath,
+      ...refineArgs(layer),
       "--pattern",
       "2:4",
       "--warm-start",
@@ -122,11 +114,7 @@ Deno.test("refine with a given mask and --max-iters 0 returns that mask unchange
     await writeTensor(maskPath, "mask", { dtype: "BOOL", shape: [ROWS, D], data: mask });
     const out = `${dir}/out.safetensors`;
     const result = await runCli([
-      "refine",
-      "--weight",
-      layer.weightPath,
-      "--gram",
-      layer.gramPath,
+      ...refineArgs(layer),
       "--mask",
       maskPath,
       "--pattern",
@@ -185,11 +173,7 @@ Deno.test("refine prints a readable summary without --json", async () => {
   await withDir(async (dir) => {
     const layer = await writeLayerFiles(dir, 4, 8, 5);
     const result = await runCli([
-      "refine",
-      "--weight",
-      layer.weightPath,
-      "--gram",
-      layer.gramPath,
+      ...refineArgs(layer),
       "--sparsity",
       "0.5",
       "--out",
@@ -538,11 +522,7 @@ Deno.test("the real CLI exits 0 with JSON on its last stdout line, and 1 without
         stderr: "piped",
       }).output();
     const ok = await cli([
-      "refine",
-      "--weight",
-      layer.weightPath,
-      "--gram",
-      layer.gramPath,
+      ...refineArgs(layer),
       "--sparsity",
       "0.5",
       "--out",
