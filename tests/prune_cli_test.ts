@@ -208,36 +208,27 @@ Deno.test("prune and eval evaluate dense and pruned models; eval works on the ou
     }
     const report = JSON.parse(await Deno.readTextFile(`${out}/report.json`));
     assert.equal(report.settings.calibration, `${dir}/text.txt`);
-    const evaluated = await runCli([
-      "eval",
-      "--model",
-      out,
-      "--text",
-      `${dir}/text.txt`,
-      "--seqlen",
-      "16",
-      "--json",
-      "--quiet",
-    ]);
+    const evalOutput = (...extra: string[]) =>
+      runCli([
+        "eval",
+        "--model",
+        out,
+        "--text",
+        `${dir}/text.txt`,
+        "--seqlen",
+        "16",
+        "--json",
+        "--quiet",
+        ...extra,
+      ]);
+    const evaluated = await evalOutput();
     assert.equal(evaluated.code, 0, evaluated.stderr);
     const e = JSON.parse(evaluated.stdout.at(-1)!);
     const tokens = (await loadLlama2cTokenizer(`${out}/tokenizer.bin`, 300)).encode(text).length;
     assert.equal(e.windows, Math.floor(tokens / 16));
     assert.equal(e.tokens, e.windows * 15);
     assert.ok(e.perplexity > 1);
-    const limited = await runCli([
-      "eval",
-      "--model",
-      out,
-      "--text",
-      `${dir}/text.txt`,
-      "--seqlen",
-      "16",
-      "--windows",
-      "1",
-      "--json",
-      "--quiet",
-    ]);
+    const limited = await evalOutput("--windows", "1");
     assert.equal(JSON.parse(limited.stdout.at(-1)!).windows, 1);
   });
 });
