@@ -52,8 +52,8 @@ export { main } from "./core/cli/main.ts";
 export { type RefineSummary } from "./core/cli/refine.ts";
 
 import { main } from "./core/cli/main.ts";
-import { consoleIo } from "./core/cli/io.ts";
+import { consoleIo, interruptSignal } from "./core/cli/io.ts";
 
 if (import.meta.main) {
-  Deno.exit(await main(Deno.args, consoleIo()));
+  Deno.exit(await main(Deno.args, { ...consoleIo(), signal: interruptSignal() }));
 }

@@ -7,7 +7,7 @@
  */
 
 import { dirname, join } from "node:path";
-import { InputError } from "./errors.ts";
+import { describeFsError, InputError } from "./errors.ts";
 
 /**
  * Writes chunks to `path` atomically.
@@ -49,23 +49,4 @@ export async function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>
     await Deno.remove(temporary).catch(() => {});
     throw new InputError(`Cannot write "${path}": ${describeFsError(error)}`, { cause: error });
   }
-}
-
-/**
- * Turns a file-system error into a short reason for a message ("no such file or directory").
- *
- * @param error What Deno threw.
- * @returns A lower-case reason.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.equal(describeFsError(new Deno.errors.NotFound("x")), "no such file or directory");
- * ```
- */
-export function describeFsError(error: unknown): string {
-  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
-  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
-  if (error instanceof Deno.errors.AlreadyExists) return "already exists";
-  return error instanceof Error ? error.message : String(error);
 }

@@ -7,6 +7,7 @@
 import { createReferenceKernels } from "./backends/reference.ts";
 import { createWasmKernels } from "./backends/wasm.ts";
 import { createWebGpuKernels } from "./backends/webgpu.ts";
+import { BackendUnavailableError } from "./errors.ts";
 import type { BackendName, Kernels } from "./kernels.ts";
 
 /** What `--backend` accepts: a backend, or `auto` for the best one available here. */
@@ -52,8 +53,10 @@ export async function createKernels(
       for (const create of [() => createWebGpuKernels(), () => createWasmKernels(options)]) {
         try {
           return await create();
-        } catch {
-          // Not usable here: try the next one.
+        } catch (error) {
+          // Not usable here: try the next one. Anything else (a shader that does not compile) is
+          // a bug, and must not pass for a missing GPU.
+          if (!(error instanceof BackendUnavailableError)) throw error;
         }
       }
       return createReferenceKernels();

@@ -95,3 +95,76 @@ export class BackendUnavailableError extends InputError {
     this.name = "BackendUnavailableError";
   }
 }
+
+/**
+ * A backend that failed while running, for a reason outside the program: the GPU ran out of
+ * memory or its device was lost. Running again, or on another backend, may succeed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const error = new BackendFailedError("webgpu", "out of memory while allocating G");
+ * assert.equal(error.message, 'Backend "webgpu" failed: out of memory while allocating G');
+ * assert.ok(error instanceof InputError);
+ * ```
+ */
+export class BackendFailedError extends InputError {
+  /**
+   * @param backend The backend.
+   * @param reason What went wrong.
+   */
+  constructor(backend: string, reason: string) {
+    super(`Backend "${backend}" failed: ${reason}`);
+    this.name = "BackendFailedError";
+  }
+}
+
+/**
+ * The user stopped the run (SIGINT or SIGTERM). Not a failure of the run: the CLI exits with
+ * 128 + the signal's number, as shells do for a process a signal ended.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const error = new InterruptedError("SIGINT");
+ * assert.equal(error.exitCode, 130);
+ * assert.equal(error.message, "Interrupted by SIGINT");
+ * ```
+ */
+export class InterruptedError extends Error {
+  /** The signal that stopped the run. */
+  readonly signal: "SIGINT" | "SIGTERM";
+  /**
+   * @param signal The signal that stopped the run.
+   */
+  constructor(signal: "SIGINT" | "SIGTERM") {
+    super(`Interrupted by ${signal}`);
+    this.name = "InterruptedError";
+    this.signal = signal;
+  }
+
+  /** The exit code a shell reports for a process this signal ended (130 or 143). */
+  get exitCode(): number {
+    return this.signal === "SIGINT" ? 130 : 143;
+  }
+}
+
+/**
+ * Turns a file-system error into a short reason for a message ("no such file or directory").
+ *
+ * @param error What Deno threw.
+ * @returns A lower-case reason.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(describeFsError(new Deno.errors.NotFound("x")), "no such file or directory");
+ * ```
+ */
+export function describeFsError(error: unknown): string {
+  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
+  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
+  if (error instanceof Deno.errors.AlreadyExists) return "already exists";
+  if (error instanceof Deno.errors.NotADirectory) return "not a directory";
+  return error instanceof Error ? error.message : String(error);
+}

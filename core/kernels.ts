@@ -139,6 +139,11 @@ export interface Kernels {
   /** Human-readable description (e.g. the GPU adapter), for reports. */
   readonly description: string;
   /**
+   * Names the arithmetic: kernels with equal `numerics` give bit-identical results, whatever
+   * their thread count (a resumed run checks it continues with the same).
+   */
+  readonly numerics: string;
+  /**
    * Acceptance guard set by the backend's arithmetic: a proposed swap is accepted only when
    * `gain < −gainTolerance · L`, so rounding noise can never pass for an improvement.
    */

@@ -10,8 +10,13 @@
  *        ├─ for each of its seven linear layers:
  *        │    warm start → refine (SparseSwaps, DSnoT or none) → zero the pruned weights
  *        ├─ hand the block's tensors and masks to the output
- *        └─ h = forward of the pruned block (later blocks see pruned outputs)
+ *        ├─ h = forward of the pruned block (later blocks see pruned outputs)
+ *        └─ onBlockDone(block, h): a point a run can be resumed from
  *
+ * A run resumed from block k (options.resume: k and the h that block k − 1 produced) skips
+ * the tensors outside the blocks and blocks 0 … k − 1, and then computes exactly what an
+ * uninterrupted run computes. An aborted `signal` stops the run between layers and between
+ * SparseSwaps iterations. *
  * The numeric work is in core/ (warm_start, sparseswaps, dsnot, model/forward); this module
  * owns the calibration state, timings and progress events, and does no file I/O itself.
  *
@@ -19,6 +24,7 @@
  */
 
 import { refineDsnot } from "./dsnot.ts";
+import { InputError } from "./errors.ts";
 import type { GramHandle, Kernels } from "./kernels.ts";
 import {
   type Checkpoint,
@@ -36,7 +42,7 @@ import {
   type LinearInput,
   ropeFrequencies,
 } from "./model/forward.ts";
-import type { SparsityPattern } from "./pattern.ts";
+import { checkPatternFits, type SparsityPattern } from "./pattern.ts";
 import { DTYPE_BYTES, type Tensor, toFloat32 } from "./safetensors.ts";
 import { layerErrors, refineSparseSwaps } from "./sparseswaps.ts";
 import { warmStartMask, type WarmStartMethod } from "./warm_start.ts";
@@ -93,6 +99,8 @@ export interface LayerReport {
   readonly iterations: number;
   /** Rows left with no improving 1-swap (SparseSwaps); 0 for other refiners. */
   readonly convergedRows: number;
+  /** Rows SparseSwaps stopped without proof of convergence (see refineSparseSwaps). */
+  readonly stalledRows: number;
   /** Wall time of warm start and refinement, seconds. */
   readonly seconds: number;
 }
@@ -105,12 +113,35 @@ export interface PrunedOutput {
   writeMask(name: string, mask: Uint8Array, shape: readonly number[]): Promise<void>;
 }
 
+/** A block that is done: everything a run needs to resume after it. */
+export interface BlockDone {
+  /** The block (0-based). */
+  readonly block: number;
+  /** h (tokens, dim): the pruned block's output, the next block's calibration input. */
+  readonly hidden: Float32Array;
+  /** Seconds per phase so far in this call. */
+  readonly timings: Readonly<PruneTimings>;
+}
+
 /** Progress callbacks. */
 export interface PruneEvents {
   /** A block starts (0-based) of `blocks`. */
   readonly onBlock?: (block: number, blocks: number) => void;
   /** A linear layer is done. */
   readonly onLayer?: (report: LayerReport) => void;
+  /**
+   * A block is done and every tensor of it was handed to the output: a point to save, so that
+   * an interrupted run can resume here. The run waits for it.
+   */
+  readonly onBlockDone?: (done: BlockDone) => void | Promise<void>;
+}
+
+/** Where an interrupted run continues. */
+export interface PruneResume {
+  /** Blocks already done (their tensors, and those outside the blocks, already written). */
+  readonly blocks: number;
+  /** h (tokens, dim) that block `blocks − 1` produced. */
+  readonly hidden: Float32Array;
 }
 
 /** Options of {@linkcode pruneModel}. */
@@ -133,6 +164,10 @@ export interface PruneOptions {
   readonly output: PrunedOutput;
   /** Progress. */
   readonly events?: PruneEvents;
+  /** Continue an interrupted run instead of starting at block 0. */
+  readonly resume?: PruneResume;
+  /** Stops the run (throwing the signal's reason) between layers and SparseSwaps iterations. */
+  readonly signal?: AbortSignal;
 }
 
 /** Seconds spent per phase. */
@@ -154,58 +189,76 @@ export interface PruneTimings {
 export async function pruneModel(
   options: PruneOptions,
 ): Promise<{ layers: LayerReport[]; timings: PruneTimings }> {
-  const { kernels, checkpoint, calibration, output, events } = options;
+  const { kernels, checkpoint, calibration, output, events, resume, signal } = options;
   const { config } = checkpoint;
+  checkPatternFitsModel(options.pattern, config);
   const timings: PruneTimings = { calibration: 0, pruning: 0, writing: 0 };
   const clock = (phase: keyof PruneTimings, started: number) => {
     timings[phase] += (performance.now() - started) / 1000;
   };
-  const block = new Set<string>();
-  for (let layer = 0; layer < config.nLayers; layer++) {
-    for (const t of checkpoint.tensors) {
-      if (t.name.startsWith(`model.layers.${layer}.`)) block.add(t.name);
-    }
+  const length = calibration[0].length;
+  const tokens = calibration.length * length;
+  const first = resume?.blocks ?? 0;
+  if (resume && (first > config.nLayers || resume.hidden.length !== tokens * config.dim)) {
+    throw new RangeError(
+      `Cannot resume at block ${first} with ${resume.hidden.length} hidden values`,
+    );
   }
   let started = performance.now();
-  for (const t of checkpoint.tensors) {
-    if (!block.has(t.name)) await output.writeTensor(t.name, await checkpoint.read(t.name));
+  if (!resume) {
+    const block = new Set<string>();
+    for (let layer = 0; layer < config.nLayers; layer++) {
+      for (const t of checkpoint.tensors) {
+        if (t.name.startsWith(`model.layers.${layer}.`)) block.add(t.name);
+      }
+    }
+    for (const t of checkpoint.tensors) {
+      if (!block.has(t.name)) await output.writeTensor(t.name, await checkpoint.read(t.name));
+    }
   }
   clock("writing", started);
 
-  const length = calibration[0].length;
-  const tokens = calibration.length * length;
-  const flat = new Int32Array(tokens);
-  calibration.forEach((w, i) => flat.set(w, i * length));
-  const h = embed(toFloat32(await checkpoint.read("model.embed_tokens.weight")), flat, config.dim);
+  let h: Float32Array;
+  if (resume) h = resume.hidden.slice();
+  else {
+    const flat = new Int32Array(tokens);
+    calibration.forEach((w, i) => flat.set(w, i * length));
+    h = embed(toFloat32(await checkpoint.read("model.embed_tokens.weight")), flat, config.dim);
+  }
   const layout = { batch: calibration.length, tokens: length, start: 0 };
   const frequencies = ropeFrequencies(config);
   const reports: LayerReport[] = [];
 
-  for (let index = 0; index < config.nLayers; index++) {
+  for (let index = first; index < config.nLayers; index++) {
+    signal?.throwIfAborted();
     events?.onBlock?.(index, config.nLayers);
     started = performance.now();
     const weights = await readBlock(checkpoint, index);
     const inputs = await captureInputs(kernels, config, weights, h, layout, frequencies);
     clock("calibration", started);
-
-    for (const layer of LINEAR_LAYERS) {
-      started = performance.now();
-      const name = linearName(index, layer);
-      const weight = weights[FIELD_OF[layer]];
-      const input = inputs[INPUT_OF[layer]];
-      const { report, mask } = await pruneLayer(options, index, layer, weight, input);
-      for (let i = 0; i < mask.length; i++) if (mask[i] === 0) weight[i] = 0;
-      clock("pruning", started);
-      started = performance.now();
-      const raw = await checkpoint.read(name);
-      zeroPruned(raw, mask);
-      await output.writeTensor(name, raw);
-      await output.writeMask(name, mask, raw.shape);
-      clock("writing", started);
-      reports.push(report);
-      events?.onLayer?.(report);
+    try {
+      checkCapturedInputs(inputs, index);
+      for (const layer of LINEAR_LAYERS) {
+        signal?.throwIfAborted();
+        started = performance.now();
+        const name = linearName(index, layer);
+        const weight = weights[FIELD_OF[layer]];
+        const input = inputs[INPUT_OF[layer]];
+        const { report, mask } = await pruneLayer(options, index, layer, weight, input);
+        for (let i = 0; i < mask.length; i++) if (mask[i] === 0) weight[i] = 0;
+        clock("pruning", started);
+        started = performance.now();
+        const raw = await checkpoint.read(name);
+        zeroPruned(raw, mask);
+        await output.writeTensor(name, raw);
+        await output.writeMask(name, mask, raw.shape);
+        clock("writing", started);
+        reports.push(report);
+        events?.onLayer?.(report);
+      }
+    } finally {
+      for (const input of Object.values(inputs)) kernels.release(input.gram);
     }
-    for (const input of Object.values(inputs)) kernels.release(input.gram);
     started = performance.now();
     for (const t of ["input_layernorm", "post_attention_layernorm"]) {
       const normName = `model.layers.${index}.${t}.weight`;
@@ -215,8 +268,50 @@ export async function pruneModel(
     started = performance.now();
     await blockForward(kernels, config, weights, h, layout, frequencies);
     clock("calibration", started);
+    await events?.onBlockDone?.({ block: index, hidden: h, timings: { ...timings } });
   }
   return { layers: reports, timings };
+}
+
+/**
+ * Fails when an N:M pattern does not fit the input width of one of the model's linear layers.
+ *
+ * @param pattern The pattern.
+ * @param config The model's architecture.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const config = {
+ *   dim: 288, hiddenDim: 768, nLayers: 1, nHeads: 6, nKvHeads: 6, headDim: 48, vocabSize: 32,
+ *   maxSeqLen: 8, rmsNormEps: 1e-5, ropeTheta: 10000, tieWordEmbeddings: true,
+ * };
+ * checkPatternFitsModel({ kind: "n:m", n: 2, m: 4 }, config);
+ * assert.throws(() => checkPatternFitsModel({ kind: "n:m", n: 2, m: 5 }, config), /M=5 does not divide d=288/);
+ * ```
+ */
+export function checkPatternFitsModel(pattern: SparsityPattern, config: LlamaConfig): void {
+  const widths: [string, number][] = [
+    ["self_attn.q_proj, k_proj and v_proj", config.dim],
+    ["self_attn.o_proj", config.nHeads * config.headDim],
+    ["mlp.gate_proj and up_proj", config.dim],
+    ["mlp.down_proj", config.hiddenDim],
+  ];
+  for (const [layer, d] of widths) checkPatternFits(pattern, d, `layer ${layer} (d = ${d})`);
+}
+
+/**
+ * Fails when a captured input holds a non-finite value (the block's activations overflowed
+ * float32), which would otherwise turn every error and every mask of the block into noise.
+ */
+function checkCapturedInputs(inputs: Record<LinearInput, CapturedInput>, block: number): void {
+  for (const [input, captured] of Object.entries(inputs)) {
+    const bad = captured.diagonal.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      throw new InputError(
+        `Block ${block}: the calibration activations at the ${input} input are not finite (channel ${bad}); the model's activations overflow float32`,
+      );
+    }
+  }
 }
 
 /** A captured linear-layer input: its Gram matrix and per-channel moments. */
@@ -278,7 +373,8 @@ async function pruneLayer(
   const started = performance.now();
   const d = input.width;
   const rows = weight.length / d;
-  const operands = { kernels, gram: input.gram, weight, rows, d };
+  const label = `Layer ${linearName(block, layer)}`;
+  const operands = { kernels, gram: input.gram, weight, rows, d, label };
   const warm = warmStartMask({
     method: options.warmStart,
     weight,
@@ -294,17 +390,19 @@ async function pruneLayer(
   let swaps = 0;
   let iterations = 0;
   let convergedRows = 0;
+  let stalledRows = 0;
   if (refiner === "sparseswaps") {
     const result = await refineSparseSwaps({
       ...operands,
       mask: warm,
       pattern,
       maxIters: options.maxIters,
+      signal: options.signal,
     });
     mask = result.mask;
     errorWarm = sum(result.errorBefore);
     errorRefined = sum(result.errorAfter);
-    ({ swaps, iterations, convergedRows } = result);
+    ({ swaps, iterations, convergedRows, stalledRows } = result);
   } else {
     errorWarm = sum(await layerErrors({ ...operands, mask: warm }));
     if (refiner === "dsnot") {
@@ -339,6 +437,7 @@ async function pruneLayer(
       swaps,
       iterations,
       convergedRows,
+      stalledRows,
       seconds: (performance.now() - started) / 1000,
     },
   };

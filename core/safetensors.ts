@@ -11,8 +11,8 @@
  * @module
  */
 
-import { describeFsError, writeFileAtomic } from "./atomic_write.ts";
-import { InputError, SafetensorsError } from "./errors.ts";
+import { writeFileAtomic } from "./atomic_write.ts";
+import { describeFsError, InputError, SafetensorsError } from "./errors.ts";
 import { bfloat16ToFloat32, float16ToFloat32 } from "./float16.ts";
 
 /** The element types this package reads and writes. */
@@ -545,6 +545,61 @@ export class SafetensorsWriter {
   }
 
   /**
+   * Reopens a file an interrupted writer left, to write the tensors it had not written yet. The
+   * file must start with exactly the header `create` writes for the same entries and metadata.
+   *
+   * @param path The file.
+   * @param entries Every tensor it holds, in data order (as given to `create`).
+   * @param written The tensors already written (and synced) there.
+   * @param metadata `__metadata__` as given to `create`.
+   * @returns The writer, or undefined when the file is missing or its header differs.
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * const dir = await Deno.makeTempDir();
+   * const entries = [{ name: "a", dtype: "U8", shape: [1] }, { name: "b", dtype: "U8", shape: [1] }] as const;
+   * const first = await SafetensorsWriter.create(`${dir}/t.safetensors`, entries);
+   * await first.write("a", new Uint8Array([4]));
+   * await first.sync();
+   * first.closeUnfinished();
+   * const again = await SafetensorsWriter.reopen(`${dir}/t.safetensors`, entries, ["a"]);
+   * await again!.write("b", new Uint8Array([5]));
+   * await again!.close();
+   * using file = await SafetensorsFile.open(`${dir}/t.safetensors`);
+   * assert.deepEqual([...(await file.read("a")).bytes, ...(await file.read("b")).bytes], [4, 5]);
+   * await Deno.remove(dir, { recursive: true });
+   * ```
+   */
+  static async reopen(
+    path: string,
+    entries: readonly TensorEntry[],
+    written: Iterable<string>,
+    metadata?: Readonly<Record<string, string>>,
+  ): Promise<SafetensorsWriter | undefined> {
+    const { bytes, offsets } = encodeHeader(entries, metadata);
+    let file: Deno.FsFile;
+    try {
+      file = await Deno.open(path, { read: true, write: true });
+    } catch {
+      return undefined;
+    }
+    const found = new Uint8Array(bytes.length);
+    let filled = 0;
+    while (filled < found.length) {
+      const n = await file.read(found.subarray(filled));
+      if (n === null) break;
+      filled += n;
+    }
+    if (filled !== bytes.length || found.some((b, i) => b !== bytes[i])) {
+      file.close();
+      return undefined;
+    }
+    const writer = new SafetensorsWriter(file, path, bytes.length, offsets);
+    for (const name of written) writer.pending.delete(name);
+    return writer;
+  }
+
+  /**
    * Writes one tensor's bytes at its place.
    *
    * @param name A declared tensor.
@@ -561,6 +616,20 @@ export class SafetensorsWriter {
     await this.file.seek(this.dataStart + place[0], Deno.SeekMode.Start);
     await writeAll(this.file, bytes);
     this.pending.delete(name);
+  }
+
+  /** Flushes what was written to the disk, so it survives a crash of the process or machine. */
+  async sync(): Promise<void> {
+    await this.file.sync();
+  }
+
+  /** Closes the file without checking it is complete (a run stopped part way). */
+  closeUnfinished(): void {
+    try {
+      this.file.close();
+    } catch {
+      // Already closed.
+    }
   }
 
   /** Checks every tensor was written, flushes and closes the file. */

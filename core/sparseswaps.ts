@@ -12,6 +12,15 @@
  *         L += ΔL; every RECOMPUTE_EVERY iterations c and L are recomputed from scratch,
  *         and a row whose recomputed L did not fall since the last time stops
  *
+ * A row that stops is *converged* when its best gain is not below −CONVERGED_TOLERANCE · L (no
+ * improving swap, up to float64 rounding), and *stalled* otherwise: its best swap was smaller
+ * than the backend's accept guard (float32 gains on WebGPU), or it stopped falling.
+ *
+ * Numeric guards: with s_j = √G_jj, every row error qᵀGq of a PSD G lies in [0, S] with
+ * S = (Σ_j |w_j| s_j)². A row with S beyond MAX_ERROR_SCALE would overflow float32 pair searches
+ * and is refused; a non-finite error is refused; an error below −NEGATIVE_ERROR_TOLERANCE · S
+ * (10⁴ times any rounding of qᵀGq) proves that G is not positive semidefinite and is refused.
+ *
  * @module
  */
 
@@ -25,6 +34,23 @@ import { patternLabel, rowsBreakingPattern, type SparsityPattern, swapBlocks } f
  * 32 iterations adds a few percent.
  */
 export const RECOMPUTE_EVERY = 32;
+
+/** Best gains at or above −CONVERGED_TOLERANCE · L mean "no improving swap" (float64 noise). */
+export const CONVERGED_TOLERANCE = 1e-10;
+
+/**
+ * Largest row error scale S = (Σ_j |w_j| √G_jj)² accepted: pair searches rank gains (a few S
+ * at most) in float32, whose range ends at 3.4e38. Any positive multiple of G gives the same
+ * masks, so a larger G can be scaled down.
+ */
+export const MAX_ERROR_SCALE = 1e36;
+
+/**
+ * Row errors below −NEGATIVE_ERROR_TOLERANCE · S prove G is not positive semidefinite: rounding
+ * moves a computed qᵀGq by at most about d · 2⁻²⁴ · S in float32 (1e-4 · S only past d = 1700,
+ * and the float32 backend sums with compensation), far less in float64.
+ */
+export const NEGATIVE_ERROR_TOLERANCE = 1e-4;
 
 /** Bytes of row state (w and c in float64) a batch may hold; bounds memory for any layer size. */
 const BATCH_BYTES = 64 * 1024 * 1024;
@@ -43,6 +69,8 @@ export interface LayerOperands {
   readonly d: number;
   /** Rows per batch; default: as many as fit in 64 MiB of float64 row state. */
   readonly batchRows?: number;
+  /** Names the layer in error messages (e.g. `Tensor "gram" in "G.safetensors"`). */
+  readonly label?: string;
 }
 
 /** Progress of a refinement, reported after each batch. */
@@ -65,6 +93,8 @@ export interface SparseSwapsOptions extends LayerOperands {
   readonly maxIters: number;
   /** Called after each batch of rows. */
   readonly onProgress?: (progress: RefineProgress) => void;
+  /** Stops the refinement between iterations, throwing the signal's reason. */
+  readonly signal?: AbortSignal;
 }
 
 /** What {@linkcode refineSparseSwaps} returns. */
@@ -79,8 +109,13 @@ export interface SparseSwapsResult {
   readonly swaps: number;
   /** Iterations run: the most swaps any row accepted. */
   readonly iterations: number;
-  /** Rows that stopped because no improving 1-swap was left. */
+  /** Rows that stopped because no improving 1-swap was left (up to float64 rounding). */
   readonly convergedRows: number;
+  /**
+   * Rows that stopped with an improving swap the backend could not resolve (smaller than its
+   * accept guard), or because their error stopped falling: not proven converged.
+   */
+  readonly stalledRows: number;
 }
 
 /**
@@ -106,27 +141,33 @@ export interface SparseSwapsResult {
  * ```
  */
 export async function refineSparseSwaps(options: SparseSwapsOptions): Promise<SparseSwapsResult> {
-  const { kernels, gram, rows, d, pattern, maxIters } = options;
+  const { kernels, gram, rows, d, pattern, maxIters, signal } = options;
   checkMaskFits(options.mask, rows, d, pattern);
   const blockLength = swapBlocks(pattern, d).length;
+  const scale = await errorScales(options);
   const mask = new Uint8Array(rows * d);
   const errorBefore = new Float64Array(rows);
   const errorAfter = new Float64Array(rows);
   let swaps = 0;
   let iterations = 0;
   let convergedRows = 0;
+  let stalledRows = 0;
   await forEachRowBatch(options, options.mask, async (batch, first) => {
+    const rowScale = scale.subarray(first, first + batch.rows);
     const error = await kernels.correlate({ gram, batch });
+    checkRowErrors(error, rowScale, first, options.label);
     errorBefore.set(error, first);
     let checkpoint = error.slice();
     let active = Uint32Array.from({ length: batch.rows }, (_, i) => i);
     for (let t = 0; t < maxIters && active.length > 0; t++) {
+      signal?.throwIfAborted();
       if (t > 0 && t % RECOMPUTE_EVERY === 0) {
         // Fresh c and L, free of drift. A row whose true error did not fall since the last
         // recomputation is cycling on rounding noise: it stops, so Infinity always terminates.
         error.set(await kernels.correlate({ gram, batch }));
+        checkRowErrors(error, rowScale, first, options.label);
         const progressing = active.filter((row) => error[row] < checkpoint[row]);
-        convergedRows += active.length - progressing.length;
+        stalledRows += active.length - progressing.length;
         active = progressing;
         checkpoint = error.slice();
         if (active.length === 0) break;
@@ -134,9 +175,12 @@ export async function refineSparseSwaps(options: SparseSwapsOptions): Promise<Sp
       const proposals = await kernels.bestSwaps({ gram, batch, active, blockLength });
       const accepted: number[] = [];
       for (let k = 0; k < active.length; k++) {
-        if (proposals.gain[k] < -kernels.gainTolerance * error[active[k]]) accepted.push(k);
+        const gain = proposals.gain[k];
+        const rowError = error[active[k]];
+        if (gain < -kernels.gainTolerance * rowError) accepted.push(k);
+        else if (gain < -CONVERGED_TOLERANCE * rowError) stalledRows++;
+        else convergedRows++;
       }
-      convergedRows += active.length - accepted.length;
       if (accepted.length === 0) break;
       const acceptedRows = Uint32Array.from(accepted, (k) => active[k]);
       await kernels.applySwaps({
@@ -151,11 +195,63 @@ export async function refineSparseSwaps(options: SparseSwapsOptions): Promise<Sp
       iterations = Math.max(iterations, t + 1);
       active = acceptedRows;
     }
-    errorAfter.set(await kernels.correlate({ gram, batch }), first);
+    const final = await kernels.correlate({ gram, batch });
+    checkRowErrors(final, rowScale, first, options.label);
+    errorAfter.set(final, first);
     mask.set(await kernels.readMask(batch), first * d);
     options.onProgress?.({ rowsDone: first + batch.rows, rows, swaps });
   });
-  return { mask, errorBefore, errorAfter, swaps, iterations, convergedRows };
+  return { mask, errorBefore, errorAfter, swaps, iterations, convergedRows, stalledRows };
+}
+
+/**
+ * S_r = (Σ_j |w_j| √G_jj)² per row: the largest error any mask of row r can have when G is PSD.
+ * Fails when a row's S_r is beyond {@linkcode MAX_ERROR_SCALE} or not finite.
+ */
+async function errorScales(layer: LayerOperands): Promise<Float64Array> {
+  const { weight, rows, d } = layer;
+  const diagonal = await layer.kernels.readGramDiagonal(layer.gram);
+  const root = Float64Array.from(diagonal, (g) => Math.sqrt(Math.max(0, g)));
+  const scale = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let sum = 0;
+    for (let j = 0; j < d; j++) sum += Math.abs(weight[r * d + j]) * root[j];
+    scale[r] = sum * sum;
+    if (Number.isNaN(scale[r])) {
+      throw new InputError(`${layer.label ?? "The layer"}: row ${r} of W or diag(G) is not finite`);
+    }
+    if (!(scale[r] <= MAX_ERROR_SCALE)) {
+      throw new InputError(
+        `${layer.label ?? "The layer"}: row ${r} can reach an error of ${
+          scale[r].toPrecision(3)
+        } (Σ|w_j|·√G_jj squared), beyond the ${MAX_ERROR_SCALE} the pair search handles in float32; scale G down (any positive multiple of G gives the same masks)`,
+      );
+    }
+  }
+  return scale;
+}
+
+/** Fails on a non-finite row error, or a negative one that proves G is not PSD. */
+function checkRowErrors(
+  errors: Float64Array,
+  scale: Float64Array,
+  first: number,
+  label = "The layer",
+): void {
+  for (let r = 0; r < errors.length; r++) {
+    if (!Number.isFinite(errors[r])) {
+      throw new InputError(
+        `${label}: the error of row ${first + r} is not finite (${errors[r]})`,
+      );
+    }
+    if (errors[r] < -NEGATIVE_ERROR_TOLERANCE * scale[r]) {
+      throw new InputError(
+        `${label}: the Gram matrix is not positive semidefinite: row ${
+          first + r
+        } has error qᵀGq = ${errors[r].toPrecision(6)} < 0`,
+      );
+    }
+  }
 }
 
 /**
@@ -179,9 +275,12 @@ export async function refineSparseSwaps(options: SparseSwapsOptions): Promise<Sp
 export async function layerErrors(
   options: LayerOperands & { readonly mask: Uint8Array },
 ): Promise<Float64Array> {
+  const scale = await errorScales(options);
   const errors = new Float64Array(options.rows);
   await forEachRowBatch(options, options.mask, async (batch, first) => {
-    errors.set(await options.kernels.correlate({ gram: options.gram, batch }), first);
+    const batchErrors = await options.kernels.correlate({ gram: options.gram, batch });
+    checkRowErrors(batchErrors, scale.subarray(first, first + batch.rows), first, options.label);
+    errors.set(batchErrors, first);
   });
   return errors;
 }

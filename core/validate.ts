@@ -6,6 +6,7 @@
  */
 
 import { InputError } from "./errors.ts";
+import { type Tensor, toFloat32 } from "./safetensors.ts";
 
 /**
  * Fails when any value is NaN or ±Infinity, naming the first bad element's index.
@@ -36,6 +37,47 @@ export function checkFinite(
   }
 }
 
+/**
+ * Fails when a float tensor holds NaN or ±Infinity, naming the first bad element's index. Reads
+ * the raw bits (an all-ones exponent), so 16-bit tensors need no conversion.
+ *
+ * @param tensor A tensor in its own dtype; integer dtypes always pass.
+ * @param what Names the tensor and file in the message.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const bf16 = { dtype: "BF16" as const, shape: [1, 2], bytes: new Uint8Array([0x80, 0x3f, 0xc0, 0x7f]) };
+ * assert.throws(() => checkTensorFinite(bf16, 'Tensor "w"'), /non-finite value \(NaN\) at \[0, 1\]/);
+ * ```
+ */
+export function checkTensorFinite(tensor: Tensor, what: string): void {
+  const { dtype } = tensor;
+  const bytes = tensor.bytes.byteOffset % 8 === 0 ? tensor.bytes : tensor.bytes.slice();
+  let bad = -1;
+  if (dtype === "F32" || dtype === "F64") {
+    const values = dtype === "F32"
+      ? new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)
+      : new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+    for (let i = 0; i < values.length && bad < 0; i++) if (values[i] - values[i] !== 0) bad = i;
+  } else if (dtype === "F16" || dtype === "BF16") {
+    const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
+    const exponent = dtype === "F16" ? 0x7c00 : 0x7f80;
+    for (let i = 0; i < halves.length && bad < 0; i++) {
+      if ((halves[i] & exponent) === exponent) bad = i;
+    }
+  }
+  if (bad >= 0) {
+    const value = toFloat32({ dtype, bytes, shape: [bytes.byteLength / elementBytes(dtype)] })[bad];
+    throw new InputError(
+      `${what} has a non-finite value (${value}) at [${unravel(bad, tensor.shape)}]`,
+    );
+  }
+}
+
+function elementBytes(dtype: Tensor["dtype"]): number {
+  return dtype === "F64" ? 8 : dtype === "F32" ? 4 : 2;
+}
+
 function unravel(index: number, shape: readonly number[]): string {
   const coordinates: number[] = [];
   for (let axis = shape.length - 1; axis >= 0; axis--) {
@@ -47,13 +89,16 @@ function unravel(index: number, shape: readonly number[]): string {
 
 /**
  * Relative asymmetry tolerated in G (relative to `sqrt(G_ii G_jj)`, which bounds |G_ij| for a
- * PSD matrix): float32 accumulation of XᵀX in another framework stays far below it.
+ * PSD matrix), and how far |G_ij| may exceed that bound: float32 accumulation of XᵀX in another
+ * framework stays far below it.
  */
 const GRAM_SYMMETRY_TOLERANCE = 1e-4;
 
 /**
- * Checks that G (d, d) is a plausible Gram matrix (finite, non-negative diagonal, symmetric up to
- * rounding) and returns its exactly symmetric part `(G + Gᵀ) / 2`, which the swap algebra assumes.
+ * Checks that G (d, d) is a plausible Gram matrix (finite, non-negative diagonal, symmetric and
+ * |G_ij| ≤ √(G_ii G_jj) up to rounding: the O(d²) necessary conditions of positive
+ * semidefiniteness) and returns its exactly symmetric part `(G + Gᵀ) / 2`, which the swap
+ * algebra assumes. The refiner detects the rest: a negative row error proves G is not PSD.
  *
  * @param values G (d, d) row-major.
  * @param d Side.
@@ -90,6 +135,16 @@ export function checkGram(values: Float64Array, d: number, what: string): Float6
         );
       }
       symmetric[i * d + j] = (a + b) / 2;
+      // Every 2 × 2 principal minor of a PSD matrix is ≥ 0: |G_ij| ≤ √(G_ii G_jj).
+      if (
+        Math.abs(symmetric[i * d + j]) > (1 + GRAM_SYMMETRY_TOLERANCE) * scale + Number.MIN_VALUE
+      ) {
+        throw new InputError(
+          `${what} is not a Gram matrix (not positive semidefinite): |G[${i}, ${j}]| = ${
+            Math.abs(symmetric[i * d + j])
+          } exceeds √(G[${i}, ${i}] · G[${j}, ${j}]) = ${scale}`,
+        );
+      }
     }
   }
   return symmetric;

@@ -323,13 +323,15 @@ if (typeof gpu === "string") {
   for (const candidate of gpu) crossBackendSuite(candidate, "small");
 }
 
-Deno.test("wasm results do not depend on the number of threads", async () => {
+Deno.test("wasm results do not depend on the number of threads or how calls are split", async () => {
   const layer = generated(96, 203, 10);
   const nmLayer = generated(96, 200, 10);
   const x = syntheticLayer({ rows: 1, d: 203, tokens: 150, seed: 11 }).x;
   const outputs = [];
-  for (const threads of [1, 2, 3]) {
-    const kernels = await createWasmKernels({ threads, variant: "simd" });
+  for (
+    const [threads, splitEveryCall] of [[1, false], [2, false], [3, false], [2, true]] as const
+  ) {
+    const kernels = await createWasmKernels({ threads, variant: "simd", splitEveryCall });
     try {
       const perRow = await refineWith(kernels, layer, { kind: "per-row", sparsity: 0.6 }, 25);
       const nm = await refineWith(kernels, nmLayer, { kind: "n:m", n: 2, m: 4 }, 25);

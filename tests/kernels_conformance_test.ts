@@ -216,8 +216,8 @@ const BACKENDS: readonly { label: string; create: () => Promise<Kernels> }[] = [
     create: () => createWasmKernels({ threads: 1, variant: "simd" }),
   },
   {
-    label: "wasm relaxed simd, 2 threads",
-    create: () => createWasmKernels({ threads: 2, variant: "relaxed" }),
+    label: "wasm relaxed simd, 2 threads, every call split over the workers",
+    create: () => createWasmKernels({ threads: 2, variant: "relaxed", splitEveryCall: true }),
   },
   {
     label: "webgpu (any adapter, llvmpipe included)",

@@ -388,7 +388,7 @@ Deno.test("prune and eval refuse bad models, data and outputs with a clear messa
       [
         "output is an unrelated directory",
         ["prune", ...FAST, "--model", hf, "--out", `${dir}/unrelated`],
-        /exists and is not a sparseswaps output \(no report.json\); refusing/,
+        /exists and is not a sparseswaps output \(no sparseswaps-output.json\); refusing/,
         1,
       ],
       [

@@ -3,7 +3,7 @@ import { allSwaps, layerRowErrors, rowError } from "./_oracle.ts";
 import { createReferenceKernels } from "../core/backends/reference.ts";
 import type { ApplySwapsOptions, Kernels } from "../core/kernels.ts";
 import { rowsBreakingPattern, type SparsityPattern, swapBlocks } from "../core/pattern.ts";
-import { layerErrors, refineSparseSwaps } from "../core/sparseswaps.ts";
+import { layerErrors, RECOMPUTE_EVERY, refineSparseSwaps } from "../core/sparseswaps.ts";
 import { syntheticLayer } from "../core/synthetic.ts";
 import { problem } from "./_problems.ts";
 
@@ -246,5 +246,109 @@ Deno.test("a warm start that breaks the pattern is refused with the offending ro
         maxIters: 1,
       }),
     /breaks pattern 50% in 1 row: 1/,
+  );
+});
+
+Deno.test("maxIters Infinity terminates on kernels that report false gains; those rows are stalled, not converged", async () => {
+  const p = await problem(5, 16, 21, { kind: "per-row", sparsity: 0.5 });
+  const inner = p.operands.kernels;
+  // Always proposes swapping the first kept and the first pruned index with a large "gain":
+  // every swap is accepted, the true error only oscillates.
+  const lying: Kernels = {
+    ...inner,
+    async bestSwaps(options) {
+      const mask = await inner.readMask(options.batch);
+      const n = options.active.length;
+      const prune = new Int32Array(n);
+      const restore = new Int32Array(n);
+      options.active.forEach((row, k) => {
+        const m = mask.subarray(row * p.d, (row + 1) * p.d);
+        prune[k] = m.indexOf(1);
+        restore[k] = m.indexOf(0);
+      });
+      return { gain: new Float64Array(n).fill(-1e9), prune, restore };
+    },
+  };
+  const result = await refineSparseSwaps({ ...p.operands, kernels: lying, maxIters: Infinity });
+  assert.equal(result.stalledRows, p.rows);
+  assert.equal(result.convergedRows, 0);
+  // A row stops at the first recomputation (every RECOMPUTE_EVERY iterations) that finds its
+  // error did not fall since the one before.
+  assert.ok(result.iterations <= 2 * RECOMPUTE_EVERY, `${result.iterations} iterations`);
+});
+
+Deno.test("rows stopped by the accept guard with an improving swap left are stalled; converged rows have none", async () => {
+  const pattern: SparsityPattern = { kind: "per-row", sparsity: 0.5 };
+  const p = await problem(12, 16, 22, pattern);
+  // A guard far coarser than float64 noise, as a float32 backend's is.
+  const coarse: Kernels = { ...p.operands.kernels, gainTolerance: 0.5 };
+  const result = await refineSparseSwaps({ ...p.operands, kernels: coarse, maxIters: Infinity });
+  let improvable = 0;
+  for (let r = 0; r < p.rows; r++) {
+    const weight = p.weight.subarray(r * p.d, (r + 1) * p.d);
+    const mask = result.mask.subarray(r * p.d, (r + 1) * p.d);
+    const best = Math.min(...allSwaps(weight, mask, p.gram, p.d, p.d).map((s) => s.delta));
+    if (best < -1e-10 * result.errorAfter[r]) improvable++;
+  }
+  assert.ok(improvable > 0, "the coarse guard should leave some improving swaps");
+  assert.equal(result.stalledRows, improvable);
+  assert.equal(result.convergedRows, p.rows - improvable);
+});
+
+Deno.test("a Gram matrix that is not positive semidefinite is refused once a row error is negative", async () => {
+  const kernels = createReferenceKernels();
+  // Passes every 2 × 2 minor test, but q = (1, −1, −1, 0) has qᵀGq = 3 − 3 · 1.8 = −2.4.
+  const gram = await kernels.createGram({
+    d: 4,
+    values: new Float64Array([1, 0.9, 0.9, 0, 0.9, 1, -0.9, 0, 0.9, -0.9, 1, 0, 0, 0, 0, 1]),
+  });
+  await assert.rejects(
+    () =>
+      refineSparseSwaps({
+        kernels,
+        gram,
+        weight: new Float32Array([1, -1, -1, 5]),
+        rows: 1,
+        d: 4,
+        mask: new Uint8Array([0, 0, 0, 1]),
+        pattern: { kind: "per-row", sparsity: 0.75 },
+        maxIters: 10,
+        label: "Layer L",
+      }),
+    /Layer L: the Gram matrix is not positive semidefinite: row 0 has error qᵀGq = -2\.4/,
+  );
+});
+
+Deno.test("rows whose errors overflow float32 pair searches, and non-finite rows, are refused", async () => {
+  const kernels = createReferenceKernels();
+  const gram = await kernels.createGram({ d: 2, values: new Float64Array([1e300, 0, 0, 1e300]) });
+  const refine = (weight: Float32Array) =>
+    refineSparseSwaps({
+      kernels,
+      gram,
+      weight,
+      rows: 1,
+      d: 2,
+      mask: new Uint8Array([1, 0]),
+      pattern: { kind: "per-row", sparsity: 0.5 },
+      maxIters: 10,
+    });
+  await assert.rejects(
+    () => refine(new Float32Array([3e38, 3e38])),
+    /row 0 can reach an error of Infinity .*scale G down/,
+  );
+  await assert.rejects(
+    () => refine(new Float32Array([NaN, 1])),
+    /row 0 of W or diag\(G\) is not finite/,
+  );
+});
+
+Deno.test("an aborted signal stops the refinement with its reason", async () => {
+  const p = await problem(4, 16, 23, { kind: "per-row", sparsity: 0.5 });
+  const controller = new AbortController();
+  controller.abort(new Error("stop here"));
+  await assert.rejects(
+    () => refineSparseSwaps({ ...p.operands, maxIters: 5, signal: controller.signal }),
+    /stop here/,
   );
 });

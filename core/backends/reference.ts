@@ -227,6 +227,7 @@ export function createReferenceKernels(): Kernels {
   return {
     name: "reference",
     description: "float64 TypeScript reference",
+    numerics: "reference float64",
     // Gains are float64 sums of a few terms, each at most ~1e3 × L in practice: noise ≤ 1e-12 L.
     gainTolerance: 1e-10,
     createGram,

@@ -37,6 +37,12 @@ export interface WasmOptions {
   readonly threads?: number;
   /** Force a module variant; default: relaxed SIMD where the engine validates it. */
   readonly variant?: WasmVariant;
+  /**
+   * Send every call of more than one row to the workers, one row per piece, however small (by
+   * default small calls run on the calling thread). Tests use it to prove that results do not
+   * depend on how rows are split.
+   */
+  readonly splitEveryCall?: boolean;
 }
 
 type KernelName =
@@ -124,6 +130,8 @@ class Threads {
     private readonly workers: Worker[],
     /** Rows the per-row pair search handles together (ROW_BLOCK in assembly/swaps.ts). */
     readonly rowBlock: number,
+    /** See WasmOptions.splitEveryCall. */
+    private readonly splitEveryCall: boolean,
   ) {
     for (const worker of workers) {
       worker.onmessage = (event: MessageEvent) => {
@@ -140,11 +148,12 @@ class Threads {
     module: WebAssembly.Module,
     memory: WebAssembly.Memory,
     count: number,
+    splitEveryCall = false,
   ): Promise<Threads> {
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const local = instance.exports as unknown as Record<KernelName, Kernel>;
     const rowBlock = (instance.exports.ROW_BLOCK as WebAssembly.Global).value as number;
-    if (count <= 1) return new Threads(local, [], rowBlock);
+    if (count <= 1) return new Threads(local, [], rowBlock, false);
     const url = new URL("./_wasm_worker.ts", import.meta.url).href;
     const workers = Array.from({ length: count }, () => new Worker(url, { type: "module" }));
     await Promise.all(workers.map((worker) =>
@@ -157,7 +166,7 @@ class Threads {
         worker.postMessage({ module, memory });
       })
     ));
-    return new Threads(local, workers, rowBlock);
+    return new Threads(local, workers, rowBlock, splitEveryCall);
   }
 
   get count(): number {
@@ -177,9 +186,11 @@ class Threads {
     work = Infinity,
   ): Promise<void> {
     const rows = ranges.reduce((n, [first, end]) => n + Math.max(0, end - first), 0);
+    if (this.splitEveryCall) chunk = 1;
     // A call that fits in one piece, or costs less than a round trip to the workers (about
     // 0.1 ms, some 2²⁰ multiply-adds), runs here.
-    if (this.workers.length === 0 || rows <= chunk || work < 2 ** 20) {
+    const small = rows <= chunk || (work < 2 ** 20 && !this.splitEveryCall);
+    if (this.workers.length === 0 || small) {
       for (const [first, end] of ranges) callInPieces(this.local[name], args(0), first, end, chunk);
       return;
     }
@@ -280,9 +291,21 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
   if (!WebAssembly.validate(bytes)) {
     throw new BackendUnavailableError("wasm", `this engine cannot run WebAssembly ${variant}`);
   }
-  const memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
+  let memory: WebAssembly.Memory;
+  try {
+    memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
+  } catch (error) {
+    throw new BackendUnavailableError(
+      "wasm",
+      `shared WebAssembly memory is not available here (${(error as Error).message})`,
+    );
+  }
   const threadCount = Math.max(1, Math.floor(options.threads ?? navigator.hardwareConcurrency));
-  const threads = await Threads.start(await WebAssembly.compile(bytes), memory, threadCount);
+  const module = await WebAssembly.compile(bytes);
+  const threads = await Threads.start(module, memory, threadCount, options.splitEveryCall)
+    .catch((error) => {
+      throw new BackendUnavailableError("wasm", (error as Error).message);
+    });
   const heap = new Heap(memory);
 
   const f64 = (ptr: number, n: number) => new Float64Array(memory.buffer, ptr, n);
@@ -333,6 +356,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
     description: `WebAssembly ${
       variant === "relaxed" ? "relaxed SIMD" : "SIMD"
     }, ${threads.count} thread${threads.count === 1 ? "" : "s"}`,
+    numerics: `wasm ${variant}`,
     // Gains are exact float64 evaluations of the chosen pair, as in the reference backend.
     gainTolerance: 1e-10,
 

@@ -8,12 +8,13 @@
  * a row panel is also a column panel). Numerics: float32 throughout, with Kahan-compensated
  * sums for G (across tokens and calls) and for c and the row errors (across d); the reported
  * gain is the float32 candidate of the chosen pair, so the accept guard is looser than the CPU
- * backends' and c is recomputed periodically by the refiner.
+ * backends' and c is recomputed periodically by the refiner. Every kernel waits for WebGPU's
+ * error report on its work before returning (see "Errors" below).
  *
  * @module
  */
 
-import { BackendUnavailableError } from "../errors.ts";
+import { BackendFailedError, BackendUnavailableError } from "../errors.ts";
 import type {
   ApplySwapsOptions,
   BestSwapsOptions,
@@ -99,12 +100,22 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
   const adapter = await findAdapter(options.allowFallback ?? false);
   if (typeof adapter === "string") throw new BackendUnavailableError("webgpu", adapter);
   const limits = adapter.limits;
-  const device = await adapter.requestDevice({
-    requiredLimits: {
-      maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
-      maxBufferSize: limits.maxBufferSize,
-    },
-  });
+  let device: GPUDevice;
+  try {
+    device = await adapter.requestDevice({
+      requiredLimits: {
+        maxStorageBufferBindingSize: limits.maxStorageBufferBindingSize,
+        maxBufferSize: limits.maxBufferSize,
+      },
+    });
+  } catch (error) {
+    throw new BackendUnavailableError(
+      "webgpu",
+      `cannot open a device on ${adapter.info.description || "the adapter"}: ${
+        (error as Error).message
+      }`,
+    );
+  }
   const maxBinding = Math.min(
     device.limits.maxStorageBufferBindingSize,
     options.maxBindingBytes ?? Infinity,
@@ -127,6 +138,49 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
   if (invalid) throw new Error(`A WGSL shader failed to compile: ${invalid.message}`);
   const pipeline = (name: string) => pipelines.get(name)!;
 
+  /*
+   * Errors. WebGPU reports them asynchronously, so every piece of work (a buffer allocation, a
+   * batch of dispatches from its first encoding to its submission) runs inside error scopes
+   * whose results are collected, and every kernel awaits them before it returns: a failed
+   * dispatch or allocation can never pass for zeros read back. Out of memory and a lost device
+   * are BackendFailedErrors; validation and internal errors are bugs.
+   */
+  let disposed = false;
+  let lost: GPUDeviceLostInfo | undefined;
+  device.lost.then((info) => (lost = info));
+  const reported: Promise<string | undefined>[] = [];
+  device.addEventListener("uncapturederror", (event) => {
+    const error = (event as GPUUncapturedErrorEvent).error;
+    reported.push(Promise.resolve(`${error.constructor.name}: ${error.message}`));
+  });
+  const openScopes = () => {
+    device.pushErrorScope("out-of-memory");
+    device.pushErrorScope("validation");
+    device.pushErrorScope("internal");
+  };
+  const closeScopes = (what: string) => {
+    const scopes = [device.popErrorScope(), device.popErrorScope(), device.popErrorScope()];
+    reported.push(
+      Promise.all(scopes).then(([internal, validation, memory]) => {
+        if (memory) return `out of memory while ${what}: ${memory.message}`;
+        if (validation) return `validation error while ${what}: ${validation.message}`;
+        if (internal) return `internal error while ${what}: ${internal.message}`;
+        return undefined;
+      }),
+    );
+  };
+  /** Throws the first error WebGPU reported since the last check, or a lost device. */
+  const checkErrors = async () => {
+    const messages = await Promise.all(reported.splice(0));
+    if (disposed) throw new Error("The WebGPU kernels were disposed");
+    if (lost) {
+      throw new BackendFailedError("webgpu", `the GPU device was lost (${lost.message})`);
+    }
+    const message = messages.find((m) => m !== undefined);
+    if (message?.startsWith("out of memory")) throw new BackendFailedError("webgpu", message);
+    if (message) throw new Error(`WebGPU ${message}`);
+  };
+
   const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
   const buffer = (bytes: number, label: string) => {
     if (bytes > device.limits.maxBufferSize) {
@@ -134,11 +188,14 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
         `${label} needs ${bytes} bytes, over the adapter's ${device.limits.maxBufferSize} per buffer`,
       );
     }
-    return device.createBuffer({
+    openScopes();
+    const made = device.createBuffer({
       size: Math.max(16, Math.ceil(bytes / 4) * 4),
       usage: STORAGE,
       label,
     });
+    closeScopes(`allocating ${label} (${bytes} bytes)`);
+    return made;
   };
   const upload = (data: ArrayBufferView, label: string) => {
     const b = buffer(data.byteLength, label);
@@ -147,9 +204,21 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
   };
   const whole = (b: GPUBuffer): GPUBufferBinding => ({ buffer: b });
 
-  /** A pending batch of dispatches, submitted together, and the parameter buffers it uses. */
+  /**
+   * A pending batch of dispatches, submitted together, the parameter buffers it uses, and what
+   * it does (for messages). Error scopes open with its first command and close at submission.
+   */
   let encoder: GPUCommandEncoder | undefined;
+  let batchLabel = "";
   let uniforms: GPUBuffer[] = [];
+  const encoderFor = (what: string) => {
+    if (!encoder) {
+      openScopes();
+      encoder = device.createCommandEncoder();
+      batchLabel = what;
+    }
+    return encoder;
+  };
   const dispatch = (
     name: string,
     params: number[],
@@ -157,6 +226,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
     groups: [number, number?],
   ) => {
     if (groups[0] === 0 || groups[1] === 0) return;
+    const pass = encoderFor(`running ${name}`).beginComputePass();
     const uniform = device.createBuffer({
       size: Math.ceil((params.length * 4) / 16) * 16,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
@@ -171,15 +241,16 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
         ...bindings.map((resource, i) => ({ binding: i + 1, resource })),
       ],
     });
-    encoder ??= device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
     pass.setPipeline(p);
     pass.setBindGroup(0, group);
     pass.dispatchWorkgroups(groups[0], groups[1] ?? 1);
     pass.end();
   };
   const submit = () => {
-    if (encoder) device.queue.submit([encoder.finish()]);
+    if (encoder) {
+      device.queue.submit([encoder.finish()]);
+      closeScopes(batchLabel);
+    }
     encoder = undefined;
     // Destroying after submission frees them once the queued work is done.
     for (const uniform of uniforms) uniform.destroy();
@@ -190,14 +261,24 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       size: Math.ceil(bytes / 4) * 4,
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
-    encoder ??= device.createCommandEncoder();
-    encoder.copyBufferToBuffer(source, 0, staging, 0, Math.ceil(bytes / 4) * 4);
+    encoderFor(`reading ${source.label}`).copyBufferToBuffer(
+      source,
+      0,
+      staging,
+      0,
+      Math.ceil(bytes / 4) * 4,
+    );
     submit();
-    await staging.mapAsync(GPUMapMode.READ);
-    const copy = staging.getMappedRange().slice(0, bytes);
-    staging.unmap();
-    staging.destroy();
-    return copy;
+    try {
+      await staging.mapAsync(GPUMapMode.READ).catch(async (error) => {
+        await checkErrors();
+        throw error;
+      });
+      await checkErrors();
+      return staging.getMappedRange().slice(0, bytes);
+    } finally {
+      staging.destroy();
+    }
   };
 
   /**
@@ -259,11 +340,12 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
   const kernels: Kernels = {
     name: "webgpu",
     description: `WebGPU on ${info.description || info.vendor || "an unnamed adapter"}`,
+    numerics: `webgpu ${info.vendor} ${info.architecture} ${info.device} ${info.description}`,
     // Gains are float32 candidates: rounding reaches ~1e-6 of the terms, which can exceed the
     // row error by an order of magnitude; the guard stays above that noise.
     gainTolerance: 1e-5,
 
-    createGram({ d, values }: CreateGramOptions): Promise<GramHandle> {
+    async createGram({ d, values }: CreateGramOptions): Promise<GramHandle> {
       const g32 = values ? Float32Array.from(values) : new Float32Array(d * d);
       // comp holds −(what float32 lost), so g − comp recovers float64 values on readGram.
       const comp = values
@@ -275,10 +357,11 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
         upload(comp, "G compensation"),
         buffer(d * 4, "diag G"),
       );
-      return Promise.resolve(gram);
+      await checkErrors();
+      return gram;
     },
 
-    gramAccumulate({ gram: handle, x, tokens }: GramAccumulateOptions): Promise<void> {
+    async gramAccumulate({ gram: handle, x, tokens }: GramAccumulateOptions): Promise<void> {
       const gram = gramOf(handle);
       const d = gram.d;
       // Token chunks that fit one binding.
@@ -297,7 +380,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
         xBuffer.destroy();
       }
       gram.diagonalStale = true;
-      return Promise.resolve();
+      await checkErrors();
     },
 
     async readGram(handle: GramHandle): Promise<Float64Array> {
@@ -314,18 +397,18 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       return Float64Array.from(new Float32Array(await read(gram.diag, gram.d * 4)));
     },
 
-    loadRows({ weight, mask, rows, d }: LoadRowsOptions): Promise<RowBatchHandle> {
+    async loadRows({ weight, mask, rows, d }: LoadRowsOptions): Promise<RowBatchHandle> {
       checkFits(rows * d * 4, `A batch of ${rows} rows × ${d}`);
-      return Promise.resolve(
-        new GpuRows(
-          rows,
-          d,
-          upload(weight.subarray(0, rows * d), "W"),
-          upload(Uint32Array.from(mask.subarray(0, rows * d)), "mask"),
-          buffer(rows * d * 4, "c"),
-          buffer(rows * 4, "row errors"),
-        ),
+      const batch = new GpuRows(
+        rows,
+        d,
+        upload(weight.subarray(0, rows * d), "W"),
+        upload(Uint32Array.from(mask.subarray(0, rows * d)), "mask"),
+        buffer(rows * d * 4, "c"),
+        buffer(rows * 4, "row errors"),
       );
+      await checkErrors();
+      return batch;
     },
 
     async correlate(options: RowsAndGram): Promise<Float64Array> {
@@ -442,11 +525,11 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       return result;
     },
 
-    applySwaps(options: ApplySwapsOptions): Promise<void> {
+    async applySwaps(options: ApplySwapsOptions): Promise<void> {
       const gram = gramOf(options.gram);
       const b = rowsOf(options.batch);
       const n = options.rows.length;
-      if (n === 0) return Promise.resolve();
+      if (n === 0) return;
       const triples = new Uint32Array(3 * n);
       for (let k = 0; k < n; k++) {
         triples.set([options.rows[k], options.prune[k], options.restore[k]], 3 * k);
@@ -463,7 +546,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       }
       submit();
       swaps.destroy();
-      return Promise.resolve();
+      await checkErrors();
     },
 
     async readMask(handle: RowBatchHandle): Promise<Uint8Array> {
@@ -471,10 +554,10 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       return Uint8Array.from(new Uint32Array(await read(b.mask, b.rows * b.d * 4)));
     },
 
-    createMatrix({ values, rows, cols }: CreateMatrixOptions): Promise<MatrixHandle> {
-      return Promise.resolve(
-        new GpuMatrix(rows, cols, upload(values.subarray(0, rows * cols), "matrix")),
-      );
+    async createMatrix({ values, rows, cols }: CreateMatrixOptions): Promise<MatrixHandle> {
+      const matrix = new GpuMatrix(rows, cols, upload(values.subarray(0, rows * cols), "matrix"));
+      await checkErrors();
+      return matrix;
     },
 
     async matmul({ x, w, n, k, m }: MatmulOptions): Promise<Float32Array> {
@@ -525,6 +608,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
     },
 
     dispose(): void {
+      disposed = true;
       device.destroy();
     },
   };

@@ -6,7 +6,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { UsageError } from "../errors.ts";
+import { InputError, UsageError } from "../errors.ts";
+import { parseNmPattern, perRowPattern, type SparsityPattern } from "../pattern.ts";
 
 /** Flag declarations: each flag takes a string value or is a boolean switch. */
 export type FlagSpec = Readonly<Record<string, "string" | "boolean">>;
@@ -152,6 +153,118 @@ export function parseCount(value: string, flag: string): number {
     throw new UsageError(`Flag --${flag} must be a whole number ≥ 1: got "${value}"`);
   }
   return Number(value);
+}
+
+/**
+ * Parses a flag value that must be a whole number ≥ 0.
+ *
+ * @param value The parsed value.
+ * @param flag The flag's name without dashes.
+ * @returns The number.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(parseWholeNumber("0", "eval-windows"), 0);
+ * assert.throws(() => parseWholeNumber("inf", "eval-windows"), /whole number ≥ 0: got "inf"/);
+ * ```
+ */
+export function parseWholeNumber(value: string, flag: string): number {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(`Flag --${flag} must be a whole number ≥ 0: got "${value}"`);
+  }
+  return Number(value);
+}
+
+/**
+ * Parses `--threads`: a whole number from 1 to the CPU threads available here (more threads than
+ * cores only add memory and switching).
+ *
+ * @param value The parsed value, or undefined for the default (every core).
+ * @param available Threads available (default `navigator.hardwareConcurrency`).
+ * @returns The thread count, or undefined.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(parseThreads("2", 4), 2);
+ * assert.throws(() => parseThreads("1000", 4), /--threads 1000 exceeds the 4 CPU threads available/);
+ * ```
+ */
+export function parseThreads(
+  value: string | undefined,
+  available: number = navigator.hardwareConcurrency,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const threads = parseCount(value, "threads");
+  if (threads > available) {
+    throw new UsageError(
+      `Flag --threads ${threads} exceeds the ${available} CPU threads available here`,
+    );
+  }
+  return threads;
+}
+
+/**
+ * Parses `--seqlen`: windows need two tokens at least (the first is never predicted).
+ *
+ * @param value The parsed value.
+ * @returns The length.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(parseSequenceLength("256"), 256);
+ * assert.throws(() => parseSequenceLength("1"), /--seqlen must be at least 2/);
+ * ```
+ */
+export function parseSequenceLength(value: string): number {
+  const length = parseCount(value, "seqlen");
+  if (length < 2) {
+    throw new UsageError(
+      `Flag --seqlen must be at least 2 (a window's first token is never predicted): got ${length}`,
+    );
+  }
+  return length;
+}
+
+/**
+ * Parses the pattern flags: exactly one of `--sparsity S` and `--pattern N:M`, or the default
+ * sparsity when neither is given and there is one.
+ *
+ * @param sparsity `--sparsity`.
+ * @param pattern `--pattern`.
+ * @param defaultSparsity Used when neither flag is given; without it one is required.
+ * @returns The pattern.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parsePatternFlags(undefined, "2:4"), { kind: "n:m", n: 2, m: 4 });
+ * assert.deepEqual(parsePatternFlags(undefined, undefined, "0.6"), { kind: "per-row", sparsity: 0.6 });
+ * assert.throws(
+ *   () => parsePatternFlags("abc", undefined),
+ *   (e: Error) => e.message === 'Flag --sparsity must be a number: got "abc"',
+ * );
+ * assert.throws(() => parsePatternFlags("1.5", undefined), /Flag --sparsity: Sparsity must be in \(0, 1\)/);
+ * ```
+ */
+export function parsePatternFlags(
+  sparsity: string | undefined,
+  pattern: string | undefined,
+  defaultSparsity?: string,
+): SparsityPattern {
+  if (sparsity !== undefined && pattern !== undefined) {
+    throw new UsageError("Give either --sparsity or --pattern, not both");
+  }
+  if (sparsity === undefined && pattern === undefined && defaultSparsity === undefined) {
+    throw new UsageError("Give exactly one of --sparsity S or --pattern N:M");
+  }
+  const flag = pattern !== undefined ? "--pattern" : "--sparsity";
+  try {
+    return pattern !== undefined
+      ? parseNmPattern(pattern)
+      : perRowPattern(parseNumberFlag(sparsity ?? defaultSparsity!, "sparsity"));
+  } catch (error) {
+    if (error instanceof UsageError || !(error instanceof InputError)) throw error;
+    throw new UsageError(`Flag ${flag}: ${error.message}`);
+  }
 }
 
 /**

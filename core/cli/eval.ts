@@ -15,7 +15,14 @@ import {
   type PerplexityResult,
 } from "../model/transformer.ts";
 import { DEFAULT_MODEL } from "../model/stories15m.ts";
-import { parseChoice, parseCount, parseFlags, parseIterations, requireFlag } from "./args.ts";
+import {
+  parseChoice,
+  parseCount,
+  parseFlags,
+  parseSequenceLength,
+  parseThreads,
+  requireFlag,
+} from "./args.ts";
 import { type CommandIo, progressBar } from "./io.ts";
 import { openModel } from "./model_source.ts";
 
@@ -60,10 +67,10 @@ export async function evalCommand(
     return undefined;
   }
   const textPath = requireFlag(flags.text, "text");
-  const seqlen = parseCount(flags.seqlen ?? "256", "seqlen");
-  const limit = flags.windows === undefined ? Infinity : parseIterations(flags.windows, "windows");
+  const seqlen = parseSequenceLength(flags.seqlen ?? "256");
+  const limit = flags.windows === undefined ? Infinity : parseCount(flags.windows, "windows");
   const backend = parseChoice(flags.backend ?? "auto", "backend", BACKEND_CHOICES);
-  const threads = flags.threads === undefined ? undefined : parseCount(flags.threads, "threads");
+  const threads = parseThreads(flags.threads);
   const quiet = flags.quiet ?? false;
   let text: string;
   try {
@@ -92,7 +99,10 @@ export async function evalCommand(
         kernels,
         await checkpointWeights(source.checkpoint),
         windows,
-        (l) => bar.update(l + 1),
+        (l) => {
+          io.signal?.throwIfAborted();
+          bar.update(l + 1);
+        },
       );
       bar.finish();
       if (flags.json) io.stdout(JSON.stringify(result));

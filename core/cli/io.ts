@@ -5,6 +5,8 @@
  * @module
  */
 
+import { InterruptedError } from "../errors.ts";
+
 /** Output channels of a command. */
 export interface CommandIo {
   /** Writes one line of results to stdout. */
@@ -13,6 +15,11 @@ export interface CommandIo {
   stderr(text: string): void;
   /** Whether stderr is an interactive terminal (progress bars are drawn only then). */
   readonly stderrIsTerminal: boolean;
+  /**
+   * Aborted when the user stops the run (SIGINT, SIGTERM), with an InterruptedError as reason:
+   * commands stop at the next safe point, leave no broken output, and rethrow it.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -32,6 +39,31 @@ export function consoleIo(): CommandIo {
     stderr: (text) => Deno.stderr.writeSync(encoder.encode(text)),
     stderrIsTerminal: Deno.stderr.isTerminal(),
   };
+}
+
+/**
+ * An abort signal for the process's SIGINT and SIGTERM: the first one aborts it with an
+ * {@linkcode InterruptedError} (the command stops at its next safe point and cleans up); a second
+ * one ends the process at once.
+ *
+ * @returns The signal.
+ */
+export function interruptSignal(): AbortSignal {
+  const controller = new AbortController();
+  const signals: ("SIGINT" | "SIGTERM")[] = Deno.build.os === "windows"
+    ? ["SIGINT"]
+    : ["SIGINT", "SIGTERM"];
+  for (const name of signals) {
+    Deno.addSignalListener(name, () => {
+      const error = new InterruptedError(name);
+      if (controller.signal.aborted) Deno.exit(error.exitCode);
+      Deno.stderr.writeSync(
+        new TextEncoder().encode(`\n${error.message}: stopping (again to stop at once)\n`),
+      );
+      controller.abort(error);
+    });
+  }
+  return controller.signal;
 }
 
 /** A progress bar on stderr. */

@@ -2,12 +2,13 @@
  * The command-line entry: picks the command, runs it, and turns errors into messages and exit
  * codes. The only place where errors become exit codes; library code only throws.
  *
- * Exit codes: 0 success, 1 bad input or nothing done, 2 bad command line, 70 internal error.
+ * Exit codes: 0 success, 1 bad input or nothing done, 2 bad command line, 70 internal error,
+ * 130 and 143 stopped by SIGINT and SIGTERM.
  *
  * @module
  */
 
-import { InputError, UsageError } from "../errors.ts";
+import { InputError, InterruptedError, UsageError } from "../errors.ts";
 import type { CommandIo } from "./io.ts";
 import { evalCommand } from "./eval.ts";
 import { pruneCommand } from "./prune.ts";
@@ -64,6 +65,10 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
         throw new UsageError(`Unknown command "${command}" (commands: prune, eval, refine)`);
     }
   } catch (error) {
+    if (error instanceof InterruptedError) {
+      io.stderr(`${error.message}\n`);
+      return error.exitCode;
+    }
     if (error instanceof UsageError) {
       const help = ["refine", "prune", "eval"].includes(command) ? ` ${command}` : "";
       io.stderr(`error: ${error.message}\nRun "deno run -A mod.ts${help} --help" for usage.\n`);

@@ -45,9 +45,10 @@ export async function openModel(
 ): Promise<ModelSource> {
   if (spec === DEFAULT_MODEL) {
     const bar = progressBar(io, "download stories15M", 112, "MB", quiet);
-    const files = await ensureStories15M((received, total) =>
-      bar.update(Math.round((received / (total ?? received)) * 112))
-    );
+    const files = await ensureStories15M((received, total) => {
+      io.signal?.throwIfAborted();
+      bar.update(Math.round((received / (total ?? received)) * 112));
+    });
     bar.finish();
     const checkpoint = await openCheckpoint(files.checkpoint);
     return {

@@ -2,50 +2,81 @@
  * `prune`: the whole job. With no flags it prunes stories15M to 60% with a Wanda warm start and
  * 100 SparseSwaps iterations, evaluates, and writes the result to `pruned-stories15M/`.
  *
- * Lifecycle: open model → calibration windows (sampled from the dense model, or cut from
- * `--calib`) → evaluation sets → dense perplexities → prune block by block into a temporary
- * directory (model.safetensors, masks.safetensors) → config.json, tokenizer, pruned
- * perplexities from the written checkpoint → report.json, report.md, error_reduction.svg →
- * the directory replaces `--out`.
+ * Lifecycle: lock `--out` → open model → calibration windows (sampled from the dense model, or
+ * cut from `--calib`) → evaluation sets → dense perplexities → prune block by block into the
+ * partial directory (model.safetensors, masks.safetensors), saving resumable state after each
+ * block → config.json, tokenizer, pruned perplexities from the written checkpoint →
+ * report.json, report.md, error_reduction.svg → the directory replaces `--out`.
+ *
+ * Interrupted (SIGINT, SIGTERM, or killed), the run leaves its partial directory; the same
+ * command continues from the last finished block and writes the same model and masks, byte for
+ * byte, as an uninterrupted run. Other settings start afresh, saying why.
  *
  * @module
  */
 
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { BACKEND_CHOICES, type BackendChoice, createKernels } from "../backend.ts";
-import { InputError, UsageError } from "../errors.ts";
+import { InputError, InterruptedError, UsageError } from "../errors.ts";
 import type { Kernels } from "../kernels.ts";
-import { expectedTensors } from "../model/checkpoint.ts";
-import { llamaConfigJson } from "../model/config.ts";
+import { expectedTensors, LINEAR_LAYERS } from "../model/checkpoint.ts";
+import { type LlamaConfig, llamaConfigJson } from "../model/config.ts";
 import { DEFAULT_MODEL, mobyDick } from "../model/stories15m.ts";
 import {
   checkpointWeights,
   cutWindows,
   type ModelWeights,
   perplexity,
+  type PerplexityResult,
   residentWeights,
   sampleSequences,
 } from "../model/transformer.ts";
 import { openCheckpoint } from "../model/checkpoint.ts";
-import { parseNmPattern, patternLabel, perRowPattern, type SparsityPattern } from "../pattern.ts";
-import { pruneModel, type Refiner, REFINERS } from "../pipeline.ts";
+import { patternLabel, type SparsityPattern } from "../pattern.ts";
+import {
+  checkPatternFitsModel,
+  type LayerReport,
+  pruneModel,
+  type PruneTimings,
+  type Refiner,
+  REFINERS,
+} from "../pipeline.ts";
 import {
   errorReductionSvg,
   type PerplexityPair,
   type PruneReport,
   reportMarkdown,
 } from "../report.ts";
-import { SafetensorsWriter } from "../safetensors.ts";
+import { SafetensorsWriter, type TensorEntry } from "../safetensors.ts";
 import { createRandom } from "../synthetic.ts";
 import { WARM_START_METHODS, type WarmStartMethod } from "../warm_start.ts";
-import { parseChoice, parseCount, parseFlags, parseIterations, parseNumberFlag } from "./args.ts";
+import {
+  parseChoice,
+  parseCount,
+  parseFlags,
+  parseIterations,
+  parsePatternFlags,
+  parseSequenceLength,
+  parseThreads,
+  parseWholeNumber,
+} from "./args.ts";
 import { type CommandIo, progressBar } from "./io.ts";
 import { type ModelSource, openModel } from "./model_source.ts";
+import { OutputDirectory } from "./output_dir.ts";
 import {
-  abandonOutputDirectory,
-  commitOutputDirectory,
-  startOutputDirectory,
-} from "./output_dir.ts";
+  digest,
+  identityDifference,
+  initialState,
+  loadHidden,
+  loadInputs,
+  loadState,
+  RESUME_FILES,
+  type ResumeState,
+  type RunIdentity,
+  saveHidden,
+  saveInputs,
+  saveState,
+} from "./resume.ts";
 
 /** The help text of `prune`. */
 export const PRUNE_HELP = `Prune every linear layer of a LLaMA-family model and evaluate the result.
@@ -75,7 +106,8 @@ Evaluation:
   --eval-windows N  windows of --seqlen tokens per evaluation set (default 16; 0 skips)
 Run and output:
   --backend B       auto (default), reference, wasm or webgpu;  --threads N  CPU threads
-  --out DIR         output directory (default pruned-<model>)
+  --out DIR         output directory (default pruned-<model>); an interrupted run keeps its
+                    work in .DIR.partial beside it, and the same command resumes it
   --json            print the summary as one JSON object on the last line of stdout
   --quiet           no progress bars`;
 
@@ -122,41 +154,22 @@ interface PruneSettings {
 function pruneSettings(argv: readonly string[]): PruneSettings | undefined {
   const flags = parseFlags(argv, PRUNE_FLAGS);
   if (flags.help) return undefined;
-  if (flags.sparsity !== undefined && flags.pattern !== undefined) {
-    throw new UsageError("Give either --sparsity or --pattern, not both");
-  }
-  let pattern: SparsityPattern;
-  try {
-    pattern = flags.pattern !== undefined
-      ? parseNmPattern(flags.pattern)
-      : perRowPattern(parseNumberFlag(flags.sparsity ?? "0.6", "sparsity"));
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(
-      `Flag ${flags.pattern !== undefined ? "--pattern" : "--sparsity"}: ${
-        (error as Error).message
-      }`,
-    );
-  }
-  const seed = flags.seed ?? "0";
-  if (!/^\d+$/.test(seed)) {
-    throw new UsageError(`Flag --seed must be a whole number ≥ 0: got "${seed}"`);
-  }
   const model = flags.model ?? DEFAULT_MODEL;
+  if (flags.out === "") throw new UsageError("Flag --out needs a directory name");
   return {
     model,
     tokenizer: flags.tokenizer,
-    pattern,
+    pattern: parsePatternFlags(flags.sparsity, flags.pattern, "0.6"),
     warmStart: parseChoice(flags["warm-start"] ?? "wanda", "warm-start", WARM_START_METHODS),
     refiner: parseChoice(flags.refine ?? "sparseswaps", "refine", REFINERS),
     maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),
     nsamples: parseCount(flags.nsamples ?? "32", "nsamples"),
-    seqlen: parseCount(flags.seqlen ?? "256", "seqlen"),
-    seed: Number(seed),
+    seqlen: parseSequenceLength(flags.seqlen ?? "256"),
+    seed: parseWholeNumber(flags.seed ?? "0", "seed"),
     calib: flags.calib,
-    evalWindows: parseIterations(flags["eval-windows"] ?? "16", "eval-windows"),
+    evalWindows: parseWholeNumber(flags["eval-windows"] ?? "16", "eval-windows"),
     backend: parseChoice(flags.backend ?? "auto", "backend", BACKEND_CHOICES),
-    threads: flags.threads === undefined ? undefined : parseCount(flags.threads, "threads"),
+    threads: parseThreads(flags.threads),
     out: flags.out ??
       `pruned-${model.replace(/[\\/]+$/, "").split(/[\\/]/).pop()!.replace(/\.bin$/, "")}`,
     json: flags.json ?? false,
@@ -168,7 +181,7 @@ function pruneSettings(argv: readonly string[]): PruneSettings | undefined {
  * Runs `prune`.
  *
  * @param argv Arguments after the command name.
- * @param io Where to print.
+ * @param io Where to print; its signal stops the run at the next layer, keeping what is done.
  * @returns The report (undefined for --help).
  */
 export async function pruneCommand(
@@ -183,25 +196,34 @@ export async function pruneCommand(
   const calibText = settings.calib === undefined
     ? undefined
     : await readCalibration(settings.calib);
-  const temporary = await startOutputDirectory(settings.out);
+  using output = await OutputDirectory.open(settings.out);
+  const source = await openModel(settings.model, settings.tokenizer, io, settings.quiet);
   try {
-    const source = await openModel(settings.model, settings.tokenizer, io, settings.quiet);
+    checkSettingsFit(settings, source.checkpoint.config);
+    const kernels = await createKernels(settings.backend, { threads: settings.threads });
     try {
-      const kernels = await createKernels(settings.backend, { threads: settings.threads });
-      try {
-        const report = await run(settings, source, kernels, temporary, calibText, io);
-        await commitOutputDirectory(temporary, settings.out);
-        printSummary(io, report, settings);
-        return report;
-      } finally {
-        kernels.dispose();
-      }
+      const report = await run(settings, source, kernels, output, calibText, io);
+      printSummary(io, report, settings);
+      return report;
     } finally {
-      source.checkpoint.close();
+      kernels.dispose();
     }
+  } finally {
+    source.checkpoint.close();
+  }
+}
+
+/** Fails before any work on settings the model cannot take. */
+function checkSettingsFit(settings: PruneSettings, config: LlamaConfig): void {
+  if (settings.seqlen > config.maxSeqLen) {
+    throw new UsageError(
+      `Flag --seqlen ${settings.seqlen} exceeds the model's ${config.maxSeqLen} positions`,
+    );
+  }
+  try {
+    checkPatternFitsModel(settings.pattern, config);
   } catch (error) {
-    await abandonOutputDirectory(temporary);
-    throw error;
+    throw new UsageError(`Flag --pattern: ${(error as Error).message}`);
   }
 }
 
@@ -216,23 +238,143 @@ async function readCalibration(path: string): Promise<string> {
   return text;
 }
 
+/** Seconds per phase, summed over the runs that made one output. */
+type Timings = Record<string, number>;
+
+function addTimings(base: Readonly<Timings>, more: Readonly<Timings>): Timings {
+  const sum: Timings = { ...base };
+  for (const [phase, seconds] of Object.entries(more)) sum[phase] = (sum[phase] ?? 0) + seconds;
+  return sum;
+}
+
+/** What decides a run's output: a run resumes another only when these are equal. */
+async function runIdentity(
+  settings: PruneSettings,
+  source: ModelSource,
+  kernels: Kernels,
+  calibText: string | undefined,
+): Promise<RunIdentity> {
+  const files: [string, number, number | null][] = [];
+  for (const path of source.checkpoint.files) {
+    const info = await Deno.stat(path);
+    files.push([resolve(path), info.size, info.mtime?.getTime() ?? null]);
+  }
+  return {
+    model_files: files,
+    tokenizer: digest(...source.tokenizer.files.values()),
+    pattern: patternLabel(settings.pattern),
+    warm_start: settings.warmStart,
+    refine: settings.refiner,
+    max_iters: Number.isFinite(settings.maxIters) ? settings.maxIters : "inf",
+    nsamples: settings.nsamples,
+    seqlen: settings.seqlen,
+    seed: settings.seed,
+    calibration: calibText === undefined ? "sampled" : digest(calibText),
+    eval_windows: settings.evalWindows,
+    numerics: kernels.numerics,
+  };
+}
+
+/** The saved work of an interrupted run with the same identity, ready to continue. */
+interface Resumed {
+  readonly state: ResumeState;
+  readonly calibration: Int32Array[];
+  readonly evaluation: Map<string, Int32Array[]>;
+}
+
+/**
+ * Loads the partial directory's saved work when it belongs to a run with this identity; else
+ * clears it, saying why.
+ */
+async function resumable(
+  output: OutputDirectory,
+  identity: RunIdentity,
+  io: CommandIo,
+): Promise<Resumed | undefined> {
+  if (!(await output.hasPartial())) return undefined;
+  const state = await loadState(output.partial);
+  const inputs = state && await loadInputs(output.partial);
+  const difference = state && identityDifference(state.identity, identity);
+  if (state && inputs && difference === undefined) {
+    // Temporary files of writes the interruption cut short.
+    for await (const entry of Deno.readDir(output.partial)) {
+      if (entry.name.endsWith(".tmp")) await Deno.remove(join(output.partial, entry.name));
+    }
+    return { state, ...inputs };
+  }
+  const why = difference ? `with other settings (${difference})` : "with nothing to resume";
+  io.stderr(`Discarding the unfinished run in "${output.partial}" ${why}\n`);
+  await output.discard();
+  return undefined;
+}
+
 async function run(
   settings: PruneSettings,
   source: ModelSource,
   kernels: Kernels,
-  dir: string,
+  output: OutputDirectory,
   calibText: string | undefined,
   io: CommandIo,
 ): Promise<PruneReport> {
   const started = performance.now();
-  const { checkpoint, tokenizer } = source;
-  const { config } = checkpoint;
-  if (settings.seqlen > config.maxSeqLen) {
-    throw new UsageError(
-      `Flag --seqlen ${settings.seqlen} exceeds the model's ${config.maxSeqLen} positions`,
-    );
+  const dir = output.partial;
+  const identity = await runIdentity(settings, source, kernels, calibText);
+  const resumed = await resumable(output, identity, io);
+  let saved = resumed !== undefined;
+  try {
+    let prepared: Resumed;
+    if (resumed) {
+      prepared = resumed;
+      io.stderr(
+        `Resuming the unfinished run in "${dir}" at block ${resumed.state.blocksDone} of ${source.checkpoint.config.nLayers}\n`,
+      );
+    } else {
+      await output.startFresh();
+      prepared = await prepare(settings, source, kernels, identity, calibText, io);
+      await saveInputs(dir, prepared.calibration, prepared.evaluation);
+      await saveState(dir, prepared.state);
+      saved = true;
+    }
+    const report = await pruneAndReport(settings, source, kernels, dir, prepared, io, started);
+    for (const name of RESUME_FILES) await Deno.remove(join(dir, name));
+    await output.commit([...outputFiles(source)]);
+    return report;
+  } catch (error) {
+    if (error instanceof InterruptedError && saved) {
+      io.stderr(
+        `The finished blocks are kept in "${dir}": run the same command again to continue\n`,
+      );
+    } else {
+      await output.discard().catch(() => {});
+    }
+    throw error;
   }
-  const timings: Record<string, number> = {};
+}
+
+/** The files a finished output holds. */
+function outputFiles(source: ModelSource): string[] {
+  return [
+    "model.safetensors",
+    "masks.safetensors",
+    "config.json",
+    ...source.tokenizer.files.keys(),
+    "report.json",
+    "report.md",
+    "error_reduction.svg",
+  ];
+}
+
+/** Calibration windows, evaluation sets and dense perplexities: what every block needs. */
+async function prepare(
+  settings: PruneSettings,
+  source: ModelSource,
+  kernels: Kernels,
+  identity: RunIdentity,
+  calibText: string | undefined,
+  io: CommandIo,
+): Promise<Resumed> {
+  const { checkpoint, tokenizer } = source;
+  const timings: Timings = {};
   const time = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
     const t0 = performance.now();
     try {
@@ -252,98 +394,218 @@ async function run(
       count,
       settings.seqlen,
       createRandom(seed),
-      (p) => bar.update(p),
+      {
+        bos: tokenizer.bos,
+        onToken: (p) => {
+          io.signal?.throwIfAborted();
+          bar.update(p);
+        },
+      },
     );
     bar.finish();
     return sequences;
   };
-
-  const calibration = await time("sampling", async () => {
-    if (calibText === undefined) {
-      return await sample(settings.nsamples, settings.seed, "calibration samples");
-    }
-    const windows = cutWindows(tokenizer.encode(calibText), settings.seqlen);
-    if (windows.length === 0) {
-      throw new InputError(
-        `Calibration text "${settings.calib}" has fewer than --seqlen ${settings.seqlen} tokens`,
-      );
-    }
-    const random = createRandom(settings.seed);
-    for (let i = windows.length - 1; i > 0; i--) {
-      const j = random.integer(i + 1);
-      [windows[i], windows[j]] = [windows[j], windows[i]];
-    }
-    return windows.slice(0, settings.nsamples);
-  });
-  const evaluation = new Map<string, Int32Array[]>();
-  if (settings.evalWindows > 0) {
-    await time("sampling", async () => {
-      // In-domain text: samples of the dense model with a different seed from calibration's.
-      evaluation.set(
-        "in_domain",
-        await sample(settings.evalWindows, settings.seed + 1, "held-out samples"),
-      );
+  try {
+    const calibration = await time("sampling", async () => {
+      if (calibText === undefined) {
+        return await sample(settings.nsamples, settings.seed, "calibration samples");
+      }
+      const windows = cutWindows(tokenizer.encode(calibText), settings.seqlen);
+      if (windows.length === 0) {
+        throw new InputError(
+          `Calibration text "${settings.calib}" has fewer than --seqlen ${settings.seqlen} tokens`,
+        );
+      }
+      const random = createRandom(settings.seed);
+      for (let i = windows.length - 1; i > 0; i--) {
+        const j = random.integer(i + 1);
+        [windows[i], windows[j]] = [windows[j], windows[i]];
+      }
+      return windows.slice(0, settings.nsamples);
     });
-    const text = await time("evaluation", () => mobyDick());
-    evaluation.set(
-      "moby_dick",
-      cutWindows(tokenizer.encode(text), settings.seqlen, settings.evalWindows),
-    );
-  }
-  resident?.release();
-  resident = undefined;
-  const evaluate = async (weights: ModelWeights, label: string) => {
-    const results = new Map<string, { perplexity: number; windows: number; tokens: number }>();
-    for (const [name, windows] of evaluation) {
-      const bar = progressBar(io, `${label} ${name}`, config.nLayers, "blocks", settings.quiet);
-      results.set(
-        name,
-        await perplexity(kernels, weights, windows, (layer) => bar.update(layer + 1)),
+    const evaluation = new Map<string, Int32Array[]>();
+    if (settings.evalWindows > 0) {
+      await time("sampling", async () => {
+        // In-domain text: samples of the dense model with a different seed from calibration's.
+        evaluation.set(
+          "in_domain",
+          await sample(settings.evalWindows, settings.seed + 1, "held-out samples"),
+        );
+      });
+      const text = await time("evaluation", () => mobyDick());
+      evaluation.set(
+        "moby_dick",
+        cutWindows(tokenizer.encode(text), settings.seqlen, settings.evalWindows),
       );
-      bar.finish();
     }
-    return results;
-  };
-  const densePerplexity = await time("evaluation", () => evaluate(dense, "evaluate dense"));
+    resident?.release();
+    resident = undefined;
+    const densePerplexity = await time(
+      "evaluation",
+      () => evaluate(kernels, dense, evaluation, "evaluate dense", settings.quiet, io),
+    );
+    return {
+      calibration,
+      evaluation,
+      state: initialState(identity, densePerplexity, timings),
+    };
+  } finally {
+    resident?.release();
+  }
+}
 
+/** Perplexity of a model on every evaluation set. */
+async function evaluate(
+  kernels: Kernels,
+  weights: ModelWeights,
+  evaluation: ReadonlyMap<string, readonly Int32Array[]>,
+  label: string,
+  quiet: boolean,
+  io: CommandIo,
+): Promise<Record<string, PerplexityResult>> {
+  const results: Record<string, PerplexityResult> = {};
+  for (const [name, windows] of evaluation) {
+    const bar = progressBar(io, `${label} ${name}`, weights.config.nLayers, "blocks", quiet);
+    results[name] = await perplexity(kernels, weights, windows, (layer) => {
+      io.signal?.throwIfAborted();
+      bar.update(layer + 1);
+    });
+    bar.finish();
+  }
+  return results;
+}
+
+/** The tensors written before `blocks` blocks are done: those outside the blocks, and theirs. */
+function writtenBefore(tensors: readonly TensorEntry[], blocks: number): string[] {
+  return tensors.map((t) => t.name).filter((name) => {
+    const block = /^model\.layers\.(\d+)\./.exec(name);
+    return !block || Number(block[1]) < blocks;
+  });
+}
+
+/**
+ * Prunes from the first unfinished block on, saving resumable state after each block, then
+ * writes config, tokenizer and report into `dir` and evaluates the written checkpoint.
+ */
+async function pruneAndReport(
+  settings: PruneSettings,
+  source: ModelSource,
+  kernels: Kernels,
+  dir: string,
+  prepared: Resumed,
+  io: CommandIo,
+  started: number,
+): Promise<PruneReport> {
+  const { checkpoint, tokenizer } = source;
+  const { config } = checkpoint;
+  const { calibration, evaluation } = prepared;
+  let state = prepared.state;
   const modelPath = join(dir, "model.safetensors");
-  const maskEntries = checkpoint.tensors
+  const masksPath = join(dir, "masks.safetensors");
+  const maskEntries: TensorEntry[] = checkpoint.tensors
     .filter((t) => /\.(self_attn|mlp)\.\w+_proj\.weight$/.test(t.name))
     .map((t) => ({ name: t.name, dtype: "U8" as const, shape: t.shape }));
-  const model = await SafetensorsWriter.create(modelPath, checkpoint.tensors, { format: "pt" });
-  const masks = await SafetensorsWriter.create(join(dir, "masks.safetensors"), maskEntries, {
-    format: "pt",
-  });
-  const bar = progressBar(io, "prune", config.nLayers * 7, "layers", settings.quiet);
-  let done = 0;
-  let zeros = 0;
-  let weights = 0;
-  const pruned = await pruneModel({
-    kernels,
-    checkpoint,
-    calibration,
-    pattern: settings.pattern,
-    warmStart: settings.warmStart,
-    refiner: settings.refiner,
-    maxIters: settings.maxIters,
-    output: {
-      writeTensor: (name, tensor) => model.write(name, tensor.bytes),
-      writeMask: (name, mask) => {
-        for (const m of mask) zeros += m === 0 ? 1 : 0;
-        weights += mask.length;
-        return masks.write(name, mask);
+  const metadata = { format: "pt" };
+  const tokens = calibration.length * calibration[0].length;
+
+  let resume: { blocks: number; hidden: Float32Array } | undefined;
+  let model: SafetensorsWriter | undefined;
+  let masks: SafetensorsWriter | undefined;
+  if (state.blocksDone > 0) {
+    const hidden = await loadHidden(dir, tokens * config.dim);
+    model = await SafetensorsWriter.reopen(
+      modelPath,
+      checkpoint.tensors,
+      writtenBefore(checkpoint.tensors, state.blocksDone),
+      metadata,
+    );
+    masks = await SafetensorsWriter.reopen(
+      masksPath,
+      maskEntries,
+      writtenBefore(maskEntries, state.blocksDone),
+      metadata,
+    );
+    if (hidden && model && masks) resume = { blocks: state.blocksDone, hidden };
+    else {
+      model?.closeUnfinished();
+      masks?.closeUnfinished();
+      io.stderr("The saved blocks cannot be read back: pruning from block 0\n");
+      state = { ...state, blocksDone: 0, layers: [], zeros: 0, weights: 0 };
+    }
+  }
+  if (!resume) {
+    model = await SafetensorsWriter.create(modelPath, checkpoint.tensors, metadata);
+    masks = await SafetensorsWriter.create(masksPath, maskEntries, metadata);
+  }
+  const modelWriter = model!;
+  const masksWriter = masks!;
+  const runStarted = started;
+  const base = state.timings;
+  const bar = progressBar(
+    io,
+    "prune",
+    config.nLayers * LINEAR_LAYERS.length,
+    "layers",
+    settings.quiet,
+  );
+  let done = state.blocksDone * LINEAR_LAYERS.length;
+  let zeros = state.zeros;
+  let weights = state.weights;
+  let finished: LayerReport[] = [];
+  const sinceStart = (timings: Readonly<PruneTimings>) =>
+    addTimings(base, { ...timings, total: (performance.now() - runStarted) / 1000 });
+  let pruned: { layers: LayerReport[]; timings: PruneTimings };
+  try {
+    pruned = await pruneModel({
+      kernels,
+      checkpoint,
+      calibration,
+      pattern: settings.pattern,
+      warmStart: settings.warmStart,
+      refiner: settings.refiner,
+      maxIters: settings.maxIters,
+      resume,
+      signal: io.signal,
+      output: {
+        writeTensor: (name, tensor) => modelWriter.write(name, tensor.bytes),
+        writeMask: (name, mask) => {
+          for (const m of mask) zeros += m === 0 ? 1 : 0;
+          weights += mask.length;
+          return masksWriter.write(name, mask);
+        },
       },
-    },
-    events: { onLayer: () => bar.update(++done) },
-  });
+      events: {
+        onLayer: (report) => {
+          finished.push(report);
+          bar.update(++done);
+        },
+        onBlockDone: async ({ block, hidden, timings }) => {
+          await modelWriter.sync();
+          await masksWriter.sync();
+          await saveHidden(dir, hidden, config.dim);
+          state = {
+            ...state,
+            blocksDone: block + 1,
+            layers: [...state.layers, ...finished],
+            zeros,
+            weights,
+            timings: sinceStart(timings),
+          };
+          finished = [];
+          await saveState(dir, state);
+        },
+      },
+    });
+  } catch (error) {
+    modelWriter.closeUnfinished();
+    masksWriter.closeUnfinished();
+    throw error;
+  }
   bar.finish();
-  await model.close();
-  await masks.close();
-  Object.assign(timings, {
-    calibration: pruned.timings.calibration,
-    pruning: pruned.timings.pruning,
-    writing: pruned.timings.writing,
-  });
+  await modelWriter.close();
+  await masksWriter.close();
+  const timings = sinceStart(pruned.timings);
+  delete timings.total;
   await Deno.writeFile(
     join(dir, "config.json"),
     source.configJson ??
@@ -358,13 +620,22 @@ async function run(
   );
   for (const [name, bytes] of tokenizer.files) await Deno.writeFile(join(dir, name), bytes);
 
-  const prunedPerplexity = await time("evaluation", async () => {
-    using output = await openCheckpoint(dir);
-    return await evaluate(await checkpointWeights(output), "evaluate pruned");
-  });
+  const t0 = performance.now();
+  const prunedPerplexity = await (async () => {
+    using written = await openCheckpoint(dir);
+    return await evaluate(
+      kernels,
+      await checkpointWeights(written),
+      evaluation,
+      "evaluate pruned",
+      settings.quiet,
+      io,
+    );
+  })();
+  timings.evaluation = (timings.evaluation ?? 0) + (performance.now() - t0) / 1000;
   const perplexities: Record<string, PerplexityPair> = {};
-  for (const [name, densePpl] of densePerplexity) {
-    const p = prunedPerplexity.get(name)!;
+  for (const [name, densePpl] of Object.entries(state.dense)) {
+    const p = prunedPerplexity[name];
     perplexities[name] = {
       dense: densePpl.perplexity,
       pruned: p.perplexity,
@@ -372,9 +643,9 @@ async function run(
       tokens: p.tokens,
     };
   }
-  const layers = pruned.layers;
+  const layers = state.layers;
   const energy = layers.reduce((a, l) => a + l.outputEnergy, 0);
-  timings.total = (performance.now() - started) / 1000;
+  timings.total = (base.total ?? 0) + (performance.now() - runStarted) / 1000;
   const report: PruneReport = {
     model: {
       source: settings.model,

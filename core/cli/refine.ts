@@ -13,18 +13,11 @@
  * @module
  */
 
-import { resolve } from "node:path";
-import { describeFsError } from "../atomic_write.ts";
+import { basename, dirname, join, resolve } from "node:path";
 import { BACKEND_CHOICES, type BackendChoice, createKernels } from "../backend.ts";
-import { InputError, UsageError } from "../errors.ts";
+import { describeFsError, InputError, UsageError } from "../errors.ts";
 import type { Kernels } from "../kernels.ts";
-import {
-  checkPatternFits,
-  parseNmPattern,
-  patternLabel,
-  perRowPattern,
-  type SparsityPattern,
-} from "../pattern.ts";
+import { checkPatternFits, patternLabel, type SparsityPattern } from "../pattern.ts";
 import {
   type Dtype,
   SafetensorsFile,
@@ -43,10 +36,10 @@ import {
 } from "../warm_start.ts";
 import {
   parseChoice,
-  parseCount,
   parseFlags,
   parseIterations,
-  parseNumberFlag,
+  parsePatternFlags,
+  parseThreads,
   requireFlag,
 } from "./args.ts";
 import { type CommandIo, progressBar } from "./io.ts";
@@ -70,7 +63,7 @@ Pattern (exactly one):
   --pattern N:M     keep N of every M consecutive weights (2:4, 4:8)
 Run:
   --max-iters N     swaps per row at most (default 100); inf = until no improving swap is left
-  --backend B       auto (default: wasm here), reference, wasm or webgpu
+  --backend B       auto (default: WebGPU on a hardware GPU, else wasm), reference, wasm or webgpu
   --threads N       CPU threads for the wasm backend (default: every core)
 Output:
   --out FILE        tensor "mask" U8 [rows, d]; the summary goes into __metadata__
@@ -109,8 +102,13 @@ export interface RefineSummary {
   readonly rows: number;
   /** Input features. */
   readonly d: number;
-  /** Rows left without an improving 1-swap. */
+  /** Rows left without an improving 1-swap (up to float64 rounding). */
   readonly converged_rows: number;
+  /**
+   * Rows stopped with an improving swap too small for the backend's arithmetic to resolve, or
+   * whose error stopped falling: not proven converged.
+   */
+  readonly stalled_rows: number;
   /** Backend that ran the kernels. */
   readonly backend: string;
   /** The backend in words (threads, SIMD variant, GPU adapter). */
@@ -204,7 +202,9 @@ async function refineLayer(
     mask: warm,
     pattern,
     maxIters: settings.maxIters,
+    label: `Weights "${settings.weightPath}" with Gram matrix "${settings.gramPath}"`,
     onProgress: ({ rowsDone }) => bar.update(rowsDone),
+    signal: io.signal,
   });
   bar.finish();
   kernels.release(gram);
@@ -219,6 +219,7 @@ async function refineLayer(
     rows,
     d,
     converged_rows: result.convergedRows,
+    stalled_rows: result.stalledRows,
     backend: kernels.name,
     backend_description: kernels.description,
     pattern: patternLabel(pattern),
@@ -241,18 +242,7 @@ function refineSettings(flags: ReturnType<typeof parseFlags<typeof REFINE_FLAGS>
   if (flags.mask !== undefined && flags["warm-start"] !== undefined) {
     throw new UsageError("Give either --mask or --warm-start, not both");
   }
-  if ((flags.sparsity === undefined) === (flags.pattern === undefined)) {
-    throw new UsageError("Give exactly one of --sparsity S or --pattern N:M");
-  }
-  let pattern: SparsityPattern;
-  try {
-    pattern = flags.sparsity !== undefined
-      ? perRowPattern(parseNumberFlag(flags.sparsity, "sparsity"))
-      : parseNmPattern(flags.pattern!);
-  } catch (error) {
-    const flag = flags.sparsity !== undefined ? "--sparsity" : "--pattern";
-    throw new UsageError(`Flag ${flag}: ${(error as Error).message}`);
-  }
+  const pattern = parsePatternFlags(flags.sparsity, flags.pattern);
   return {
     weightPath,
     gramPath,
@@ -261,31 +251,51 @@ function refineSettings(flags: ReturnType<typeof parseFlags<typeof REFINE_FLAGS>
     pattern,
     maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),
     backend: parseChoice(flags.backend ?? "auto", "backend", BACKEND_CHOICES),
-    threads: flags.threads === undefined ? undefined : parseCount(flags.threads, "threads"),
+    threads: parseThreads(flags.threads),
     outPath,
     json: flags.json ?? false,
     quiet: flags.quiet ?? false,
   };
 }
 
-/** Fails before any work when the output cannot be written or would replace an input. */
+/**
+ * Fails before any work when the output cannot be written, is not a regular file, or is one of
+ * the inputs under another name (a symbolic link to its folder, a hard link): compared by real
+ * path and by file identity.
+ */
 async function checkOutputPath(settings: RefineSettings): Promise<void> {
-  const out = resolve(settings.outPath);
-  const inputs = [settings.weightPath, settings.gramPath, settings.maskPath];
-  if (inputs.some((path) => path !== undefined && resolve(path) === out)) {
-    throw new UsageError(`Flag --out "${settings.outPath}" would overwrite an input file`);
+  const shown = settings.outPath;
+  if (/[\\/]$/.test(shown)) {
+    throw new UsageError(`Flag --out "${shown}" names a directory; give the output file's path`);
   }
-  const directory = resolve(out, "..");
+  const out = resolve(shown);
+  const directory = dirname(out);
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(directory);
   } catch (error) {
     throw new InputError(
-      `Cannot write "${settings.outPath}": directory "${directory}": ${describeFsError(error)}`,
+      `Cannot write "${shown}": directory "${directory}": ${describeFsError(error)}`,
     );
   }
   if (!info.isDirectory) {
-    throw new InputError(`Cannot write "${settings.outPath}": "${directory}" is not a directory`);
+    throw new InputError(`Cannot write "${shown}": "${directory}" is not a directory`);
+  }
+  const realOut = join(await Deno.realPath(directory), basename(out));
+  const existing = await Deno.stat(out).catch(() => undefined);
+  if (existing && !existing.isFile) {
+    const kind = existing.isDirectory ? "a directory" : "not a regular file";
+    throw new InputError(`Cannot write "${shown}": it exists and is ${kind}`);
+  }
+  for (const input of [settings.weightPath, settings.gramPath, settings.maskPath]) {
+    if (input === undefined) continue;
+    const real = await Deno.realPath(input).catch(() => resolve(input));
+    const inputInfo = await Deno.stat(input).catch(() => undefined);
+    const sameFile = existing !== undefined && inputInfo !== undefined &&
+      existing.ino !== null && existing.ino === inputInfo.ino && existing.dev === inputInfo.dev;
+    if (real === realOut || sameFile) {
+      throw new UsageError(`Flag --out "${shown}" would overwrite the input file "${input}"`);
+    }
   }
 }
 
@@ -383,9 +393,9 @@ function printSummary(io: CommandIo, summary: RefineSummary, settings: RefineSet
     } (−${percent}%)`,
   );
   io.stdout(
-    `${summary.swaps} swaps in ${summary.iterations} iterations, ${summary.converged_rows}/${summary.rows} rows converged, ${
-      summary.seconds.toFixed(2)
-    } s`,
+    `${summary.swaps} swaps in ${summary.iterations} iterations, ${summary.converged_rows}/${summary.rows} rows converged${
+      summary.stalled_rows > 0 ? `, ${summary.stalled_rows} stalled at the backend's precision` : ""
+    }, ${summary.seconds.toFixed(2)} s`,
   );
   io.stdout(`Wrote ${settings.outPath}`);
 }

@@ -13,9 +13,9 @@
  */
 
 import { join } from "node:path";
-import { describeFsError } from "../atomic_write.ts";
-import { InputError } from "../errors.ts";
+import { describeFsError, InputError } from "../errors.ts";
 import { type Dtype, SafetensorsFile, type Tensor, toFloat32 } from "../safetensors.ts";
+import { checkTensorFinite } from "../validate.ts";
 import { type LlamaConfig, parseLlamaConfig } from "./config.ts";
 import type { DenseBlockWeights } from "./forward.ts";
 
@@ -39,8 +39,10 @@ export interface Checkpoint extends Disposable {
   readonly config: LlamaConfig;
   /** Every tensor, in the order a written checkpoint lists them. */
   readonly tensors: readonly CheckpointTensor[];
-  /** Reads a tensor in Hugging Face layout, in its own dtype. */
+  /** Reads a tensor in Hugging Face layout, in its own dtype; fails on a NaN or infinity. */
   read(name: string): Promise<Tensor>;
+  /** The files it reads (to tell whether a checkpoint changed between two runs). */
+  readonly files: readonly string[];
   /** Closes its files. */
   close(): void;
 }
@@ -117,7 +119,8 @@ export function linearName(layer: number, linear: LinearLayer): string {
  * Opens a checkpoint: a Hugging Face directory or a llama2.c `.bin` file.
  *
  * @param path Directory or file.
- * @returns The checkpoint, validated (config, tensor names, shapes and dtypes).
+ * @returns The checkpoint, validated (config, tensor names, shapes and dtypes; every tensor's
+ *   values when it is read).
  */
 export async function openCheckpoint(path: string): Promise<Checkpoint> {
   let info: Deno.FileInfo;
@@ -126,7 +129,18 @@ export async function openCheckpoint(path: string): Promise<Checkpoint> {
   } catch (error) {
     throw new InputError(`Cannot read model "${path}": ${describeFsError(error)}`);
   }
-  return info.isDirectory ? await openHuggingFace(path) : await openLlama2c(path, info.size);
+  const checkpoint = info.isDirectory
+    ? await openHuggingFace(path)
+    : await openLlama2c(path, info.size);
+  const read = checkpoint.read;
+  return {
+    ...checkpoint,
+    read: async (name) => {
+      const tensor = await read(name);
+      checkTensorFinite(tensor, `Tensor "${name}" of model "${path}"`);
+      return tensor;
+    },
+  };
 }
 
 /**
@@ -214,11 +228,15 @@ async function openHuggingFace(dir: string): Promise<Checkpoint> {
       checkTensor(dir, name, info.dtype, info.shape, shape);
       tensors.push({ name, dtype: info.dtype, shape: info.shape });
     }
+    const shards = [
+      ...new Set(tensors.map((t) => join(dir, shardOf[t.name] ?? "model.safetensors"))),
+    ];
     return {
       path: dir,
       format: "huggingface",
       config,
       tensors,
+      files: [join(dir, "config.json"), ...shards],
       read: async (name) => (await fileOf(name)).read(name),
       close,
       [Symbol.dispose]: close,
@@ -290,6 +308,7 @@ async function openLlama2c(path: string, size: number): Promise<Checkpoint> {
     return {
       path,
       format: "llama2c",
+      files: [path],
       config,
       tensors: expectedTensors(config).map(({ name, shape }) => ({ name, dtype: "F32", shape })),
       read,

@@ -114,7 +114,12 @@ export function parseLlamaConfig(json: unknown, file: string): LlamaConfig {
   if (nHeads % nKvHeads !== 0) {
     fail(`num_attention_heads ${nHeads} is not a multiple of num_key_value_heads ${nKvHeads}`);
   }
-  const headDim = count("head_dim", dim / nHeads);
+  if ((c.head_dim === undefined || c.head_dim === null) && dim % nHeads !== 0) {
+    fail(
+      `hidden_size ${dim} is not a multiple of num_attention_heads ${nHeads}, and head_dim is not given`,
+    );
+  }
+  const headDim = c.head_dim === null ? dim / nHeads : count("head_dim", dim / nHeads);
   if (headDim % 2 !== 0) fail(`head size ${headDim} must be even for rotary embeddings`);
   return {
     dim,

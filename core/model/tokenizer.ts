@@ -8,8 +8,7 @@
  */
 
 import { join } from "node:path";
-import { describeFsError } from "../atomic_write.ts";
-import { InputError } from "../errors.ts";
+import { describeFsError, InputError } from "../errors.ts";
 
 /** Turns text into token ids and back. */
 export interface Tokenizer {
@@ -239,12 +238,9 @@ export async function loadHuggingFaceTokenizer(dir: string, bos: number): Promis
       `Cannot load tokenizer "${join(dir, "tokenizer.json")}": ${(error as Error).message}`,
     );
   }
-  const vocab = definition?.model?.vocab;
-  const added = Array.isArray(definition?.added_tokens) ? definition.added_tokens.length : 0;
-  const vocabSize = (vocab && typeof vocab === "object" ? Object.keys(vocab).length : 0) + added;
   return {
     kind: "huggingface",
-    vocabSize,
+    vocabSize: tokenizerVocabSize(definition),
     bos,
     encode: (text) => {
       const ids = tokenizer.encode(text).ids as number[];
@@ -253,6 +249,44 @@ export async function loadHuggingFaceTokenizer(dir: string, bos: number): Promis
     decode: (ids) => tokenizer.decode(Array.from(ids), { skip_special_tokens: true }),
     files,
   };
+}
+
+/**
+ * The ids a Hugging Face tokenizer can produce: its largest id + 1, over the model's vocabulary
+ * (`{token: id}` for BPE and WordPiece, `[[piece, score], …]` for Unigram) and the added tokens,
+ * which often repeat ids of the vocabulary (`<unk>`, `<s>`, `</s>` in LLaMA 2).
+ *
+ * @param definition The parsed tokenizer.json.
+ * @returns Largest id + 1 (0 for an empty tokenizer).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const definition = {
+ *   model: { vocab: { "<unk>": 0, "<s>": 1, "</s>": 2, "a": 3 } },
+ *   added_tokens: [{ id: 0 }, { id: 1 }, { id: 2 }],
+ * };
+ * assert.equal(tokenizerVocabSize(definition), 4);
+ * ```
+ */
+export function tokenizerVocabSize(definition: unknown): number {
+  const d = definition as {
+    model?: { vocab?: unknown };
+    added_tokens?: unknown;
+  } | undefined;
+  let largest = -1;
+  const vocab = d?.model?.vocab;
+  if (Array.isArray(vocab)) largest = vocab.length - 1;
+  else if (vocab && typeof vocab === "object") {
+    for (const id of Object.values(vocab)) {
+      if (typeof id === "number") largest = Math.max(largest, id);
+    }
+  }
+  if (Array.isArray(d?.added_tokens)) {
+    for (const token of d.added_tokens) {
+      if (typeof token?.id === "number") largest = Math.max(largest, token.id);
+    }
+  }
+  return largest + 1;
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   ropeFrequencies,
 } from "./forward.ts";
 import { toFloat32 } from "../safetensors.ts";
+import { InputError } from "../errors.ts";
 
 /** The token every sequence starts with (llama2.c and LLaMA tokenizers). */
 export const BOS = 1;
@@ -123,6 +124,8 @@ export interface PerplexityResult {
  * @param windows Token windows, all the same length.
  * @param onBlock Called after each block (progress).
  * @returns Perplexity and counts.
+ * @throws {RangeError} Without a window of at least two tokens (nothing to predict).
+ * @throws {InputError} When the model's outputs are not finite (activations overflow float32).
  */
 export async function perplexity(
   kernels: Kernels,
@@ -132,7 +135,9 @@ export async function perplexity(
 ): Promise<PerplexityResult> {
   const { config } = weights;
   const length = windows[0]?.length ?? 0;
-  if (windows.length === 0 || length < 2) return { perplexity: NaN, windows: 0, tokens: 0 };
+  if (windows.length === 0 || length < 2) {
+    throw new RangeError("Perplexity needs at least one window of two or more tokens");
+  }
   const tokens = new Int32Array(windows.length * length);
   windows.forEach((w, i) => tokens.set(w, i * length));
   const h = embed(weights.embedding, tokens, config.dim);
@@ -162,7 +167,23 @@ export async function perplexity(
     }
   }
   const predicted = windows.length * (length - 1);
-  return { perplexity: Math.exp(total / predicted), windows: windows.length, tokens: predicted };
+  const result = Math.exp(total / predicted);
+  if (!Number.isFinite(result)) {
+    throw new InputError(
+      `The model's perplexity is not finite (mean negative log-likelihood ${
+        total / predicted
+      }): its activations overflow float32`,
+    );
+  }
+  return { perplexity: result, windows: windows.length, tokens: predicted };
+}
+
+/** Options of {@linkcode sampleSequences}. */
+export interface SampleOptions {
+  /** The token every sequence starts with: the tokenizer's BOS (default 1, LLaMA's). */
+  readonly bos?: number;
+  /** Called after each generated position (progress). */
+  readonly onToken?: (position: number) => void;
 }
 
 /**
@@ -174,7 +195,7 @@ export async function perplexity(
  * @param count Sequences.
  * @param length Tokens per sequence, BOS included.
  * @param random Seeded source of the draws.
- * @param onToken Called after each generated position (progress).
+ * @param options BOS token and progress.
  * @returns The sequences.
  */
 export async function sampleSequences(
@@ -183,8 +204,9 @@ export async function sampleSequences(
   count: number,
   length: number,
   random: Random,
-  onToken?: (position: number) => void,
+  options: SampleOptions = {},
 ): Promise<Int32Array[]> {
+  const { bos = BOS, onToken } = options;
   const { config } = weights;
   const caches: LayerCache[] = Array.from(
     { length: config.nLayers },
@@ -192,7 +214,7 @@ export async function sampleSequences(
   );
   const frequencies = ropeFrequencies(config);
   const sequences = Array.from({ length: count }, () => new Int32Array(length));
-  for (const s of sequences) s[0] = BOS;
+  for (const s of sequences) s[0] = bos;
   for (let position = 0; position + 1 < length; position++) {
     const h = embed(weights.embedding, sequences.map((s) => s[position]), config.dim);
     const layout = { batch: count, tokens: 1, start: position };
