@@ -124,12 +124,34 @@ function metaToHf(w: Float32Array, heads: number, headDim: number): Float32Array
   return out;
 }
 
-/** Writes the same weights as a Hugging Face directory (config.json + model.safetensors). */
+/** How writeHuggingFace stores a checkpoint. */
+export interface HuggingFaceLayout {
+  /** Element type of every tensor (default F32; F16 and BF16 round the float32 weights). */
+  readonly dtype?: "F32" | "F16" | "BF16";
+  /** Split into this many shards with model.safetensors.index.json (default: one file). */
+  readonly shards?: number;
+  /** Extra config.json fields (rope_scaling, …). */
+  readonly config?: Readonly<Record<string, unknown>>;
+}
+
+/** Float32 values in a 16-bit float type: F16 by Float16Array, BF16 by rounding to nearest even. */
+function encode16(values: Float32Array, dtype: "F16" | "BF16"): Uint16Array {
+  if (dtype === "F16") return new Uint16Array(Float16Array.from(values).buffer);
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  return Uint16Array.from(bits, (b) => (b + 0x7fff + ((b >>> 16) & 1)) >>> 16);
+}
+
+/**
+ * Writes the same weights as a Hugging Face directory (config.json + model.safetensors, or
+ * shards and their index).
+ */
 export async function writeHuggingFace(
   dir: string,
   w: Llama2cWeights,
   config: LlamaConfig = TINY,
+  layout: HuggingFaceLayout = {},
 ): Promise<void> {
+  const { dtype = "F32", shards = 1 } = layout;
   const byName: Record<string, Float32Array> = {
     "model.embed_tokens.weight": w.embed,
     "model.norm.weight": w.rmsFinal,
@@ -147,14 +169,34 @@ export async function writeHuggingFace(
     byName[`${p}.mlp.down_proj.weight`] = w.w2[l];
     byName[`${p}.mlp.up_proj.weight`] = w.w3[l];
   }
-  const tensors = Object.fromEntries(
-    expectedTensors(config).map((
-      { name, shape },
-    ) => [name, { dtype: "F32" as const, shape, data: byName[name] }]),
-  );
+  const entries = expectedTensors(config).map(({ name, shape }) => {
+    const values = byName[name];
+    const data = dtype === "F32" ? values : encode16(values, dtype);
+    return [name, { dtype, shape, data }] as const;
+  });
   await Deno.mkdir(dir, { recursive: true });
-  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(llamaConfigJson(config, "F32")));
-  await writeSafetensors(`${dir}/model.safetensors`, tensors);
+  await Deno.writeTextFile(
+    `${dir}/config.json`,
+    JSON.stringify({ ...llamaConfigJson(config, dtype), ...layout.config }),
+  );
+  if (shards === 1) {
+    await writeSafetensors(`${dir}/model.safetensors`, Object.fromEntries(entries));
+    return;
+  }
+  const weightMap: Record<string, string> = {};
+  const per = Math.ceil(entries.length / shards);
+  for (let s = 0; s < shards; s++) {
+    const file = `model-${String(s + 1).padStart(5, "0")}-of-${
+      String(shards).padStart(5, "0")
+    }.safetensors`;
+    const part = entries.slice(s * per, (s + 1) * per);
+    for (const [name] of part) weightMap[name] = file;
+    await writeSafetensors(`${dir}/${file}`, Object.fromEntries(part));
+  }
+  await Deno.writeTextFile(
+    `${dir}/model.safetensors.index.json`,
+    JSON.stringify({ metadata: {}, weight_map: weightMap }),
+  );
 }
 
 /** run.c's forward for one sequence, all in float64: logits (tokens, vocab). */
@@ -304,4 +346,56 @@ export function tinyTokenizerBytes(): Uint8Array {
     offset += 8 + piece.length;
   }
   return out;
+}
+
+/**
+ * A Hugging Face tokenizer.json in LLaMA 2's shape for TINY_TEXT_MODEL: BPE over "▁" and a few
+ * letters, BOS added by the post-processor, and `<unk>`, `<s>`, `</s>` listed both in the
+ * vocabulary and as added tokens (ids 0–2), as LLaMA 2's file does.
+ */
+export function tinyHuggingFaceTokenizer(): Record<string, unknown> {
+  const chars = "abcdefghijklmnopqrstuvwxyz.,".split("");
+  const specials = ["<unk>", "<s>", "</s>"];
+  const vocab: Record<string, number> = {};
+  for (const piece of [...specials, "▁", ...chars, ...chars.map((c) => "▁" + c)]) {
+    vocab[piece] = Object.keys(vocab).length;
+  }
+  return {
+    version: "1.0",
+    added_tokens: specials.map((content, id) => ({
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
+    normalizer: {
+      type: "Sequence",
+      normalizers: [
+        { type: "Prepend", prepend: "▁" },
+        { type: "Replace", pattern: { String: " " }, content: "▁" },
+      ],
+    },
+    pre_tokenizer: null,
+    post_processor: {
+      type: "TemplateProcessing",
+      single: [{ SpecialToken: { id: "<s>", type_id: 0 } }, { Sequence: { id: "A", type_id: 0 } }],
+      pair: [],
+      special_tokens: { "<s>": { id: "<s>", ids: [1], tokens: ["<s>"] } },
+    },
+    decoder: null,
+    model: {
+      type: "BPE",
+      dropout: null,
+      unk_token: "<unk>",
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: true,
+      byte_fallback: false,
+      vocab,
+      merges: chars.map((c) => `▁ ${c}`),
+    },
+  };
 }

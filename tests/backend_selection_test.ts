@@ -74,3 +74,60 @@ Deno.test("the WebGPU backend says why it cannot run: no adapter, or only a soft
     );
   });
 });
+
+const software = await navigator.gpu?.requestAdapter();
+Deno.test({
+  name: software
+    ? "a failed WebGPU dispatch is an error naming the step, never zeros read back"
+    : "a failed WebGPU dispatch is an error naming the step SKIPPED (no WebGPU adapter)",
+  ignore: !software,
+  sanitizeResources: false,
+  fn: async () => {
+    const kernels = await createWebGpuKernels({ allowFallback: true });
+    try {
+      const gram = await kernels.createGram({ d: 4, values: new Float64Array(16).fill(1) });
+      const batch = await kernels.loadRows({
+        weight: new Float32Array(8).fill(1),
+        mask: new Uint8Array([1, 0, 1, 0, 1, 1, 0, 0]),
+        rows: 2,
+        d: 4,
+      });
+      assert.deepEqual([...await kernels.correlate({ gram, batch })], [4, 4]);
+      kernels.release(gram); // destroys G's buffers: using them again is invalid
+      await assert.rejects(
+        () => kernels.correlate({ gram, batch }),
+        /WebGPU validation error while running correlate/,
+      );
+    } finally {
+      kernels.dispose();
+    }
+    await assert.rejects(
+      () => kernels.createGram({ d: 2 }),
+      /The WebGPU kernels were disposed/,
+    );
+  },
+});
+
+Deno.test("auto lets a broken backend's error through instead of silently picking another", async () => {
+  const failing = {
+    info: { isFallbackAdapter: false, description: "stub" },
+    limits: { maxStorageBufferBindingSize: 1 << 20, maxBufferSize: 1 << 20 },
+    requestDevice: () =>
+      Promise.resolve({
+        limits: { maxStorageBufferBindingSize: 1 << 20, maxBufferSize: 1 << 20 },
+        pushErrorScope: () => {},
+        popErrorScope: () => Promise.resolve({ message: "shader does not compile" }),
+        createShaderModule: () => ({}),
+        createComputePipeline: () => ({}),
+      }),
+  };
+  await withAdapter(failing, async () => {
+    await assert.rejects(() => createKernels("auto"), /A WGSL shader failed to compile/);
+  });
+  const noDevice = { ...failing, requestDevice: () => Promise.reject(new Error("lost")) };
+  await withAdapter(noDevice, async () => {
+    const kernels = await createKernels("auto");
+    assert.equal(kernels.name, "wasm");
+    kernels.dispose();
+  });
+});

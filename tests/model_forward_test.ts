@@ -121,6 +121,9 @@ Deno.test("token-by-token generation with the key/value cache computes the same 
     }
     const different = await sampleSequences(kernels, weights, 3, 10, createRandom(2));
     assert.notDeepEqual(samples, different);
+    // Sequences start with the tokenizer's BOS, whatever its id.
+    const fromBos7 = await sampleSequences(kernels, weights, 3, 4, createRandom(1), { bos: 7 });
+    assert.deepEqual(fromBos7.map((s) => s[0]), [7, 7, 7]);
     const sequences = samples.map((s) => [...s]);
     const whole = await forwardLogits(kernels, weights, sequences);
     // The cached path, one position at a time, against the whole-window logits.
