@@ -568,7 +568,7 @@ Deno.test("an unfinished run with other settings is discarded, saying why, and t
   });
 });
 
-Deno.test("an interrupted safetensors write and a corrupt partial file are not mistaken for results", async () => {
+Deno.test("a .partial directory the tool did not write is never deleted, and a truncated input is named", async () => {
   await withDir(async (dir) => {
     // A partial directory that is not the tool's is never deleted.
     const model = await writeModel(dir, TINY_TEXT_MODEL);
@@ -602,5 +602,37 @@ Deno.test("an interrupted safetensors write and a corrupt partial file are not m
     ]);
     assert.equal(refine.code, 1);
     assert.match(refine.stderr, /W.safetensors/);
+  });
+});
+
+Deno.test("a file added to the earlier output during a run stops the replacement; the result is kept and never discarded", async () => {
+  await withDir(async (dir) => {
+    const model = await writeModel(dir, TINY_TEXT_MODEL);
+    const out = `${dir}/out`;
+    assert.equal((await runCli(["prune", "--model", model, ...FAST, "--out", out])).code, 0);
+    let stderr = "";
+    const code = await main(["prune", "--model", model, ...FAST.slice(0, -1), "--out", out], {
+      stdout: () => {},
+      stderr: (text) => {
+        stderr += text;
+        if (/ 3\/14 layers/.test(text)) Deno.writeTextFileSync(`${out}/draft.txt`, "mine");
+      },
+      stderrIsTerminal: true,
+    });
+    assert.equal(code, 1, stderr);
+    assert.match(
+      stderr,
+      /holds "draft.txt", which sparseswaps did not write.*changed during the run\. The result is in ".*\.out\.partial"/,
+    );
+    assert.equal(await Deno.readTextFile(`${out}/draft.txt`), "mine");
+    assert.ok(names(`${dir}/.out.partial`).includes("model.safetensors"));
+    await Deno.rename(`${out}/draft.txt`, `${dir}/draft.txt`);
+    const again = await runCli(["prune", "--model", model, ...FAST, "--out", out]);
+    assert.equal(again.code, 1);
+    assert.match(
+      again.stderr,
+      /holds a finished output that could not be moved into ".*out"; move it away/,
+    );
+    assert.ok(names(`${dir}/.out.partial`).includes("model.safetensors"));
   });
 });

@@ -129,6 +129,11 @@ export class OutputDirectory implements Disposable {
     return await Deno.lstat(this.partial).then(() => true, () => false);
   }
 
+  /** Whether the partial directory holds a finished output that a failed commit left there. */
+  async hasFinishedPartial(): Promise<boolean> {
+    return (await readMarker(this.partial))?.complete === true;
+  }
+
   /** Clears any earlier partial directory and creates an empty one marked as this tool's. */
   async startFresh(): Promise<void> {
     await this.discard();
@@ -160,7 +165,8 @@ export class OutputDirectory implements Disposable {
    * `files`; an earlier output is moved aside and only the files its marker lists are removed.
    *
    * @param files Every file the run wrote into the partial directory (and nothing else).
-   * @returns Where a file the tool did not write was left, if an earlier output held one.
+   * @throws {InputError} When the target cannot be replaced; the result stays in the partial
+   *   directory, which the caller must then keep.
    */
   async commit(files: readonly string[]): Promise<void> {
     const names = await listNames(this.partial);
@@ -179,13 +185,22 @@ export class OutputDirectory implements Disposable {
     }
     const earlier = await readMarker(this.target);
     const aside = `${this.partial.slice(0, -".partial".length)}.replaced`;
-    if (earlier) {
-      await this.removeAside(aside);
-      await Deno.rename(this.target, aside);
-    } else {
-      await Deno.remove(this.target).catch(() => {}); // an empty directory, if any
+    try {
+      if (earlier) {
+        await this.removeAside(aside);
+        await Deno.rename(this.target, aside);
+      } else {
+        await Deno.remove(this.target).catch(() => {}); // an empty directory, if any
+      }
+      await Deno.rename(this.partial, this.target);
+    } catch (error) {
+      if (error instanceof InputError) throw error;
+      throw new InputError(
+        `Cannot move the finished output into "${this.shown}": ${
+          describeFsError(error)
+        }. The result is in "${this.partial}"`,
+      );
     }
-    await Deno.rename(this.partial, this.target);
     if (earlier) {
       const left = await removeOwnFiles(aside, earlier);
       if (left !== undefined) {

@@ -292,6 +292,11 @@ async function resumable(
   io: CommandIo,
 ): Promise<Resumed | undefined> {
   if (!(await output.hasPartial())) return undefined;
+  if (await output.hasFinishedPartial()) {
+    throw new InputError(
+      `"${output.partial}" holds a finished output that could not be moved into "${output.shown}"; move it away first`,
+    );
+  }
   const state = await loadState(output.partial);
   const inputs = state && await loadInputs(output.partial);
   const difference = state && identityDifference(state.identity, identity);
@@ -321,6 +326,7 @@ async function run(
   const identity = await runIdentity(settings, source, kernels, calibText);
   const resumed = await resumable(output, identity, io);
   let saved = resumed !== undefined;
+  let committing = false;
   try {
     let prepared: Resumed;
     if (resumed) {
@@ -337,10 +343,13 @@ async function run(
     }
     const report = await pruneAndReport(settings, source, kernels, dir, prepared, io, started);
     for (const name of RESUME_FILES) await Deno.remove(join(dir, name));
+    committing = true;
     await output.commit([...outputFiles(source)]);
     return report;
   } catch (error) {
-    if (error instanceof InterruptedError && saved) {
+    if (committing) {
+      // The result is complete; the message says where it is.
+    } else if (error instanceof InterruptedError && saved) {
       io.stderr(
         `The finished blocks are kept in "${dir}": run the same command again to continue\n`,
       );
