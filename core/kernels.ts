@@ -36,13 +36,34 @@ export interface RowBatchHandle {
 
 /** The best feasible swap of each searched row. Arrays are aligned with the `active` rows. */
 export interface SwapProposals {
-  /** (active,) ΔL of the best pair; +Infinity where the row has no feasible pair. */
+  /**
+   * (active,) ΔL of the best pair; +Infinity where the row has no feasible pair, or none below
+   * its threshold.
+   */
   readonly gain: Float64Array;
   /** (active,) kept index `u` to prune, -1 where none. */
   readonly prune: Int32Array;
   /** (active,) pruned index `p` to restore, -1 where none. */
   readonly restore: Int32Array;
+  /**
+   * Feasible pairs whose gain ΔL(u, p) the search evaluated, over all searched rows
+   * (bookkeeping included: the bounds' exact neighbour terms and the first guess). Absent for
+   * a search that evaluates every feasible pair.
+   */
+  readonly pairsEvaluated?: number;
 }
+
+/**
+ * How bestSwaps searches a per-row pattern:
+ *
+ * - `bounded` (default): skips every kept u whose exact lower bound (core/bounds.ts) shows its
+ *   best pair cannot beat the best found so far;
+ * - `brute-force`: evaluates every feasible pair; the oracle tests and benchmarks compare with.
+ *
+ * Both choose the same pair (ties to the smallest u, then p). N:M patterns, with M feasible
+ * pairs per block at most, are always searched in full.
+ */
+export type PairSearch = "bounded" | "brute-force";
 
 /** Options of {@linkcode Kernels.createGram}. */
 export interface CreateGramOptions {
@@ -88,6 +109,13 @@ export interface BestSwapsOptions extends RowsAndGram {
   readonly active: Uint32Array;
   /** Swaps stay inside blocks of this many columns: d for per-row sparsity, M for N:M. */
   readonly blockLength: number;
+  /**
+   * (active,) per row, the gain a pair must be below to matter: a row whose best gain is not
+   * below it may report no pair (+Infinity) instead. Default: every row's best pair.
+   */
+  readonly threshold?: Float64Array;
+  /** Bounded (default) or brute-force search; both choose the same pair. */
+  readonly search?: PairSearch;
 }
 
 /** Options of {@linkcode Kernels.applySwaps}. */
@@ -164,7 +192,10 @@ export interface Kernels {
    * c = G q for every row of the batch, from scratch; returns L = qᵀ c per row (rows,).
    */
   correlate(options: RowsAndGram): Promise<Float64Array>;
-  /** argmin over feasible (u kept, p pruned, same block) of ΔL(u, p), per active row. */
+  /**
+   * argmin over feasible (u kept, p pruned, same block) of ΔL(u, p), per active row, with ΔL
+   * of the chosen pair; rows whose best gain is not below their threshold may report none.
+   */
   bestSwaps(options: BestSwapsOptions): Promise<SwapProposals>;
   /** Swaps u ↔ p in the mask of each listed row and updates c ← c + w_u G[:,u] − w_p G[:,p]. */
   applySwaps(options: ApplySwapsOptions): Promise<void>;

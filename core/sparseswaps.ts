@@ -25,7 +25,7 @@
  */
 
 import { InputError } from "./errors.ts";
-import type { GramHandle, Kernels, RowBatchHandle } from "./kernels.ts";
+import type { GramHandle, Kernels, PairSearch, RowBatchHandle } from "./kernels.ts";
 import { patternLabel, rowsBreakingPattern, type SparsityPattern, swapBlocks } from "./pattern.ts";
 
 /**
@@ -95,6 +95,8 @@ export interface SparseSwapsOptions extends LayerOperands {
   readonly onProgress?: (progress: RefineProgress) => void;
   /** Stops the refinement between iterations, throwing the signal's reason. */
   readonly signal?: AbortSignal;
+  /** How pairs are searched (default bounded; brute force is the oracle, same results). */
+  readonly search?: PairSearch;
 }
 
 /** What {@linkcode refineSparseSwaps} returns. */
@@ -116,6 +118,10 @@ export interface SparseSwapsResult {
    * accept guard), or because their error stopped falling: not proven converged.
    */
   readonly stalledRows: number;
+  /** Pair gains the searches evaluated (bookkeeping included). */
+  readonly pairsEvaluated: number;
+  /** Pair gains a brute-force search of the same rows and iterations would have evaluated. */
+  readonly pairsBruteForce: number;
 }
 
 /**
@@ -143,7 +149,10 @@ export interface SparseSwapsResult {
 export async function refineSparseSwaps(options: SparseSwapsOptions): Promise<SparseSwapsResult> {
   const { kernels, gram, rows, d, pattern, maxIters, signal } = options;
   checkMaskFits(options.mask, rows, d, pattern);
-  const blockLength = swapBlocks(pattern, d).length;
+  const blocks = swapBlocks(pattern, d);
+  const blockLength = blocks.length;
+  // Feasible pairs of a row: |U|·|P| per block.
+  const pairsPerRow = (d / blockLength) * blocks.kept * (blockLength - blocks.kept);
   const scale = await errorScales(options);
   const mask = new Uint8Array(rows * d);
   const errorBefore = new Float64Array(rows);
@@ -152,6 +161,8 @@ export async function refineSparseSwaps(options: SparseSwapsOptions): Promise<Sp
   let iterations = 0;
   let convergedRows = 0;
   let stalledRows = 0;
+  let pairsEvaluated = 0;
+  let pairsBruteForce = 0;
   await forEachRowBatch(options, options.mask, async (batch, first) => {
     const rowScale = scale.subarray(first, first + batch.rows);
     const error = await kernels.correlate({ gram, batch });
@@ -172,7 +183,18 @@ export async function refineSparseSwaps(options: SparseSwapsOptions): Promise<Sp
         checkpoint = error.slice();
         if (active.length === 0) break;
       }
-      const proposals = await kernels.bestSwaps({ gram, batch, active, blockLength });
+      // Gains at or above −CONVERGED_TOLERANCE · L change nothing but need not be found.
+      const threshold = Float64Array.from(active, (row) => -CONVERGED_TOLERANCE * error[row]);
+      const proposals = await kernels.bestSwaps({
+        gram,
+        batch,
+        active,
+        blockLength,
+        threshold,
+        search: options.search,
+      });
+      pairsEvaluated += proposals.pairsEvaluated ?? active.length * pairsPerRow;
+      pairsBruteForce += active.length * pairsPerRow;
       const accepted: number[] = [];
       for (let k = 0; k < active.length; k++) {
         const gain = proposals.gain[k];
@@ -201,7 +223,17 @@ export async function refineSparseSwaps(options: SparseSwapsOptions): Promise<Sp
     mask.set(await kernels.readMask(batch), first * d);
     options.onProgress?.({ rowsDone: first + batch.rows, rows, swaps });
   });
-  return { mask, errorBefore, errorAfter, swaps, iterations, convergedRows, stalledRows };
+  return {
+    mask,
+    errorBefore,
+    errorAfter,
+    swaps,
+    iterations,
+    convergedRows,
+    stalledRows,
+    pairsEvaluated,
+    pairsBruteForce,
+  };
 }
 
 /**

@@ -21,10 +21,13 @@ import type {
   RowsAndGram,
   SwapProposals,
 } from "../kernels.ts";
+import { correlation, type GramNeighbours, gramNeighbours, LowerEnvelope } from "../bounds.ts";
 
 class ReferenceGram implements GramHandle {
   /** G (d, d) row-major. */
   readonly values: Float64Array;
+  /** The bounds' neighbour lists, made on the first bounded search after G changed. */
+  neighbours?: GramNeighbours;
   constructor(readonly d: number, values?: Float32Array | Float64Array) {
     this.values = values ? Float64Array.from(values) : new Float64Array(d * d);
   }
@@ -70,6 +73,7 @@ function gramAccumulate({ gram, x, tokens }: GramAccumulateOptions): Promise<voi
   const g = asGram(gram);
   const update = gramOf(x, tokens, g.d);
   for (let i = 0; i < update.length; i++) g.values[i] += update[i];
+  g.neighbours = undefined;
   return Promise.resolve();
 }
 
@@ -118,28 +122,165 @@ function bestSwaps(options: BestSwapsOptions): Promise<SwapProposals> {
   const gain = new Float64Array(active.length).fill(Infinity);
   const prune = new Int32Array(active.length).fill(-1);
   const restore = new Int32Array(active.length).fill(-1);
+  let pairsEvaluated = 0;
+  const bounded = blockLength === d && (options.search ?? "bounded") === "bounded";
+  if (bounded) g.neighbours ??= gramNeighbours(g.values, d);
   for (let k = 0; k < active.length; k++) {
     const row = active[k] * d;
-    for (let start = 0; start < d; start += blockLength) {
-      for (let u = start; u < start + blockLength; u++) {
-        if (b.mask[row + u] !== 1) continue;
-        const wu = b.weight[row + u];
-        const a = 2 * wu * b.correlation[row + u] + wu * wu * g.values[u * d + u];
-        for (let p = start; p < start + blockLength; p++) {
-          if (b.mask[row + p] !== 0) continue;
-          const wp = b.weight[row + p];
-          const bp = -2 * wp * b.correlation[row + p] + wp * wp * g.values[p * d + p];
-          const delta = a + bp - 2 * wu * wp * g.values[u * d + p];
-          if (delta < gain[k]) {
-            gain[k] = delta;
-            prune[k] = u;
-            restore[k] = p;
-          }
+    const w = b.weight.subarray(row, row + d);
+    const mask = b.mask.subarray(row, row + d);
+    const c = b.correlation.subarray(row, row + d);
+    const best = bounded
+      ? boundedSearch(g.values, d, w, mask, c, g.neighbours!, options.threshold?.[k] ?? Infinity)
+      : bruteForceSearch(g.values, d, blockLength, w, mask, c);
+    gain[k] = best.gain;
+    prune[k] = best.u;
+    restore[k] = best.p;
+    pairsEvaluated += best.evaluated;
+  }
+  return Promise.resolve({ gain, prune, restore, pairsEvaluated });
+}
+
+/** One row's best pair and the pair gains evaluated to find it. */
+interface RowSearch {
+  gain: number;
+  u: number;
+  p: number;
+  evaluated: number;
+}
+
+/** a_u = 2 w_u c_u + w_u² G_uu (kept u) or b_p = −2 w_p c_p + w_p² G_pp (pruned p). */
+function swapTerm(
+  g: Float64Array,
+  d: number,
+  w: Float64Array,
+  c: Float64Array,
+  j: number,
+  kept: boolean,
+): number {
+  return (kept ? 2 : -2) * w[j] * c[j] + w[j] * w[j] * g[j * d + j];
+}
+
+/** Every feasible pair, u then p ascending: ties go to the smallest u, then p. */
+function bruteForceSearch(
+  g: Float64Array,
+  d: number,
+  blockLength: number,
+  w: Float64Array,
+  mask: Uint8Array,
+  c: Float64Array,
+): RowSearch {
+  const best = { gain: Infinity, u: -1, p: -1, evaluated: 0 };
+  for (let start = 0; start < d; start += blockLength) {
+    for (let u = start; u < start + blockLength; u++) {
+      if (mask[u] !== 1) continue;
+      const a = swapTerm(g, d, w, c, u, true);
+      for (let p = start; p < start + blockLength; p++) {
+        if (mask[p] !== 0) continue;
+        const delta = a + swapTerm(g, d, w, c, p, false) - 2 * w[u] * w[p] * g[u * d + p];
+        best.evaluated++;
+        if (delta < best.gain) {
+          best.gain = delta;
+          best.u = u;
+          best.p = p;
         }
       }
     }
   }
-  return Promise.resolve({ gain, prune, restore });
+  return best;
+}
+
+/**
+ * Relative rounding allowed for between a bound and the float64 gains it bounds (a few ulps
+ * of the terms would do; this is generous and costs almost no extra scans).
+ */
+const BOUND_ROUNDING = 1e-9;
+
+/** Kept and pruned indices taking part in the first guess: the smallest a_u and b_p. */
+const GUESS_TERMS = 8;
+
+/**
+ * The bounded search of one row (core/bounds.ts): the same pair as bruteForceSearch whenever
+ * its gain is below `threshold`. A first guess τ (the best pair among the smallest a_u × the
+ * smallest b_p, and the neighbour pairs) caps the search; then the kept u are scanned in
+ * ascending order, each over every pruned p, unless LB_u − margin exceeds
+ * min(threshold, τ, best so far).
+ */
+function boundedSearch(
+  g: Float64Array,
+  d: number,
+  w: Float64Array,
+  mask: Uint8Array,
+  c: Float64Array,
+  neighbours: GramNeighbours,
+  threshold: number,
+): RowSearch {
+  const best = { gain: Infinity, u: -1, p: -1, evaluated: 0 };
+  const { root, rho, index, value, k } = neighbours;
+  const term = new Float64Array(d);
+  const kept: number[] = [];
+  const pruned: number[] = [];
+  for (let j = 0; j < d; j++) {
+    term[j] = swapTerm(g, d, w, c, j, mask[j] === 1);
+    (mask[j] === 1 ? kept : pruned).push(j);
+  }
+  if (kept.length === 0 || pruned.length === 0) return best;
+  const delta = (u: number, p: number) => term[u] + term[p] - 2 * w[u] * w[p] * g[u * d + p];
+  const beta = (p: number) => Math.abs(w[p]) * root[p];
+  const byBeta = [...pruned].sort((x, y) => beta(y) - beta(x));
+  const envelope = LowerEnvelope.build(
+    byBeta.map(beta),
+    byBeta.map((p) => term[p]),
+    byBeta.length,
+  );
+  const betaMax = beta(byBeta[0]);
+  let minB = Infinity;
+  let maxAbsB = 0;
+  for (const p of pruned) {
+    minB = Math.min(minB, term[p]);
+    maxAbsB = Math.max(maxAbsB, Math.abs(term[p]));
+  }
+  let guess = Infinity;
+  const smallest = (list: number[]) =>
+    [...list].sort((x, y) => term[x] - term[y]).slice(0, GUESS_TERMS);
+  for (const u of smallest(kept)) {
+    for (const p of smallest(pruned)) {
+      guess = Math.min(guess, delta(u, p));
+      best.evaluated++;
+    }
+  }
+  const lowerBound = new Float64Array(d);
+  const margin = new Float64Array(d);
+  for (const u of kept) {
+    const alpha = Math.abs(w[u]) * root[u];
+    let nearest = Infinity;
+    let coupling = Math.max(1, rho[u]);
+    for (let j = 0; j < k; j++) {
+      const p = index[u * k + j];
+      if (p < 0 || mask[p] !== 0) continue;
+      nearest = Math.min(nearest, term[p] - 2 * w[u] * w[p] * value[u * k + j]);
+      coupling = Math.max(coupling, correlation(value[u * k + j], root[u], root[p]));
+      guess = Math.min(guess, delta(u, p));
+      best.evaluated++;
+    }
+    const far = w[u] === 0 ? minB : rho[u] === Infinity ? -Infinity : envelope.at(rho[u] * alpha);
+    lowerBound[u] = term[u] + Math.min(far, nearest);
+    margin[u] = BOUND_ROUNDING * (Math.abs(term[u]) + maxAbsB + 2 * alpha * betaMax * coupling);
+  }
+  for (const u of kept) {
+    // NaN or infinite bounds never skip.
+    if (lowerBound[u] - margin[u] > Math.min(threshold, guess, best.gain)) continue;
+    for (const p of pruned) {
+      const gain = delta(u, p);
+      if (gain < best.gain) {
+        best.gain = gain;
+        best.u = u;
+        best.p = p;
+      }
+    }
+    best.evaluated += pruned.length;
+  }
+  return best;
 }
 
 function applySwaps(options: ApplySwapsOptions): Promise<void> {
