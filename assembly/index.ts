@@ -6,5 +6,14 @@
 // pieces. Nothing here allocates.
 
 export { gramAccumulate, gramMirror } from "./gram";
-export { applySwaps, bestSwapsInBlocks, bestSwapsPerRow, correlate, ROW_BLOCK } from "./swaps";
+export {
+  applySwaps,
+  bestSwapsBounded,
+  bestSwapsInBlocks,
+  bestSwapsPerRow,
+  BOUNDED_SCRATCH_COLUMNS,
+  correlate,
+  ROW_BLOCK,
+} from "./swaps";
+export { gramNeighbours, rowOrders } from "./bounds";
 export { matmul, matmulColumns } from "./matmul";

@@ -4,6 +4,7 @@
 // Storage: G in float64 (g64) and float32 (g32), w float32, mask u8 (1 = kept), c float64.
 // c and every returned gain are float64; only the pair search's ranking runs in float32.
 
+import { buildEnvelope, envelopeAt } from "./bounds";
 import { axpyF64, horizontalMin } from "./vector";
 
 @inline
@@ -138,7 +139,8 @@ function firstPairAt(gRow: usize, b: usize, s: usize, wu: f32, d: i32, target: f
 export const ROW_BLOCK = 8;
 
 /**
- * Best pair over all kept u and pruned p of each active row (per-row sparsity).
+ * Best pair over all kept u and pruned p of each active row (per-row sparsity). diag: G's
+ * diagonal (d,) f64.
  * active: i32 batch-row indices; entries [first, end) are searched, ROW_BLOCK at a time.
  * Outputs per entry: gain f64 (exact ΔL of the chosen pair, +∞ if none), prune/restore i32.
  * scratch: 2 · ROW_BLOCK · d · 4 bytes (b and s of each row of a block, float32).
@@ -150,6 +152,7 @@ export const ROW_BLOCK = 8;
 export function bestSwapsPerRow(
   g32: usize,
   g64: usize,
+  diag: usize,
   d: i32,
   weight: usize,
   mask: usize,
@@ -168,7 +171,7 @@ export function bestSwapsPerRow(
     const count = min(ROW_BLOCK, end - k0);
     for (let i = 0; i < count; i++) {
       const row = <usize>load<i32>(active + (<usize>(k0 + i) << 2));
-      prepareRow(g64, d, weight + row * rowFloats, mask + row * <usize>d, corr + (row * <usize>d << 3),
+      prepareRow(diag, d, weight + row * rowFloats, mask + row * <usize>d, corr + (row * <usize>d << 3),
         scratch + <usize>i * rowFloats, sBase + <usize>i * rowFloats);
       store<f64>(gain + (<usize>(k0 + i) << 3), Infinity);
       store<i32>(prune + (<usize>(k0 + i) << 2), -1);
@@ -176,7 +179,7 @@ export function bestSwapsPerRow(
     }
     for (let u = 0; u < d; u++) {
       const gRow = g32 + <usize>u * rowFloats;
-      const guu = gramAt(g64, d, u, u);
+      const guu = f64At(diag, u);
       for (let i = 0; i < count; i++) {
         const out = <usize>(k0 + i);
         const row = <usize>load<i32>(active + (out << 2));
@@ -206,14 +209,17 @@ export function bestSwapsPerRow(
   }
 }
 
-/** b_p = −2 w_p c_p + w_p² G_pp and s_p = −2 w_p for pruned p; +∞ and 0 for kept p. */
+/**
+ * b_p = −2 w_p c_p + w_p² G_pp and s_p = −2 w_p for pruned p; +∞ and 0 for kept p. diag: G's
+ * diagonal (d,) f64, contiguous (read from G itself, each entry would be another cache line).
+ */
 @inline
-function prepareRow(g64: usize, d: i32, w: usize, m: usize, c: usize, b: usize, s: usize): void {
+function prepareRow(diag: usize, d: i32, w: usize, m: usize, c: usize, b: usize, s: usize): void {
   for (let j = 0; j < d; j++) {
     const offset = <usize>j << 2;
     if (load<u8>(m + j) == 0) {
       const wj = <f64>f32At(w, j);
-      store<f32>(b + offset, <f32>(-2 * wj * f64At(c, j) + wj * wj * gramAt(g64, d, j, j)));
+      store<f32>(b + offset, <f32>(-2 * wj * f64At(c, j) + wj * wj * f64At(diag, j)));
       store<f32>(s + offset, <f32>(-2 * wj));
     } else {
       store<f32>(b + offset, Infinity);
@@ -310,5 +316,238 @@ export function applySwaps(
       const step = <f64>f32At(w, u) * load<f64>(gu + offset) - <f64>f32At(w, p) * load<f64>(gp + offset);
       store<f64>(c + offset, load<f64>(c + offset) + step);
     }
+  }
+}
+
+/** Kept and pruned indices in a row's first guess: the GUESS smallest a_u × the GUESS smallest b_p. */
+const GUESS: i32 = 8;
+
+/**
+ * How far a float32 pair value may sit from the exact gain, relative to the sum of its terms'
+ * magnitudes: each of a_u, b_p and G_up is rounded once to float32 and the pair value takes
+ * three float32 operations (about 5 ulps in all); 16 ulps leave room to spare.
+ */
+const F32_MARGIN: f64 = 16.0 / 16777216.0;
+
+/**
+ * The smaller of a and b by a compare and a select: wasm's f64.min, which must order NaN and
+ * ±0, costs several instructions and branches on x86 (the hot loops below measured 2× faster).
+ */
+@inline
+function lower(a: f64, b: f64): f64 {
+  return select<f64>(a, b, a < b);
+}
+
+/** The larger of a and b, as `lower`. */
+@inline
+function higher(a: f64, b: f64): f64 {
+  return select<f64>(a, b, a > b);
+}
+
+/**
+ * Inserts index j, whose term is `value`, into a list of at most GUESS indices sorted by term;
+ * returns the list's new length. Rarely does anything once the list is full.
+ */
+@inline
+function keepSmallest(list: usize, n: i32, term: usize, j: i32, value: f64): i32 {
+  if (n == GUESS && !(value < f64At(term, load<i32>(list + (<usize>(GUESS - 1) << 2))))) return n;
+  let at = n < GUESS ? n++ : GUESS - 1;
+  while (at > 0 && value < f64At(term, load<i32>(list + (<usize>(at - 1) << 2)))) {
+    store<i32>(list + (<usize>at << 2), load<i32>(list + (<usize>(at - 1) << 2)));
+    at--;
+  }
+  store<i32>(list + (<usize>at << 2), j);
+  return n;
+}
+
+/**
+ * One thread's scratch for bestSwapsBounded, in units of d bytes: b and s (f32), cuts and terms
+ * (f64), the pruned records (b_p or +∞, w_p: 16 bytes), the envelope's five f64 arrays, and three
+ * i32 index lists (kept, pruned, candidates); plus 256 bytes for the guess lists.
+ */
+export const BOUNDED_SCRATCH_COLUMNS: i32 = 4 + 4 + 8 + 8 + 16 + 5 * 8 + 3 * 4;
+
+/**
+ * bestSwapsPerRow with the exact bounds of core/bounds.ts: the same pair (same float32 ranking,
+ * same ties) whenever that pair's exact gain is below the row's threshold; a row with no pair
+ * below it may report none (+∞, −1, −1).
+ *
+ * Per row: a_u and b_p in float64, the lower envelope of the pruned lines, a first guess τ, and
+ * for every kept u its cut_u = LB_u − margin_u; the u whose cut does not exceed
+ * min(threshold, τ) become candidates, scanned in ascending order (over every p, as
+ * bestSwapsPerRow scans) unless their cut exceeds min(threshold, τ, best so far). A pair that
+ * could win has cut ≤ exact gain − (margin − rounding) ≤ its float32 value ≤ τ and best, so it
+ * is scanned. Rows are searched one by one: the few rows of G a search reads are not worth
+ * sharing across rows. Loops over every channel are branch-free where the branch would follow
+ * the (random) mask.
+ *
+ * Inputs besides bestSwapsPerRow's: threshold (n,) f64; root (d,) f64 = √diag G; nbIndex (d, k)
+ * i32, nbValue (d, k) f64, rho and coupling (d,) f64, and k = neighbours (gramNeighbours); order (rows, d) i32
+ * (rowOrders). Extra output: evaluated (n,) f64, the pair gains computed for each entry.
+ * scratch: BOUNDED_SCRATCH_COLUMNS · d + 256 bytes.
+ */
+export function bestSwapsBounded(
+  g32: usize,
+  g64: usize,
+  diag: usize,
+  d: i32,
+  weight: usize,
+  mask: usize,
+  corr: usize,
+  active: usize,
+  threshold: usize,
+  root: usize,
+  nbIndex: usize,
+  nbValue: usize,
+  rho: usize,
+  coupling: usize,
+  neighbours: i32,
+  order: usize,
+  gain: usize,
+  prune: usize,
+  restore: usize,
+  evaluated: usize,
+  scratch: usize,
+  first: i32,
+  end: i32,
+): void {
+  const rowFloats = <usize>d << 2;
+  const rowDoubles = <usize>d << 3;
+  const b = scratch;
+  const s = b + rowFloats;
+  const cut = s + rowFloats;
+  const term = cut + rowDoubles;
+  // Per channel (b_p, w_p) for pruned p and (+∞, w_p) for kept p, side by side: a neighbour's
+  // term then costs one random read instead of three (mask, b, w).
+  const records = term + rowDoubles;
+  const envelope = records + 2 * rowDoubles;
+  const keptList = envelope + 5 * rowDoubles;
+  const prunedList = keptList + rowFloats;
+  const candidates = prunedList + rowFloats;
+  const guessU = candidates + rowFloats;
+  const guessP = guessU + (<usize>GUESS << 2);
+  for (let k = first; k < end; k++) {
+    const out = <usize>k;
+    const row = <usize>load<i32>(active + (out << 2));
+    const w = weight + row * rowFloats;
+    const m = mask + row * <usize>d;
+    const c = corr + row * rowDoubles;
+
+    // a_u and b_p in float64 (term), b and s in float32 for the scans (exactly as prepareRow
+    // makes them), the kept and pruned index lists.
+    let minB = Infinity;
+    let maxAbsB: f64 = 0;
+    let nk = 0;
+    let np = 0;
+    for (let j = 0; j < d; j++) {
+      const wj = <f64>f32At(w, j);
+      const kept = load<u8>(m + j) == 1;
+      const value = select<f64>(2, -2, kept) * wj * f64At(c, j) + wj * wj * f64At(diag, j);
+      store<f64>(term + (<usize>j << 3), value);
+      store<f32>(b + (<usize>j << 2), select<f32>(Infinity, <f32>value, kept));
+      store<f32>(s + (<usize>j << 2), select<f32>(0, <f32>(-2 * wj), kept));
+      store<f64>(records + (<usize>j << 4), select<f64>(Infinity, value, kept));
+      store<f64>(records + (<usize>j << 4) + 8, wj);
+      store<i32>(keptList + (<usize>nk << 2), j);
+      store<i32>(prunedList + (<usize>np << 2), j);
+      nk += <i32>kept;
+      np += <i32>!kept;
+      minB = lower(minB, select<f64>(Infinity, value, kept));
+      maxAbsB = higher(maxAbsB, select<f64>(0, abs<f64>(value), kept));
+    }
+    store<f64>(gain + (out << 3), Infinity);
+    store<i32>(prune + (out << 2), -1);
+    store<i32>(restore + (out << 2), -1);
+    if (nk == 0 || np == 0) {
+      store<f64>(evaluated + (out << 3), 0);
+      continue;
+    }
+    const hull = buildEnvelope(order + row * rowFloats, m, term, w, root, d, envelope);
+    let betaMax: f64 = 0;
+    const o = order + row * rowFloats;
+    for (let i = 0; i < d; i++) {
+      const p = load<i32>(o + (<usize>i << 2));
+      if (load<u8>(m + p) == 0) {
+        betaMax = abs<f64>(<f64>f32At(w, p)) * f64At(root, p);
+        break;
+      }
+    }
+
+    // First guess τ: the best pair among the GUESS smallest a_u × the GUESS smallest b_p, in
+    // float32 as the scan computes it.
+    let gu = 0;
+    let gp = 0;
+    for (let i = 0; i < nk; i++) {
+      const j = load<i32>(keptList + (<usize>i << 2));
+      gu = keepSmallest(guessU, gu, term, j, f64At(term, j));
+    }
+    for (let i = 0; i < np; i++) {
+      const j = load<i32>(prunedList + (<usize>i << 2));
+      gp = keepSmallest(guessP, gp, term, j, f64At(term, j));
+    }
+    let tau = Infinity;
+    let count = <f64>(gu * gp);
+    for (let i = 0; i < gu; i++) {
+      const u = load<i32>(guessU + (<usize>i << 2));
+      const a = <f32>f64At(term, u);
+      const wu = f32At(w, u);
+      const gRow = g32 + <usize>u * rowFloats;
+      for (let j = 0; j < gp; j++) {
+        const p = load<i32>(guessP + (<usize>j << 2));
+        tau = min(tau, <f64>(a + pairTerm(f32At(b, p), f32At(s, p), f32At(gRow, p), wu)));
+      }
+    }
+
+    // Bounds of every kept u; the candidates are those within min(threshold, τ so far).
+    const limit0 = load<f64>(threshold + (out << 3));
+    let nc = 0;
+    for (let i = 0; i < nk; i++) {
+      const u = load<i32>(keptList + (<usize>i << 2));
+      const wu = <f64>f32At(w, u);
+      const alpha = abs<f64>(wu) * f64At(root, u);
+      const rhoU = f64At(rho, u);
+      const a = f64At(term, u);
+      // Exact terms of the pruned neighbours (kept ones, and u itself as padding, give +∞).
+      let nearest = Infinity;
+      const slots = <usize>u * <usize>neighbours;
+      const twiceWu = 2 * wu;
+      for (let j = 0; j < neighbours; j++) {
+        const record = records + (<usize>load<i32>(nbIndex + ((slots + <usize>j) << 2)) << 4);
+        const gup = load<f64>(nbValue + ((slots + <usize>j) << 3));
+        nearest = lower(nearest, load<f64>(record) - twiceWu * load<f64>(record, 8) * gup);
+      }
+      count += <f64>neighbours;
+      const far = wu == 0 ? minB : rhoU == Infinity ? -Infinity : envelopeAt(envelope, d, hull, rhoU * alpha);
+      const margin = F32_MARGIN * (abs<f64>(a) + maxAbsB + 2 * alpha * betaMax * f64At(coupling, u));
+      const bound = a + lower(far, nearest) - margin;
+      store<f64>(cut + (<usize>u << 3), bound);
+      // The best neighbour pair is a real pair: its float32 value is at most its exact gain plus
+      // the margin, so that caps the search too (without reading G again).
+      tau = lower(tau, a + nearest + margin);
+      store<i32>(candidates + (<usize>nc << 2), u);
+      // A NaN bound (one that overflowed) is always a candidate.
+      nc += <i32>!(bound > lower(limit0, tau));
+    }
+
+    // The scan, u ascending, over the candidates still within reach.
+    const limit = min(limit0, tau);
+    let best = <f32>Infinity;
+    for (let i = 0; i < nc; i++) {
+      const u = load<i32>(candidates + (<usize>i << 2));
+      if (f64At(cut, u) > min(limit, <f64>best)) continue;
+      const wu = f32At(w, u);
+      const a = <f32>f64At(term, u);
+      const gRow = g32 + <usize>u * rowFloats;
+      const lowest = rowMinimum(gRow, b, s, wu, d);
+      count += <f64>np;
+      if (a + lowest < best) {
+        best = a + lowest;
+        store<i32>(prune + (out << 2), u);
+        store<i32>(restore + (out << 2), firstPairAt(gRow, b, s, wu, d, lowest));
+      }
+    }
+    store<f64>(evaluated + (out << 3), count);
+    const u = load<i32>(prune + (out << 2));
+    if (u >= 0) store<f64>(gain + (out << 3), exactGain(g64, d, w, c, u, load<i32>(restore + (out << 2))));
   }
 }

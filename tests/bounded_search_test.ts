@@ -9,6 +9,7 @@ import assert from "./assert.ts";
 import { allSwaps } from "./_oracle.ts";
 import { correlation, gramNeighbours, LowerEnvelope } from "../core/bounds.ts";
 import { createReferenceKernels, gramOf } from "../core/backends/reference.ts";
+import { createWasmKernels } from "../core/backends/wasm.ts";
 import type { Kernels, PairSearch } from "../core/kernels.ts";
 import type { SparsityPattern } from "../core/pattern.ts";
 import { refineSparseSwaps } from "../core/sparseswaps.ts";
@@ -125,8 +126,44 @@ for (const c of cases()) {
   });
 }
 
-Deno.test("bounded search proposes brute force's pair, ties included, from random masks", async () => {
-  const kernels = createReferenceKernels();
+Deno.test("wasm: the bounded search ends in the wasm brute force's masks (1 thread, and 2 threads with every call split)", async () => {
+  for (const options of [{ threads: 1 }, { threads: 2, splitEveryCall: true }]) {
+    const kernels = await createWasmKernels(options);
+    try {
+      for (const c of cases()) {
+        for (const sparsity of SPARSITIES) {
+          const pattern: SparsityPattern = { kind: "per-row", sparsity };
+          const brute = await refine(kernels, c, pattern, "brute-force");
+          const bounded = await refine(kernels, c, pattern, "bounded");
+          assert.deepEqual(bounded.mask, brute.mask, `${c.label} ${sparsity}: masks`);
+          assert.deepEqual(bounded.errorAfter, brute.errorAfter, `${c.label} ${sparsity}`);
+          assert.equal(bounded.swaps, brute.swaps);
+        }
+      }
+    } finally {
+      kernels.dispose();
+    }
+  }
+});
+
+// Float32 ranking (wasm) resolves gains to about 1e-7 of their terms; float64 to far less.
+for (
+  const [label, create, resolution] of [
+    ["reference", () => Promise.resolve(createReferenceKernels()), 1e-9],
+    ["wasm", () => createWasmKernels({ threads: 1 }), 1e-5],
+  ] as const
+) {
+  Deno.test(`${label}: bounded search proposes brute force's pair, ties included, from random masks`, async () => {
+    const kernels = await create();
+    try {
+      await proposalsMatch(kernels, resolution);
+    } finally {
+      kernels.dispose();
+    }
+  });
+}
+
+async function proposalsMatch(kernels: Kernels, resolution: number): Promise<void> {
   const random = createRandom(7);
   for (const c of cases()) {
     const gram = await kernels.createGram({ d: c.d, values: c.gram });
@@ -149,21 +186,22 @@ Deno.test("bounded search proposes brute force's pair, ties included, from rando
       assert.deepEqual(bounded.prune, brute.prune, c.label);
       assert.deepEqual(bounded.restore, brute.restore, c.label);
       assert.deepEqual(bounded.gain, brute.gain, c.label);
-      // Brute force's choice is the first minimum in (u, p) order of the true gains.
+      // Where the best true gain is unambiguous at the backend's resolution, it is the choice.
       for (let r = 0; r < c.rows; r++) {
         const w = c.weight.subarray(r * c.d, (r + 1) * c.d);
         const swaps = allSwaps(w, mask.subarray(r * c.d, (r + 1) * c.d), c.gram, c.d, c.d);
         const lowest = Math.min(...swaps.map((s) => s.delta));
         const scale = Math.max(1e-300, ...swaps.map((s) => Math.abs(s.delta)));
-        const first = swaps.find((s) => s.delta <= lowest + 1e-9 * scale)!;
-        if (swaps.filter((s) => Math.abs(s.delta - lowest) <= 1e-9 * scale).length === 1) {
+        const first = swaps.find((s) => s.delta <= lowest + resolution * scale)!;
+        if (swaps.filter((s) => Math.abs(s.delta - lowest) <= resolution * scale).length === 1) {
           assert.deepEqual([bounded.prune[r], bounded.restore[r]], [first.u, first.p], c.label);
         }
       }
       kernels.release(batch);
     }
+    kernels.release(gram);
   }
-});
+}
 
 Deno.test("a row at a 1-swap optimum is confirmed with a small share of the pairs", async () => {
   const kernels = createReferenceKernels();

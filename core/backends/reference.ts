@@ -21,7 +21,13 @@ import type {
   RowsAndGram,
   SwapProposals,
 } from "../kernels.ts";
-import { correlation, type GramNeighbours, gramNeighbours, LowerEnvelope } from "../bounds.ts";
+import {
+  BOUND_NEIGHBOURS,
+  correlation,
+  type GramNeighbours,
+  gramNeighbours,
+  LowerEnvelope,
+} from "../bounds.ts";
 
 class ReferenceGram implements GramHandle {
   /** G (d, d) row-major. */
@@ -114,7 +120,10 @@ function correlate(options: RowsAndGram): Promise<Float64Array> {
   return Promise.resolve(errors);
 }
 
-function bestSwaps(options: BestSwapsOptions): Promise<SwapProposals> {
+function bestSwaps(
+  options: BestSwapsOptions,
+  neighbourCount: number,
+): Promise<SwapProposals> {
   const g = asGram(options.gram);
   const b = asRows(options.batch);
   const { active, blockLength } = options;
@@ -124,7 +133,7 @@ function bestSwaps(options: BestSwapsOptions): Promise<SwapProposals> {
   const restore = new Int32Array(active.length).fill(-1);
   let pairsEvaluated = 0;
   const bounded = blockLength === d && (options.search ?? "bounded") === "bounded";
-  if (bounded) g.neighbours ??= gramNeighbours(g.values, d);
+  if (bounded) g.neighbours ??= gramNeighbours(g.values, d, neighbourCount);
   for (let k = 0; k < active.length; k++) {
     const row = active[k] * d;
     const w = b.weight.subarray(row, row + d);
@@ -352,9 +361,16 @@ export function gramOf(x: Float32Array, tokens: number, d: number): Float64Array
   return gram;
 }
 
+/** Options of {@linkcode createReferenceKernels}. */
+export interface ReferenceOptions {
+  /** Neighbours per channel of the pair search's bounds (default BOUND_NEIGHBOURS). */
+  readonly neighbours?: number;
+}
+
 /**
  * Creates the float64 reference backend.
  *
+ * @param options Neighbours of the bounds.
  * @returns The reference kernels.
  * @example
  * ```ts
@@ -364,7 +380,8 @@ export function gramOf(x: Float32Array, tokens: number, d: number): Float64Array
  * assert.deepEqual([...y], [11]);
  * ```
  */
-export function createReferenceKernels(): Kernels {
+export function createReferenceKernels(options: ReferenceOptions = {}): Kernels {
+  const neighbourCount = options.neighbours ?? BOUND_NEIGHBOURS;
   return {
     name: "reference",
     description: "float64 TypeScript reference",
@@ -377,7 +394,7 @@ export function createReferenceKernels(): Kernels {
     readGramDiagonal,
     loadRows,
     correlate,
-    bestSwaps,
+    bestSwaps: (options) => bestSwaps(options, neighbourCount),
     applySwaps,
     readMask,
     createMatrix,

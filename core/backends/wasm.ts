@@ -12,6 +12,7 @@
  * @module
  */
 
+import { BOUND_NEIGHBOURS } from "../bounds.ts";
 import { BackendUnavailableError } from "../errors.ts";
 import type {
   ApplySwapsOptions,
@@ -43,13 +44,18 @@ export interface WasmOptions {
    * depend on how rows are split.
    */
   readonly splitEveryCall?: boolean;
+  /** Neighbours per channel of the pair search's bounds (default BOUND_NEIGHBOURS). */
+  readonly neighbours?: number;
 }
 
 type KernelName =
   | "gramAccumulate"
   | "gramMirror"
+  | "gramNeighbours"
+  | "rowOrders"
   | "correlate"
   | "bestSwapsPerRow"
+  | "bestSwapsBounded"
   | "bestSwapsInBlocks"
   | "applySwaps"
   | "matmul"
@@ -128,8 +134,8 @@ class Threads {
   private constructor(
     private readonly local: Record<KernelName, Kernel>,
     private readonly workers: Worker[],
-    /** Rows the per-row pair search handles together (ROW_BLOCK in assembly/swaps.ts). */
-    readonly rowBlock: number,
+    /** Constants of the module (assembly/index.ts). */
+    readonly constants: ModuleConstants,
     /** See WasmOptions.splitEveryCall. */
     private readonly splitEveryCall: boolean,
   ) {
@@ -152,8 +158,13 @@ class Threads {
   ): Promise<Threads> {
     const instance = await WebAssembly.instantiate(module, { env: { memory } });
     const local = instance.exports as unknown as Record<KernelName, Kernel>;
-    const rowBlock = (instance.exports.ROW_BLOCK as WebAssembly.Global).value as number;
-    if (count <= 1) return new Threads(local, [], rowBlock, false);
+    const constant = (name: string) =>
+      (instance.exports[name] as WebAssembly.Global).value as number;
+    const constants = {
+      rowBlock: constant("ROW_BLOCK"),
+      boundedScratchColumns: constant("BOUNDED_SCRATCH_COLUMNS"),
+    };
+    if (count <= 1) return new Threads(local, [], constants, false);
     const url = new URL("./_wasm_worker.ts", import.meta.url).href;
     const workers = Array.from({ length: count }, () => new Worker(url, { type: "module" }));
     await Promise.all(workers.map((worker) =>
@@ -166,7 +177,7 @@ class Threads {
         worker.postMessage({ module, memory });
       })
     ));
-    return new Threads(local, workers, rowBlock, splitEveryCall);
+    return new Threads(local, workers, constants, splitEveryCall);
   }
 
   get count(): number {
@@ -249,10 +260,42 @@ function triangleRanges(d: number, parts: number): [number, number][] {
   return Array.from({ length: parts }, (_, t) => [bounds[t], bounds[t + 1]]);
 }
 
+/** Constants the module exports. */
+interface ModuleConstants {
+  /** Rows the per-row pair search handles together (ROW_BLOCK in assembly/swaps.ts). */
+  readonly rowBlock: number;
+  /** Scratch of bestSwapsBounded per thread, in units of d bytes. */
+  readonly boundedScratchColumns: number;
+}
+
+/** The bounds' per-G part (assembly/bounds.ts), in the shared memory. */
+interface WasmNeighbours {
+  /** s (d,) f64 = √max(G_jj, 0). */
+  readonly root: number;
+  /** (d, K) i32. */
+  readonly index: number;
+  /** (d, K) f64. */
+  readonly value: number;
+  /** ρ (d,) f64. */
+  readonly rho: number;
+  /** max(1, largest C_uv) (d,) f64: scales the rounding margins. */
+  readonly coupling: number;
+}
+
 class WasmGram implements GramHandle {
-  /** Lower triangle and float32 copy are stale until gramMirror runs. */
+  /** Lower triangle, float32 copy and diagonal are stale until ready() runs. */
   stale = true;
-  constructor(readonly d: number, readonly g64: number, readonly g32: number) {}
+  /** Neighbour lists of the bounds, made on the first bounded search after G changed. */
+  neighbours?: WasmNeighbours;
+  constructor(
+    readonly d: number,
+    /** G (d, d) f64. */
+    readonly g64: number,
+    /** G (d, d) f32, for the pair searches' ranking. */
+    readonly g32: number,
+    /** diag G (d,) f64, contiguous (the searches read it for every row). */
+    readonly diag: number,
+  ) {}
 }
 
 class WasmMatrix implements MatrixHandle {
@@ -268,6 +311,8 @@ class WasmRows implements RowBatchHandle {
     readonly corr: number,
     readonly errors: number,
   ) {}
+  /** (rows, d) i32: each row's channels by β descending, for the G it was made with. */
+  order?: { readonly gram: WasmGram; readonly pointer: number };
 }
 
 /**
@@ -336,7 +381,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
     return handle;
   };
 
-  /** Completes the lower triangle and the float32 copy after G changed. */
+  /** Completes the lower triangle, the float32 copy and the diagonal after G changed. */
   async function ready(handle: GramHandle): Promise<WasmGram> {
     const gram = gramOf(handle);
     if (gram.stale) {
@@ -346,9 +391,204 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
         rowsPerCall(gram.d),
         () => [gram.g64, gram.g32, gram.d],
       );
+      const { d } = gram;
+      const g = f64(gram.g64, d * d);
+      const diagonal = f64(gram.diag, d);
+      for (let j = 0; j < d; j++) diagonal[j] = g[j * d + j];
       gram.stale = false;
     }
     return gram;
+  }
+
+  const constants = threads.constants;
+  const neighbourCount = options.neighbours ?? BOUND_NEIGHBOURS;
+
+  function releaseNeighbours(gram: WasmGram): void {
+    const n = gram.neighbours;
+    if (!n) return;
+    for (const ptr of [n.root, n.index, n.value, n.rho, n.coupling]) heap.release(ptr);
+    gram.neighbours = undefined;
+  }
+
+  /** Best pairs inside blocks of `blockLength` columns (N:M), every pair in float64. */
+  function searchBlocks(
+    gram: WasmGram,
+    b: WasmRows,
+    active: Uint32Array,
+    blockLength: number,
+  ): Promise<SwapProposals> {
+    const n = active.length;
+    return withBuffers([n * 4, n * 8, n * 4, n * 4], async (activePtr, gain, prune, restore) => {
+      i32(activePtr, n).set(active);
+      await threads.run(
+        "bestSwapsInBlocks",
+        evenRanges(n, threads.count),
+        rowsPerCall(b.d * blockLength),
+        () => [
+          gram.g64,
+          b.d,
+          blockLength,
+          b.weight,
+          b.mask,
+          b.corr,
+          activePtr,
+          gain,
+          prune,
+          restore,
+        ],
+      );
+      return {
+        gain: f64(gain, n).slice(),
+        prune: i32(prune, n).slice(),
+        restore: i32(restore, n).slice(),
+      };
+    });
+  }
+
+  /** Best pairs of per-row patterns by brute force: every kept u scanned over every p. */
+  function searchRows(gram: WasmGram, b: WasmRows, active: Uint32Array): Promise<SwapProposals> {
+    const n = active.length;
+    const d = b.d;
+    const scratchPerThread = 2 * constants.rowBlock * d * 4;
+    return withBuffers(
+      [n * 4, n * 8, n * 4, n * 4, threads.count * scratchPerThread],
+      async (activePtr, gain, prune, restore, scratch) => {
+        i32(activePtr, n).set(active);
+        await threads.run(
+          "bestSwapsPerRow",
+          evenRanges(n, threads.count),
+          Math.max(constants.rowBlock, rowsPerCall(d * d)),
+          (thread) => [
+            gram.g32,
+            gram.g64,
+            gram.diag,
+            d,
+            b.weight,
+            b.mask,
+            b.corr,
+            activePtr,
+            gain,
+            prune,
+            restore,
+            scratch + thread * scratchPerThread,
+          ],
+        );
+        return {
+          gain: f64(gain, n).slice(),
+          prune: i32(prune, n).slice(),
+          restore: i32(restore, n).slice(),
+        };
+      },
+    );
+  }
+
+  /** The bounds' neighbour lists of G (assembly/bounds.ts), made once per G. */
+  async function neighboursOf(gram: WasmGram): Promise<WasmNeighbours> {
+    if (gram.neighbours) return gram.neighbours;
+    const d = gram.d;
+    const k = neighbourCount;
+    const neighbours = {
+      root: heap.allocate(d * 8),
+      index: heap.allocate(d * k * 4),
+      value: heap.allocate(d * k * 8),
+      rho: heap.allocate(d * 8),
+      coupling: heap.allocate(d * 8),
+    };
+    const diagonal = f64(gram.diag, d);
+    const root = f64(neighbours.root, d);
+    for (let j = 0; j < d; j++) root[j] = Math.sqrt(Math.max(0, diagonal[j]));
+    const scratchPerThread = (k + 1) * 12;
+    await withBuffers([threads.count * scratchPerThread], (scratch) =>
+      threads.run(
+        "gramNeighbours",
+        evenRanges(d, threads.count),
+        rowsPerCall(d),
+        (thread) => [
+          gram.g64,
+          d,
+          k,
+          neighbours.root,
+          neighbours.index,
+          neighbours.value,
+          neighbours.rho,
+          neighbours.coupling,
+          scratch + thread * scratchPerThread,
+        ],
+      ));
+    gram.neighbours = neighbours;
+    return neighbours;
+  }
+
+  /** Each row's channels by β descending (assembly/bounds.ts rowOrders), once per batch and G. */
+  async function ordersOf(b: WasmRows, gram: WasmGram, root: number): Promise<number> {
+    if (b.order?.gram === gram) return b.order.pointer;
+    if (b.order) heap.release(b.order.pointer);
+    const pointer = heap.allocate(b.rows * b.d * 4);
+    await withBuffers([threads.count * b.d * 8], (scratch) =>
+      threads.run(
+        "rowOrders",
+        evenRanges(b.rows, threads.count),
+        rowsPerCall(16 * b.d),
+        (thread) => [b.weight, root, b.d, pointer, scratch + thread * b.d * 8],
+      ));
+    b.order = { gram, pointer };
+    return pointer;
+  }
+
+  /** Best pairs of per-row patterns with the exact bounds: bruteForce's pairs, fewer scans. */
+  async function searchRowsBounded(
+    gram: WasmGram,
+    b: WasmRows,
+    active: Uint32Array,
+    threshold: Float64Array,
+  ): Promise<SwapProposals> {
+    const n = active.length;
+    const d = b.d;
+    const neighbours = await neighboursOf(gram);
+    const order = await ordersOf(b, gram, neighbours.root);
+    const scratchPerThread = constants.boundedScratchColumns * d + 256;
+    return await withBuffers(
+      [n * 4, n * 8, n * 8, n * 4, n * 4, n * 8, threads.count * scratchPerThread],
+      async (activePtr, thresholdPtr, gain, prune, restore, evaluated, scratch) => {
+        i32(activePtr, n).set(active);
+        f64(thresholdPtr, n).set(threshold);
+        await threads.run(
+          "bestSwapsBounded",
+          evenRanges(n, threads.count),
+          // A bounded search costs a small share of brute force's d² per row.
+          Math.max(constants.rowBlock, rowsPerCall((d * d) / 8)),
+          (thread) => [
+            gram.g32,
+            gram.g64,
+            gram.diag,
+            d,
+            b.weight,
+            b.mask,
+            b.corr,
+            activePtr,
+            thresholdPtr,
+            neighbours.root,
+            neighbours.index,
+            neighbours.value,
+            neighbours.rho,
+            neighbours.coupling,
+            neighbourCount,
+            order,
+            gain,
+            prune,
+            restore,
+            evaluated,
+            scratch + thread * scratchPerThread,
+          ],
+        );
+        return {
+          gain: f64(gain, n).slice(),
+          prune: i32(prune, n).slice(),
+          restore: i32(restore, n).slice(),
+          pairsEvaluated: f64(evaluated, n).reduce((a, x) => a + x, 0),
+        };
+      },
+    );
   }
 
   const kernels: Kernels = {
@@ -361,7 +601,12 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
     gainTolerance: 1e-10,
 
     createGram({ d, values }: CreateGramOptions): Promise<GramHandle> {
-      const gram = new WasmGram(d, heap.allocate(d * d * 8), heap.allocate(d * d * 4));
+      const gram = new WasmGram(
+        d,
+        heap.allocate(d * d * 8),
+        heap.allocate(d * d * 4),
+        heap.allocate(d * 8),
+      );
       if (values) f64(gram.g64, d * d).set(values);
       else f64(gram.g64, d * d).fill(0);
       return Promise.resolve(gram);
@@ -379,6 +624,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
           (thread) => [gram.g64, xPtr, tokens, d, scratch + thread * d * 4],
         );
         gram.stale = true;
+        releaseNeighbours(gram);
       });
     },
 
@@ -389,8 +635,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
 
     async readGramDiagonal(handle: GramHandle): Promise<Float64Array> {
       const gram = await ready(handle);
-      const g = f64(gram.g64, gram.d * gram.d);
-      return Float64Array.from({ length: gram.d }, (_, j) => g[j * gram.d + j]);
+      return f64(gram.diag, gram.d).slice();
     },
 
     loadRows({ weight, mask, rows, d }: LoadRowsOptions): Promise<RowBatchHandle> {
@@ -425,38 +670,10 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
       const { active, blockLength } = options;
       const n = active.length;
       const d = b.d;
-      const perRow = blockLength === d;
-      const scratchPerThread = 2 * threads.rowBlock * d * 4;
-      const scratchBytes = perRow ? threads.count * scratchPerThread : 0;
-      return await withBuffers(
-        [n * 4, n * 8, n * 4, n * 4, scratchBytes],
-        async (activePtr, gain, prune, restore, scratch) => {
-          i32(activePtr, n).set(active);
-          const common = [b.weight, b.mask, b.corr, activePtr];
-          const outputs = [gain, prune, restore];
-          await threads.run(
-            perRow ? "bestSwapsPerRow" : "bestSwapsInBlocks",
-            evenRanges(n, threads.count),
-            perRow ? Math.max(threads.rowBlock, rowsPerCall(d * d)) : rowsPerCall(d * blockLength),
-            (thread) =>
-              perRow
-                ? [
-                  gram.g32,
-                  gram.g64,
-                  d,
-                  ...common,
-                  ...outputs,
-                  scratch + thread * scratchPerThread,
-                ]
-                : [gram.g64, d, blockLength, ...common, ...outputs],
-          );
-          return {
-            gain: f64(gain, n).slice(),
-            prune: i32(prune, n).slice(),
-            restore: i32(restore, n).slice(),
-          };
-        },
-      );
+      if (blockLength !== d) return await searchBlocks(gram, b, active, blockLength);
+      if (options.search === "brute-force") return await searchRows(gram, b, active);
+      const threshold = options.threshold ?? new Float64Array(n).fill(Infinity);
+      return await searchRowsBounded(gram, b, active, threshold);
     },
 
     async applySwaps(options: ApplySwapsOptions): Promise<void> {
@@ -525,10 +742,13 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
       } else if (handle instanceof WasmGram) {
         heap.release(handle.g64);
         heap.release(handle.g32);
+        heap.release(handle.diag);
+        releaseNeighbours(handle);
       } else if (handle instanceof WasmRows) {
         for (const ptr of [handle.weight, handle.mask, handle.corr, handle.errors]) {
           heap.release(ptr);
         }
+        if (handle.order) heap.release(handle.order.pointer);
       }
     },
 
