@@ -13,7 +13,9 @@ export {
   bestSwapsPerRow,
   BOUNDED_SCRATCH_COLUMNS,
   correlate,
+  CORRELATE_ROWS,
+  rowErrors,
   ROW_BLOCK,
 } from "./swaps";
-export { gramNeighbours, rowOrders } from "./bounds";
+export { gramNeighbours, ROW_ORDER_SCRATCH_COLUMNS, rowOrders } from "./bounds";
 export { matmul, matmulColumns } from "./matmul";

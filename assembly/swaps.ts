@@ -33,8 +33,19 @@ function exactGain(g64: usize, d: i32, w: usize, c: usize, u: i32, p: i32): f64 
 }
 
 /**
+ * Rows of a correlate block and columns of its tiles: each row of G is read once per block of
+ * CORRELATE_ROWS rows, a tile of it (CORRELATE_COLUMNS float64, 4 KB) at a time while the
+ * block's slices of c (CORRELATE_ROWS · 4 KB) stay in L2. G in float64 outgrows the caches at
+ * d ≈ 1000, and streaming it once per row made correlate the slowest kernel. Chosen with
+ * bench/cpu.ts.
+ */
+export const CORRELATE_ROWS = 32;
+const CORRELATE_COLUMNS = 512;
+
+/**
  * c = G q and L = qᵀ c for batch rows [first, end), q = (1 − m) ⊙ w.
- * c is built as Σ_{j pruned} w_j G[j, :] (G is symmetric), each step a float64 axpy.
+ * c is built as Σ_{j pruned} w_j G[j, :] (G is symmetric), each step a float64 axpy, j
+ * ascending for every element of c, so results do not depend on blocks, tiles or threads.
  */
 export function correlate(
   g64: usize,
@@ -47,15 +58,40 @@ export function correlate(
   end: i32,
 ): void {
   const gRowBytes = <usize>d << 3;
+  for (let r0 = first; r0 < end; r0 += CORRELATE_ROWS) {
+    const r1 = min(end, r0 + CORRELATE_ROWS);
+    memory.fill(corr + <usize>r0 * gRowBytes, 0, <usize>(r1 - r0) * gRowBytes);
+    for (let t0 = 0; t0 < d; t0 += CORRELATE_COLUMNS) {
+      const width = min(d - t0, CORRELATE_COLUMNS);
+      const tile = <usize>t0 << 3;
+      for (let j = 0; j < d; j++) {
+        const gTile = g64 + <usize>j * gRowBytes + tile;
+        for (let r = r0; r < r1; r++) {
+          const wj = f32At(weight + ((<usize>r * <usize>d) << 2), j);
+          if (load<u8>(mask + <usize>r * <usize>d + j) == 0 && wj != 0) {
+            axpyF64(corr + <usize>r * gRowBytes + tile, gTile, <f64>wj, width);
+          }
+        }
+      }
+    }
+    rowErrors(d, weight, mask, corr, errors, r0, r1);
+  }
+}
+
+/** L = qᵀ c for batch rows [first, end) from the c they hold (summed in float64, j ascending). */
+export function rowErrors(
+  d: i32,
+  weight: usize,
+  mask: usize,
+  corr: usize,
+  errors: usize,
+  first: i32,
+  end: i32,
+): void {
   for (let r = first; r < end; r++) {
     const w = weight + ((<usize>r * <usize>d) << 2);
     const m = mask + <usize>r * <usize>d;
-    const c = corr + <usize>r * gRowBytes;
-    memory.fill(c, 0, gRowBytes);
-    for (let j = 0; j < d; j++) {
-      const wj = f32At(w, j);
-      if (load<u8>(m + j) == 0 && wj != 0) axpyF64(c, g64 + <usize>j * gRowBytes, <f64>wj, d);
-    }
+    const c = corr + ((<usize>r * <usize>d) << 3);
     let error: f64 = 0;
     for (let j = 0; j < d; j++) {
       if (load<u8>(m + j) == 0) error += <f64>f32At(w, j) * f64At(c, j);
@@ -330,18 +366,33 @@ const GUESS: i32 = 8;
 const F32_MARGIN: f64 = 16.0 / 16777216.0;
 
 /**
- * The smaller of a and b by a compare and a select: wasm's f64.min, which must order NaN and
- * ±0, costs several instructions and branches on x86 (the hot loops below measured 2× faster).
+ * The smaller of a and b (b < a ? b : a), in one SIMD lane: V8 compiles a scalar f64 select on
+ * data it cannot predict to a branch, and f64.min (which must order NaN and ±0) to several;
+ * f64x2.pmin is one instruction. The bounds below measured twice as fast with these helpers.
  */
 @inline
 function lower(a: f64, b: f64): f64 {
-  return select<f64>(a, b, a < b);
+  return f64x2.extract_lane(f64x2.pmin(f64x2.splat(a), f64x2.splat(b)), 0);
 }
 
-/** The larger of a and b, as `lower`. */
+/** The larger of a and b (a < b ? b : a), as `lower`. */
 @inline
 function higher(a: f64, b: f64): f64 {
-  return select<f64>(a, b, a > b);
+  return f64x2.extract_lane(f64x2.pmax(f64x2.splat(a), f64x2.splat(b)), 0);
+}
+
+/** `condition ? yes : no` without a branch (see `lower`). */
+@inline
+function pick(yes: f64, no: f64, condition: bool): f64 {
+  const lanes = i64x2.splat(-(<i64>condition));
+  return f64x2.extract_lane(v128.bitselect(f64x2.splat(yes), f64x2.splat(no), lanes), 0);
+}
+
+/** `condition ? yes : no` for float32 without a branch. */
+@inline
+function pick32(yes: f32, no: f32, condition: bool): f32 {
+  const lanes = i32x4.splat(-(<i32>condition));
+  return f32x4.extract_lane(v128.bitselect(f32x4.splat(yes), f32x4.splat(no), lanes), 0);
 }
 
 /**
@@ -435,25 +486,58 @@ export function bestSwapsBounded(
 
     // a_u and b_p in float64 (term), b and s in float32 for the scans (exactly as prepareRow
     // makes them), the kept and pruned index lists.
-    let minB = Infinity;
-    let maxAbsB: f64 = 0;
+    // Two channels per step in f64x2 lanes; every value is the scalar formula's to the bit
+    // (2 w c is exact doubling of w c, and b = w² G − 2 w c as b = −2 w c + w² G).
+    let lowestB = f64x2.splat(Infinity);
+    let largestB = f64x2.splat(0);
     let nk = 0;
     let np = 0;
-    for (let j = 0; j < d; j++) {
+    const pairsEnd = d & ~1;
+    let j = 0;
+    for (; j < pairsEnd; j += 2) {
+      const w2 = f64x2.promote_low_f32x4(v128.load64_zero(w + (<usize>j << 2)));
+      const m0 = load<u8>(m + j);
+      const m1 = load<u8>(m + j + 1);
+      const kept2 = i64x2.replace_lane(i64x2.splat(-(<i64>m0)), 1, -(<i64>m1));
+      const twiceWc = f64x2.mul(f64x2.add(w2, w2), v128.load(c + (<usize>j << 3)));
+      const wwg = f64x2.mul(f64x2.mul(w2, w2), v128.load(diag + (<usize>j << 3)));
+      const value2 = v128.bitselect(f64x2.add(twiceWc, wwg), f64x2.sub(wwg, twiceWc), kept2);
+      const pruned2 = v128.bitselect(f64x2.splat(Infinity), value2, kept2);
+      v128.store(term + (<usize>j << 3), value2);
+      v128.store(records + (<usize>j << 4), i64x2.shuffle(pruned2, w2, 0, 2));
+      v128.store(records + (<usize>j << 4), i64x2.shuffle(pruned2, w2, 1, 3), 16);
+      v128.store64_lane(b + (<usize>j << 2), f32x4.demote_f64x2_zero(pruned2), 0);
+      const s2 = v128.bitselect(f64x2.splat(0), f64x2.mul(f64x2.splat(-2), w2), kept2);
+      v128.store64_lane(s + (<usize>j << 2), f32x4.demote_f64x2_zero(s2), 0);
+      lowestB = f64x2.pmin(lowestB, pruned2);
+      largestB = f64x2.pmax(largestB, v128.bitselect(f64x2.splat(0), f64x2.abs(value2), kept2));
+      store<i32>(keptList + (<usize>nk << 2), j);
+      store<i32>(prunedList + (<usize>np << 2), j);
+      nk += <i32>m0;
+      np += <i32>(1 - m0);
+      store<i32>(keptList + (<usize>nk << 2), j + 1);
+      store<i32>(prunedList + (<usize>np << 2), j + 1);
+      nk += <i32>m1;
+      np += <i32>(1 - m1);
+    }
+    let minB = lower(f64x2.extract_lane(lowestB, 0), f64x2.extract_lane(lowestB, 1));
+    let maxAbsB = higher(f64x2.extract_lane(largestB, 0), f64x2.extract_lane(largestB, 1));
+    for (; j < d; j++) {
       const wj = <f64>f32At(w, j);
       const kept = load<u8>(m + j) == 1;
-      const value = select<f64>(2, -2, kept) * wj * f64At(c, j) + wj * wj * f64At(diag, j);
+      const value = pick(2, -2, kept) * wj * f64At(c, j) + wj * wj * f64At(diag, j);
+      const prunedValue = pick(Infinity, value, kept);
       store<f64>(term + (<usize>j << 3), value);
-      store<f32>(b + (<usize>j << 2), select<f32>(Infinity, <f32>value, kept));
-      store<f32>(s + (<usize>j << 2), select<f32>(0, <f32>(-2 * wj), kept));
-      store<f64>(records + (<usize>j << 4), select<f64>(Infinity, value, kept));
+      store<f32>(b + (<usize>j << 2), pick32(Infinity, <f32>value, kept));
+      store<f32>(s + (<usize>j << 2), pick32(0, <f32>(-2 * wj), kept));
+      store<f64>(records + (<usize>j << 4), prunedValue);
       store<f64>(records + (<usize>j << 4) + 8, wj);
       store<i32>(keptList + (<usize>nk << 2), j);
       store<i32>(prunedList + (<usize>np << 2), j);
       nk += <i32>kept;
       np += <i32>!kept;
-      minB = lower(minB, select<f64>(Infinity, value, kept));
-      maxAbsB = higher(maxAbsB, select<f64>(0, abs<f64>(value), kept));
+      minB = lower(minB, prunedValue);
+      maxAbsB = higher(maxAbsB, pick(0, abs<f64>(value), kept));
     }
     store<f64>(gain + (out << 3), Infinity);
     store<i32>(prune + (out << 2), -1);
@@ -462,7 +546,7 @@ export function bestSwapsBounded(
       store<f64>(evaluated + (out << 3), 0);
       continue;
     }
-    const hull = buildEnvelope(order + row * rowFloats, m, term, w, root, d, envelope);
+    const hull = buildEnvelope(order + row * rowFloats, records, root, d, envelope);
     let betaMax: f64 = 0;
     const o = order + row * rowFloats;
     for (let i = 0; i < d; i++) {
@@ -508,14 +592,28 @@ export function bestSwapsBounded(
       const rhoU = f64At(rho, u);
       const a = f64At(term, u);
       // Exact terms of the pruned neighbours (kept ones, and u itself as padding, give +∞).
-      let nearest = Infinity;
+      // Two neighbours per f64x2 step: their records gathered into lanes, G_up loaded as a pair.
+      let nearest2 = f64x2.splat(Infinity);
       const slots = <usize>u * <usize>neighbours;
-      const twiceWu = 2 * wu;
-      for (let j = 0; j < neighbours; j++) {
-        const record = records + (<usize>load<i32>(nbIndex + ((slots + <usize>j) << 2)) << 4);
-        const gup = load<f64>(nbValue + ((slots + <usize>j) << 3));
-        nearest = lower(nearest, load<f64>(record) - twiceWu * load<f64>(record, 8) * gup);
+      const twiceWu = f64x2.splat(2 * wu);
+      let j = 0;
+      for (; j + 1 < neighbours; j += 2) {
+        const at = slots + <usize>j;
+        const r0 = records + (<usize>load<i32>(nbIndex + (at << 2)) << 4);
+        const r1 = records + (<usize>load<i32>(nbIndex + (at << 2), 4) << 4);
+        const b2 = f64x2.replace_lane(f64x2.splat(load<f64>(r0)), 1, load<f64>(r1));
+        const w2 = f64x2.replace_lane(f64x2.splat(load<f64>(r0, 8)), 1, load<f64>(r1, 8));
+        const t2 = f64x2.sub(b2, f64x2.mul(f64x2.mul(twiceWu, w2), v128.load(nbValue + (at << 3))));
+        nearest2 = f64x2.pmin(nearest2, t2);
       }
+      let nearest0 = f64x2.extract_lane(nearest2, 0);
+      const nearest1 = f64x2.extract_lane(nearest2, 1);
+      if (j < neighbours) {
+        const at = slots + <usize>j;
+        const r0 = records + (<usize>load<i32>(nbIndex + (at << 2)) << 4);
+        nearest0 = lower(nearest0, load<f64>(r0) - 2 * wu * load<f64>(r0, 8) * load<f64>(nbValue + (at << 3)));
+      }
+      const nearest = lower(nearest0, nearest1);
       count += <f64>neighbours;
       const far = wu == 0 ? minB : rhoU == Infinity ? -Infinity : envelopeAt(envelope, d, hull, rhoU * alpha);
       const margin = F32_MARGIN * (abs<f64>(a) + maxAbsB + 2 * alpha * betaMax * f64At(coupling, u));

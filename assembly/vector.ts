@@ -1,20 +1,37 @@
 // Small SIMD helpers shared by the kernels. Every helper has a scalar tail, so lengths need
 // not be multiples of the lane count.
 
-/** y[i] += a · x[i] for i < n, in float64 (f64x2 lanes round exactly like scalar f64). */
+/**
+ * y[i] += a · x[i] for i < n, in float64: f64x2 lanes round exactly like scalar f64; with relaxed
+ * SIMD the multiply-add may be fused (one rounding instead of two), the same in every lane and
+ * call, so results still do not depend on threads or blocking. Four elements per step.
+ */
 @inline
 export function axpyF64(y: usize, x: usize, a: f64, n: i32): void {
   const av = f64x2.splat(a);
-  const vectorEnd = n & ~1;
+  const vectorEnd = n & ~3;
   let i = 0;
-  for (; i < vectorEnd; i += 2) {
+  for (; i < vectorEnd; i += 4) {
     const offset = <usize>i << 3;
-    v128.store(y + offset, f64x2.add(v128.load(y + offset), f64x2.mul(av, v128.load(x + offset))));
+    v128.store(y + offset, multiplyAdd(av, v128.load(x + offset), v128.load(y + offset)));
+    v128.store(y + offset, multiplyAdd(av, v128.load(x + offset, 16), v128.load(y + offset, 16)), 16);
+  }
+  if (i + 2 <= n) {
+    const offset = <usize>i << 3;
+    v128.store(y + offset, multiplyAdd(av, v128.load(x + offset), v128.load(y + offset)));
+    i += 2;
   }
   for (; i < n; i++) {
     const offset = <usize>i << 3;
     store<f64>(y + offset, load<f64>(y + offset) + a * load<f64>(x + offset));
   }
+}
+
+/** a · x + y in f64x2 lanes, fused where relaxed SIMD allows (see axpyF64). */
+@inline
+function multiplyAdd(a: v128, x: v128, y: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f64x2.relaxed_madd(a, x, y);
+  return f64x2.add(y, f64x2.mul(a, x));
 }
 
 /** y[i] += a · x[i] for i < n, in float32. */

@@ -19,7 +19,6 @@
 import { parseArgs } from "node:util";
 import { createWebGpuKernels } from "../core/backends/webgpu.ts";
 import { prunedPerRow } from "../core/pattern.ts";
-import { RECOMPUTE_EVERY } from "../core/sparseswaps.ts";
 import { createRandom } from "../core/synthetic.ts";
 import { gramDiagonal, warmStartMask } from "../core/warm_start.ts";
 
@@ -110,8 +109,8 @@ for (const [name, fullRows, fullD] of SHAPES) {
   const correlateStart = performance.now();
   await kernels.correlate({ gram, batch });
   const correlateMs = performance.now() - correlateStart;
-  // The refiner recomputes c every RECOMPUTE_EVERY iterations: charge that share too.
-  const ms = (correlateStart - started) / iterations + correlateMs / RECOMPUTE_EVERY;
+  // The refiner recomputes c every recomputeEvery iterations: charge that share too.
+  const ms = (correlateStart - started) / iterations + correlateMs / kernels.recomputeEvery;
   const pruned = prunedPerRow(d, SPARSITY);
   const pairs = rows * (d - pruned) * pruned;
   const blockSeconds = (100 * ms) / 1000;

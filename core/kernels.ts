@@ -176,6 +176,13 @@ export interface Kernels {
    * `gain < −gainTolerance · L`, so rounding noise can never pass for an improvement.
    */
   readonly gainTolerance: number;
+  /**
+   * Iterations between recomputations of c (and L) from scratch, which also stop rows whose
+   * error no longer falls. A recomputation costs O(d·|P|) per row, as much as many bounded
+   * searches, so it is as rare as the backend's arithmetic allows: float64 updates of c drift by
+   * about 1e-16 of its terms per swap, float32 ones by about 1e-7.
+   */
+  readonly recomputeEvery: number;
 
   /** Makes a Gram matrix G (d, d), zero or from values. */
   createGram(options: CreateGramOptions): Promise<GramHandle>;
@@ -192,6 +199,11 @@ export interface Kernels {
    * c = G q for every row of the batch, from scratch; returns L = qᵀ c per row (rows,).
    */
   correlate(options: RowsAndGram): Promise<Float64Array>;
+  /**
+   * L = qᵀ c per row (rows,), from the c the batch holds (kept current by applySwaps), without
+   * recomputing c: O(d) per row instead of correlate's O(d·|P|).
+   */
+  rowErrors(options: RowsAndGram): Promise<Float64Array>;
   /**
    * argmin over feasible (u kept, p pruned, same block) of ΔL(u, p), per active row, with ΔL
    * of the chosen pair; rows whose best gain is not below their threshold may report none.

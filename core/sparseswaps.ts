@@ -9,8 +9,8 @@
  *         (u*, p*) = argmin over feasible pairs ΔL(u, p)  (kernels.bestSwaps)
  *         stop the row unless ΔL < −tolerance · L          (1-swap local optimum)
  *         swap u*, p*; c += w_u G[:,u] − w_p G[:,p]       (kernels.applySwaps)
- *         L += ΔL; every RECOMPUTE_EVERY iterations c and L are recomputed from scratch,
- *         and a row whose recomputed L did not fall since the last time stops
+ *         L += ΔL; every kernels.recomputeEvery iterations c and L are recomputed from
+ *         scratch, and a row whose recomputed L did not fall since the last time stops
  *
  * A row that stops is *converged* when its best gain is not below −CONVERGED_TOLERANCE · L (no
  * improving swap, up to float64 rounding), and *stalled* otherwise: its best swap was smaller
@@ -27,13 +27,6 @@
 import { InputError } from "./errors.ts";
 import type { GramHandle, Kernels, PairSearch, RowBatchHandle } from "./kernels.ts";
 import { patternLabel, rowsBreakingPattern, type SparsityPattern, swapBlocks } from "./pattern.ts";
-
-/**
- * Iterations between recomputations of c from scratch, so incremental f32 updates cannot drift.
- * A recomputation costs about as much as two searches (O(d·|P|) vs O(|U|·|P|) per row), so every
- * 32 iterations adds a few percent.
- */
-export const RECOMPUTE_EVERY = 32;
 
 /** Best gains at or above −CONVERGED_TOLERANCE · L mean "no improving swap" (float64 noise). */
 export const CONVERGED_TOLERANCE = 1e-10;
@@ -105,7 +98,10 @@ export interface SparseSwapsResult {
   readonly mask: Uint8Array;
   /** (rows,) error qᵀGq of the warm start, float64. */
   readonly errorBefore: Float64Array;
-  /** (rows,) error qᵀGq of the refined mask, recomputed from scratch, float64. */
+  /**
+   * (rows,) error qᵀGq of the refined mask, float64: qᵀc with the c the swaps updated (c was
+   * computed from scratch at the start and every kernels.recomputeEvery iterations).
+   */
   readonly errorAfter: Float64Array;
   /** Swaps accepted over all rows. */
   readonly swaps: number;
@@ -172,7 +168,7 @@ export async function refineSparseSwaps(options: SparseSwapsOptions): Promise<Sp
     let active = Uint32Array.from({ length: batch.rows }, (_, i) => i);
     for (let t = 0; t < maxIters && active.length > 0; t++) {
       signal?.throwIfAborted();
-      if (t > 0 && t % RECOMPUTE_EVERY === 0) {
+      if (t > 0 && t % kernels.recomputeEvery === 0) {
         // Fresh c and L, free of drift. A row whose true error did not fall since the last
         // recomputation is cycling on rounding noise: it stops, so Infinity always terminates.
         error.set(await kernels.correlate({ gram, batch }));
@@ -217,7 +213,9 @@ export async function refineSparseSwaps(options: SparseSwapsOptions): Promise<Sp
       iterations = Math.max(iterations, t + 1);
       active = acceptedRows;
     }
-    const final = await kernels.correlate({ gram, batch });
+    // qᵀc from the c the swaps kept current: float64 updates agree with a recomputation to about
+    // 1e-16 of the terms per swap, and a recomputation costs as much as many searches.
+    const final = await kernels.rowErrors({ gram, batch });
     checkRowErrors(final, rowScale, first, options.label);
     errorAfter.set(final, first);
     mask.set(await kernels.readMask(batch), first * d);

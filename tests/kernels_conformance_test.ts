@@ -166,7 +166,7 @@ async function conformance(t: Deno.TestContext, kernels: Kernels): Promise<void>
     );
 
     await t.step(
-      `applySwaps updates the mask and c like a fresh load of the swapped mask (${label})`,
+      `applySwaps updates the mask and c like a fresh load of the swapped mask; rowErrors reads qᵀGq from that c (${label})`,
       async () => {
         const batch = await kernels.loadRows({ weight: layer.weight, mask, rows, d });
         await kernels.correlate({ gram, batch });
@@ -199,6 +199,13 @@ async function conformance(t: Deno.TestContext, kernels: Kernels): Promise<void>
             d,
           );
           assertClose(incremental.gain[r], scratch.gain[r], tolerance.gain, `row ${r}`, scale);
+        }
+        // rowErrors from the updated c: qᵀGq of the swapped mask.
+        const errors = await kernels.rowErrors({ gram, batch });
+        for (let r = 0; r < rows; r++) {
+          const w = layer.weight.subarray(r * d);
+          const expectedError = rowError(w, expected.subarray(r * d), layer.gram, d);
+          assertClose(errors[r], expectedError, tolerance.error, `row ${r} error`);
         }
         kernels.release(batch);
         kernels.release(fresh);

@@ -3,7 +3,7 @@ import { allSwaps, layerRowErrors, rowError } from "./_oracle.ts";
 import { createReferenceKernels } from "../core/backends/reference.ts";
 import type { ApplySwapsOptions, Kernels } from "../core/kernels.ts";
 import { rowsBreakingPattern, type SparsityPattern, swapBlocks } from "../core/pattern.ts";
-import { layerErrors, RECOMPUTE_EVERY, refineSparseSwaps } from "../core/sparseswaps.ts";
+import { layerErrors, refineSparseSwaps } from "../core/sparseswaps.ts";
 import { syntheticLayer } from "../core/synthetic.ts";
 import { problem } from "./_problems.ts";
 
@@ -272,9 +272,9 @@ Deno.test("maxIters Infinity terminates on kernels that report false gains; thos
   const result = await refineSparseSwaps({ ...p.operands, kernels: lying, maxIters: Infinity });
   assert.equal(result.stalledRows, p.rows);
   assert.equal(result.convergedRows, 0);
-  // A row stops at the first recomputation (every RECOMPUTE_EVERY iterations) that finds its
+  // A row stops at the first recomputation (every recomputeEvery iterations) that finds its
   // error did not fall since the one before.
-  assert.ok(result.iterations <= 2 * RECOMPUTE_EVERY, `${result.iterations} iterations`);
+  assert.ok(result.iterations <= 2 * inner.recomputeEvery, `${result.iterations} iterations`);
 });
 
 Deno.test("rows stopped by the accept guard with an improving swap left are stalled; converged rows have none", async () => {

@@ -96,6 +96,20 @@ function loadRows({ weight, mask, rows, d }: LoadRowsOptions): Promise<RowBatchH
   return Promise.resolve(new ReferenceRows(rows, d, weight, mask));
 }
 
+function rowErrors(options: RowsAndGram): Promise<Float64Array> {
+  const b = asRows(options.batch);
+  const errors = new Float64Array(b.rows);
+  for (let r = 0; r < b.rows; r++) {
+    let error = 0;
+    for (let j = 0; j < b.d; j++) {
+      const at = r * b.d + j;
+      if (b.mask[at] === 0) error += b.weight[at] * b.correlation[at];
+    }
+    errors[r] = error;
+  }
+  return Promise.resolve(errors);
+}
+
 function correlate(options: RowsAndGram): Promise<Float64Array> {
   const g = asGram(options.gram);
   const b = asRows(options.batch);
@@ -388,12 +402,15 @@ export function createReferenceKernels(options: ReferenceOptions = {}): Kernels 
     numerics: "reference float64",
     // Gains are float64 sums of a few terms, each at most ~1e3 × L in practice: noise ≤ 1e-12 L.
     gainTolerance: 1e-10,
+    // c in float64: recomputations only bound the work of rows that stop improving.
+    recomputeEvery: 256,
     createGram,
     gramAccumulate,
     readGram,
     readGramDiagonal,
     loadRows,
     correlate,
+    rowErrors,
     bestSwaps: (options) => bestSwaps(options, neighbourCount),
     applySwaps,
     readMask,

@@ -54,6 +54,7 @@ type KernelName =
   | "gramNeighbours"
   | "rowOrders"
   | "correlate"
+  | "rowErrors"
   | "bestSwapsPerRow"
   | "bestSwapsBounded"
   | "bestSwapsInBlocks"
@@ -162,6 +163,8 @@ class Threads {
       (instance.exports[name] as WebAssembly.Global).value as number;
     const constants = {
       rowBlock: constant("ROW_BLOCK"),
+      correlateRows: constant("CORRELATE_ROWS"),
+      rowOrderScratchColumns: constant("ROW_ORDER_SCRATCH_COLUMNS"),
       boundedScratchColumns: constant("BOUNDED_SCRATCH_COLUMNS"),
     };
     if (count <= 1) return new Threads(local, [], constants, false);
@@ -264,6 +267,10 @@ function triangleRanges(d: number, parts: number): [number, number][] {
 interface ModuleConstants {
   /** Rows the per-row pair search handles together (ROW_BLOCK in assembly/swaps.ts). */
   readonly rowBlock: number;
+  /** Rows correlate handles together (CORRELATE_ROWS in assembly/swaps.ts). */
+  readonly correlateRows: number;
+  /** Scratch of rowOrders per thread, in units of d bytes (plus 1 KiB). */
+  readonly rowOrderScratchColumns: number;
   /** Scratch of bestSwapsBounded per thread, in units of d bytes. */
   readonly boundedScratchColumns: number;
 }
@@ -272,6 +279,8 @@ interface ModuleConstants {
 interface WasmNeighbours {
   /** s (d,) f64 = √max(G_jj, 0). */
   readonly root: number;
+  /** 1 / s (d,) f64, +∞ where s = 0. */
+  readonly inverseRoot: number;
   /** (d, K) i32. */
   readonly index: number;
   /** (d, K) f64. */
@@ -406,7 +415,9 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
   function releaseNeighbours(gram: WasmGram): void {
     const n = gram.neighbours;
     if (!n) return;
-    for (const ptr of [n.root, n.index, n.value, n.rho, n.coupling]) heap.release(ptr);
+    for (const ptr of [n.root, n.inverseRoot, n.index, n.value, n.rho, n.coupling]) {
+      heap.release(ptr);
+    }
     gram.neighbours = undefined;
   }
 
@@ -489,6 +500,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
     const k = neighbourCount;
     const neighbours = {
       root: heap.allocate(d * 8),
+      inverseRoot: heap.allocate(d * 8),
       index: heap.allocate(d * k * 4),
       value: heap.allocate(d * k * 8),
       rho: heap.allocate(d * 8),
@@ -496,7 +508,11 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
     };
     const diagonal = f64(gram.diag, d);
     const root = f64(neighbours.root, d);
-    for (let j = 0; j < d; j++) root[j] = Math.sqrt(Math.max(0, diagonal[j]));
+    const inverseRoot = f64(neighbours.inverseRoot, d);
+    for (let j = 0; j < d; j++) {
+      root[j] = Math.sqrt(Math.max(0, diagonal[j]));
+      inverseRoot[j] = 1 / root[j];
+    }
     const scratchPerThread = (k + 1) * 12;
     await withBuffers([threads.count * scratchPerThread], (scratch) =>
       threads.run(
@@ -507,7 +523,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
           gram.g64,
           d,
           k,
-          neighbours.root,
+          neighbours.inverseRoot,
           neighbours.index,
           neighbours.value,
           neighbours.rho,
@@ -524,12 +540,13 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
     if (b.order?.gram === gram) return b.order.pointer;
     if (b.order) heap.release(b.order.pointer);
     const pointer = heap.allocate(b.rows * b.d * 4);
-    await withBuffers([threads.count * b.d * 8], (scratch) =>
+    const scratchPerThread = constants.rowOrderScratchColumns * b.d + 1024;
+    await withBuffers([threads.count * scratchPerThread], (scratch) =>
       threads.run(
         "rowOrders",
         evenRanges(b.rows, threads.count),
         rowsPerCall(16 * b.d),
-        (thread) => [b.weight, root, b.d, pointer, scratch + thread * b.d * 8],
+        (thread) => [b.weight, root, b.d, pointer, scratch + thread * scratchPerThread],
       ));
     b.order = { gram, pointer };
     return pointer;
@@ -599,6 +616,8 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
     numerics: `wasm ${variant}`,
     // Gains are exact float64 evaluations of the chosen pair, as in the reference backend.
     gainTolerance: 1e-10,
+    // c in float64: recomputations only bound the work of rows that stop improving.
+    recomputeEvery: 256,
 
     createGram({ d, values }: CreateGramOptions): Promise<GramHandle> {
       const gram = new WasmGram(
@@ -658,8 +677,21 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
       await threads.run(
         "correlate",
         evenRanges(b.rows, threads.count),
-        rowsPerCall(b.d * b.d),
+        // Whole blocks of rows per call: the kernel reads each row of G once per block.
+        Math.max(constants.correlateRows, rowsPerCall(b.d * b.d)),
         () => [gram.g64, b.d, b.weight, b.mask, b.corr, b.errors],
+      );
+      return f64(b.errors, b.rows).slice();
+    },
+
+    async rowErrors(options: RowsAndGram): Promise<Float64Array> {
+      const b = rowsOf(options.batch);
+      await threads.run(
+        "rowErrors",
+        evenRanges(b.rows, threads.count),
+        rowsPerCall(b.d),
+        () => [b.d, b.weight, b.mask, b.corr, b.errors],
+        b.rows * b.d,
       );
       return f64(b.errors, b.rows).slice();
     },

@@ -344,6 +344,8 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
     // Gains are float32 candidates: rounding reaches ~1e-6 of the terms, which can exceed the
     // row error by an order of magnitude; the guard stays above that noise.
     gainTolerance: 1e-5,
+    // c in float32 (compensated): recomputed often enough that drift stays below the guard.
+    recomputeEvery: 32,
 
     async createGram({ d, values }: CreateGramOptions): Promise<GramHandle> {
       const g32 = values ? Float32Array.from(values) : new Float32Array(d * d);
@@ -422,6 +424,17 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
           whole(b.corr),
         ], [Math.ceil(panel.rows / 16), Math.ceil(b.rows / 16)]);
       }
+      dispatch("row_error", [b.d, b.rows], [
+        whole(b.weight),
+        whole(b.mask),
+        whole(b.corr),
+        whole(b.errors),
+      ], [b.rows]);
+      return Float64Array.from(new Float32Array(await read(b.errors, b.rows * 4)));
+    },
+
+    async rowErrors(options: RowsAndGram): Promise<Float64Array> {
+      const b = rowsOf(options.batch);
       dispatch("row_error", [b.d, b.rows], [
         whole(b.weight),
         whole(b.mask),
