@@ -280,7 +280,7 @@ try {
   console.log("## 3. Neighbours per channel K (wasm 1 thread, bounded)\n");
   console.log("| d | K | seconds | share of brute force |");
   console.log("|---|---|---|---|");
-  for (const d of [768, 2048]) {
+  for (const d of [768, 2048, 4096]) {
     for (const neighbours of [4, 8, 16]) {
       const kernels = await createWasmKernels({ threads: 1, neighbours });
       try {

@@ -101,6 +101,10 @@ export interface LayerReport {
   readonly convergedRows: number;
   /** Rows SparseSwaps stopped without proof of convergence (see refineSparseSwaps). */
   readonly stalledRows: number;
+  /** Pair gains SparseSwaps' searches evaluated (bookkeeping included); 0 for other refiners. */
+  readonly pairsEvaluated: number;
+  /** Pair gains brute-force searches of the same rows and iterations would have evaluated. */
+  readonly pairsBruteForce: number;
   /** Wall time of warm start and refinement, seconds. */
   readonly seconds: number;
 }
@@ -391,6 +395,8 @@ async function pruneLayer(
   let iterations = 0;
   let convergedRows = 0;
   let stalledRows = 0;
+  let pairsEvaluated = 0;
+  let pairsBruteForce = 0;
   if (refiner === "sparseswaps") {
     const result = await refineSparseSwaps({
       ...operands,
@@ -402,7 +408,7 @@ async function pruneLayer(
     mask = result.mask;
     errorWarm = sum(result.errorBefore);
     errorRefined = sum(result.errorAfter);
-    ({ swaps, iterations, convergedRows, stalledRows } = result);
+    ({ swaps, iterations, convergedRows, stalledRows, pairsEvaluated, pairsBruteForce } = result);
   } else {
     errorWarm = sum(await layerErrors({ ...operands, mask: warm }));
     if (refiner === "dsnot") {
@@ -438,6 +444,8 @@ async function pruneLayer(
       iterations,
       convergedRows,
       stalledRows,
+      pairsEvaluated,
+      pairsBruteForce,
       seconds: (performance.now() - started) / 1000,
     },
   };

@@ -93,8 +93,17 @@ export function reportMarkdown(report: PruneReport): string {
     `- Total error / output energy: warm start ${
       report.summary.relativeErrorWarm.toExponential(4)
     }, refined ${report.summary.relativeErrorRefined.toExponential(4)}`,
-    "",
   ];
+  const evaluated = report.layers.reduce((a, l) => a + l.pairsEvaluated, 0);
+  const brute = report.layers.reduce((a, l) => a + l.pairsBruteForce, 0);
+  if (brute > 0) {
+    lines.push(
+      `- Pair searches: ${evaluated.toExponential(3)} gains evaluated, ${
+        percent(evaluated / brute)
+      } of the ${brute.toExponential(3)} a brute-force search evaluates`,
+    );
+  }
+  lines.push("");
   const sets = Object.entries(report.perplexity);
   if (sets.length > 0) {
     lines.push(
@@ -113,15 +122,17 @@ export function reportMarkdown(report: PruneReport): string {
     "",
     "Errors are Σ over rows of qᵀGq on the calibration tokens; energy is ‖WX‖².",
     "",
-    "| block | layer | rows × d | warm error / energy | refined error / energy | reduction | swaps | seconds |",
-    "|---|---|---|---|---|---|---|---|",
+    "| block | layer | rows × d | warm error / energy | refined error / energy | reduction | swaps | pairs searched | seconds |",
+    "|---|---|---|---|---|---|---|---|---|",
   );
   for (const l of report.layers) {
     const ratio = (e: number) => (l.outputEnergy > 0 ? (e / l.outputEnergy).toExponential(3) : "–");
     lines.push(
       `| ${l.block} | ${short(l.layer)} | ${l.rows} × ${l.d} | ${ratio(l.errorWarm)} | ${
         ratio(l.errorRefined)
-      } | ${percent(l.relativeReduction)} | ${l.swaps} | ${l.seconds.toFixed(2)} |`,
+      } | ${percent(l.relativeReduction)} | ${l.swaps} | ${
+        l.pairsBruteForce > 0 ? percent(l.pairsEvaluated / l.pairsBruteForce) : "–"
+      } | ${l.seconds.toFixed(2)} |`,
     );
   }
   lines.push("", "## Timings (seconds)", "", "| phase | seconds |", "|---|---|");

@@ -266,3 +266,37 @@ Deno.test("the lower envelope is the minimum over all its lines", () => {
     }
   }
 });
+
+Deno.test("bounds stay exact on matrices that are not Gram matrices: zero or negative G_jj with correlations, NaN entries", async () => {
+  const d = 16;
+  const random = createRandom(11);
+  const base = syntheticLayer({ rows: 6, d, tokens: 48, seed: 12 });
+  const gram = base.gram.slice();
+  gram[3 * d + 3] = 0; // a channel with no scale that still correlates
+  gram[7 * d + 7] = -gram[7 * d + 7]; // a negative diagonal entry
+  gram[2 * d + 9] = gram[9 * d + 2] = NaN; // one undefined pair
+  for (const kernels of [createReferenceKernels(), await createWasmKernels({ threads: 1 })]) {
+    try {
+      const g = await kernels.createGram({ d, values: gram });
+      for (let trial = 0; trial < 8; trial++) {
+        const mask = Uint8Array.from({ length: 6 * d }, () => (random.uniform() < 0.5 ? 1 : 0));
+        for (let r = 0; r < 6; r++) {
+          mask[r * d] = 1;
+          mask[r * d + 1] = 0;
+        }
+        const batch = await kernels.loadRows({ weight: base.weight, mask, rows: 6, d });
+        await kernels.correlate({ gram: g, batch });
+        const active = Uint32Array.from({ length: 6 }, (_, i) => i);
+        const search = (s: PairSearch) =>
+          kernels.bestSwaps({ gram: g, batch, active, blockLength: d, search: s });
+        const [brute, bounded] = [await search("brute-force"), await search("bounded")];
+        assert.deepEqual(bounded.prune, brute.prune, `${kernels.name} trial ${trial}`);
+        assert.deepEqual(bounded.restore, brute.restore, `${kernels.name} trial ${trial}`);
+        kernels.release(batch);
+      }
+      kernels.release(g);
+    } finally {
+      kernels.dispose();
+    }
+  }
+});

@@ -94,6 +94,7 @@ Deno.test("prune writes a Hugging Face checkpoint: pruned weights exactly zero, 
         layer.errorRefined <= layer.errorWarm * (1 + 1e-12),
         `${layer.block} ${layer.layer}`,
       );
+      assert.ok(layer.pairsBruteForce > 0 && layer.pairsEvaluated > 0);
       assert.ok(layer.errorWarm > 0 && layer.outputEnergy > layer.errorWarm);
     }
     assert.ok(report.layers.some((l: { swaps: number }) => l.swaps > 0));

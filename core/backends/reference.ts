@@ -220,7 +220,7 @@ function bruteForceSearch(
 const BOUND_ROUNDING = 1e-9;
 
 /** Kept and pruned indices taking part in the first guess: the smallest a_u and b_p. */
-const GUESS_TERMS = 8;
+const GUESS_TERMS = 2;
 
 /**
  * The bounded search of one row (core/bounds.ts): the same pair as bruteForceSearch whenever

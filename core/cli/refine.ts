@@ -109,6 +109,10 @@ export interface RefineSummary {
    * whose error stopped falling: not proven converged.
    */
   readonly stalled_rows: number;
+  /** Pair gains the bounded searches evaluated (bookkeeping included). */
+  readonly pairs_evaluated: number;
+  /** Pair gains brute-force searches of the same rows and iterations would have evaluated. */
+  readonly pairs_brute_force: number;
   /** Backend that ran the kernels. */
   readonly backend: string;
   /** The backend in words (threads, SIMD variant, GPU adapter). */
@@ -220,6 +224,8 @@ async function refineLayer(
     d,
     converged_rows: result.convergedRows,
     stalled_rows: result.stalledRows,
+    pairs_evaluated: result.pairsEvaluated,
+    pairs_brute_force: result.pairsBruteForce,
     backend: kernels.name,
     backend_description: kernels.description,
     pattern: patternLabel(pattern),
@@ -397,5 +403,12 @@ function printSummary(io: CommandIo, summary: RefineSummary, settings: RefineSet
       summary.stalled_rows > 0 ? `, ${summary.stalled_rows} stalled at the backend's precision` : ""
     }, ${summary.seconds.toFixed(2)} s`,
   );
+  if (summary.pairs_brute_force > 0) {
+    io.stdout(
+      `Searched ${summary.pairs_evaluated.toExponential(2)} pairs, ${
+        (100 * summary.pairs_evaluated / summary.pairs_brute_force).toFixed(1)
+      }% of brute force's ${summary.pairs_brute_force.toExponential(2)}`,
+    );
+  }
   io.stdout(`Wrote ${settings.outPath}`);
 }
