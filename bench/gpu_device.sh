@@ -14,5 +14,5 @@ xz -dc .devbin/deno.xz > /usr/local/bin/deno
 chmod +x /usr/local/bin/deno
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 | tee "$out/gpu.txt"
 deno eval 'const a = await navigator.gpu.requestAdapter(); console.log(JSON.stringify(a?.info), a?.limits.maxStorageBufferBindingSize)' 2>&1 | tee -a "$out/gpu.txt"
-timeout 300 deno test -A tests/kernels_conformance_test.ts tests/cross_backend_test.ts 2>&1 | tee "$out/tests.txt" | tail -25
+timeout 300 deno test -A tests/kernels_conformance_test.ts tests/cross_backend_test.ts tests/bounded_search_test.ts 2>&1 | tee "$out/tests.txt" | tail -25
 timeout 420 deno task bench:gpu 2>&1 | tee "$out/bench.txt"

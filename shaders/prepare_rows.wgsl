@@ -1,7 +1,9 @@
 // The per-row terms of the swap gain for each activeRows row (see core/kernels.ts):
 //   pruned j: b_j = −2 w_j c_j + w_j² G_jj,  s_j = −2 w_j,  a_j = NONE
-//   kept j:   b_j = NONE,                    s_j = 0,       a_j = 2 w_j c_j + w_j² G_jj
-// NONE (1e30) stands for +∞: WGSL has no infinity, and NONE + NONE still fits a float32.
+//   kept j:   b_j = NONE,                    s_j = −2 w_j,  a_j = 2 w_j c_j + w_j² G_jj
+// NONE (1e30) stands for +∞: WGSL has no infinity, and NONE + NONE still fits a float32. A kept
+// p never wins a search (b_p = NONE dwarfs w_u · s_p · G_up); s of a kept u gives the searches
+// w_u = −s_u / 2 (exact) without another binding.
 //
 // Bindings: 0 params (uniform), 1 activeRows (slots), 2 w (rows, d), 3 mask (rows, d),
 // 4 c (rows, d), 5 diag (d), 6 b (slots, d), 7 s (slots, d), 8 a (slots, d).
@@ -41,7 +43,7 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
     a[slotAt] = NONE;
   } else {
     b[slotAt] = NONE;
-    s[slotAt] = 0.0;
+    s[slotAt] = -2.0 * wj;
     a[slotAt] = 2.0 * wj * c[rowAt] + own;
   }
 }

@@ -10,6 +10,7 @@ import { allSwaps } from "./_oracle.ts";
 import { correlation, gramNeighbours, LowerEnvelope } from "../core/bounds.ts";
 import { createReferenceKernels, gramOf } from "../core/backends/reference.ts";
 import { createWasmKernels } from "../core/backends/wasm.ts";
+import { createWebGpuKernels } from "../core/backends/webgpu.ts";
 import type { Kernels, PairSearch } from "../core/kernels.ts";
 import type { SparsityPattern } from "../core/pattern.ts";
 import { refineSparseSwaps } from "../core/sparseswaps.ts";
@@ -299,4 +300,37 @@ Deno.test("bounds stay exact on matrices that are not Gram matrices: zero or neg
       kernels.dispose();
     }
   }
+});
+
+const adapter = await navigator.gpu?.requestAdapter();
+Deno.test({
+  name: adapter
+    ? "webgpu: the bounded search (bound_rows + scan_active) ends where the dense search does, with fewer pairs"
+    : "webgpu: the bounded search ends where the dense search does SKIPPED (no WebGPU adapter)",
+  ignore: !adapter,
+  sanitizeResources: false,
+  fn: async () => {
+    const kernels = await createWebGpuKernels({ allowFallback: true });
+    try {
+      for (const c of cases()) {
+        for (const sparsity of [0.5, 0.8]) {
+          const pattern: SparsityPattern = { kind: "per-row", sparsity };
+          const brute = await refine(kernels, c, pattern, "brute-force");
+          const bounded = await refine(kernels, c, pattern, "bounded");
+          const total = (r: typeof brute) => r.errorAfter.reduce((a, b) => a + b, 0);
+          const scale = Math.max(total(brute), 1e-30);
+          assert.ok(
+            Math.abs(total(bounded) - total(brute)) <= 1e-4 * scale,
+            `${c.label} ${sparsity}: ${total(bounded)} vs ${total(brute)}`,
+          );
+          // Adversarial layers (ties, zero weights) defeat the bounds; correlated ones do not.
+          if (c.label.startsWith("correlated")) {
+            assert.ok(bounded.pairsEvaluated < bounded.pairsBruteForce, c.label);
+          }
+        }
+      }
+    } finally {
+      kernels.dispose();
+    }
+  },
 });

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { BOUND_NEIGHBOURS } from "../bounds.ts";
 import { BackendFailedError, BackendUnavailableError } from "../errors.ts";
 import type {
   ApplySwapsOptions,
@@ -38,6 +39,8 @@ export interface WebGpuOptions {
   readonly allowFallback?: boolean;
   /** Use at most this many bytes per storage binding (tests use it to force G into panels). */
   readonly maxBindingBytes?: number;
+  /** Neighbours per channel of the pair search's bounds (default BOUND_NEIGHBOURS, at most 16). */
+  readonly neighbours?: number;
 }
 
 /** Candidates at or above this stand for "no feasible pair" (the shaders' NONE is 1e30). */
@@ -47,6 +50,8 @@ const PANEL_UNIT = 64;
 
 class GpuGram implements GramHandle {
   diagonalStale = true;
+  /** The bounds' neighbour lists (d, 2k + 2), made on the first bounded search after G changed. */
+  neighbours?: GPUBuffer;
   constructor(
     readonly d: number,
     readonly g: GPUBuffer,
@@ -336,6 +341,151 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
     gram.diagonalStale = false;
   };
 
+  type SearchInputs = (panel: { start: number; rows: number }) => GPUBufferBinding[];
+  const neighbourCount = Math.min(options.neighbours ?? BOUND_NEIGHBOURS, 16);
+
+  /** The bounds' per-channel records of G (gram_neighbours), once per G. */
+  const neighboursOf = (gram: GpuGram): GPUBuffer => {
+    if (gram.neighbours) return gram.neighbours;
+    const d = gram.d;
+    const k = neighbourCount;
+    const neighbours = buffer(d * (2 * k + 3) * 4, "neighbours");
+    diagonal(gram);
+    for (const panel of panels(d, d)) {
+      dispatch("gram_neighbours", [d, k, panel.start, panel.rows], [
+        panelBinding(gram.g, panel.start, panel.rows, d),
+        whole(gram.diag),
+        whole(neighbours),
+      ], [Math.ceil(panel.rows / 64)]);
+    }
+    gram.neighbours = neighbours;
+    return neighbours;
+  };
+
+  /** Every feasible pair: the dense min-plus search (per row) or the N:M block search. */
+  const searchDense = async (
+    gram: GpuGram,
+    b: GpuRows,
+    activeBuffer: GPUBuffer,
+    n: number,
+    blockLength: number,
+    searchInputs: SearchInputs,
+  ): Promise<SwapProposals> => {
+    const d = b.d;
+    const s = b.scratch!;
+    const gain = buffer(n * 4, "gains");
+    const pair = buffer(n * 8, "pairs");
+    const perRow = blockLength === d;
+    const unit = perRow ? PANEL_UNIT : lcm(PANEL_UNIT, blockLength);
+    for (const panel of panels(d, d, unit)) {
+      if (perRow) {
+        dispatch("pair_search", [d, n, panel.start, panel.rows], [
+          ...searchInputs(panel),
+          whole(s.cand),
+        ], [
+          Math.ceil(panel.rows / 64),
+          Math.ceil(n / 64),
+        ]);
+      } else {
+        dispatch("pair_search_blocks", [d, n, panel.start, panel.rows, blockLength], [
+          ...searchInputs(panel),
+          whole(s.cand),
+          whole(s.code),
+        ], [Math.ceil(panel.rows / blockLength / 64), n]);
+      }
+    }
+    dispatch("select_best", [perRow ? d : d / blockLength, perRow ? 1 : 0, d], [
+      whole(s.cand),
+      whole(s.code),
+      whole(gain),
+      whole(pair),
+    ], [n]);
+    if (perRow) {
+      // The search kept only each u's minimum: recover the p of every row's winning u.
+      for (const panel of panels(d, d)) {
+        dispatch("find_pair", [d, n, panel.start, panel.rows], [
+          ...searchInputs(panel),
+          whole(gain),
+          whole(pair),
+        ], [n]);
+      }
+    }
+    const gains = new Float32Array(await read(gain, n * 4));
+    const pairs = new Uint32Array(await read(pair, n * 8));
+    gain.destroy();
+    pair.destroy();
+    const result = {
+      gain: new Float64Array(n),
+      prune: new Int32Array(n),
+      restore: new Int32Array(n),
+    };
+    for (let k = 0; k < n; k++) {
+      const none = !(gains[k] < NO_PAIR);
+      result.gain[k] = none ? Infinity : gains[k];
+      result.prune[k] = none ? -1 : pairs[2 * k];
+      result.restore[k] = none ? -1 : pairs[2 * k + 1];
+    }
+    return result;
+  };
+
+  /**
+   * The bounded search (core/bounds.ts): bound_rows gives each row its candidate u (in
+   * ascending order, compacted; cuts in `cand`, candidates in `code`), scan_active scans only
+   * those, panel by panel.
+   */
+  const searchBounded = async (
+    gram: GpuGram,
+    b: GpuRows,
+    n: number,
+    threshold: Float64Array | undefined,
+  ): Promise<SwapProposals> => {
+    const d = b.d;
+    const s = b.scratch!;
+    const neighbours = neighboursOf(gram);
+    // Per row: the threshold in, the result out (see bound_rows). WGSL has no infinity: the
+    // shaders' NONE (1e30) stands for it.
+    const rowInfo = new Uint32Array(8 * n);
+    const limits = new Float32Array(rowInfo.buffer);
+    for (let k = 0; k < n; k++) {
+      limits[8 * k] = Math.max(-1e30, Math.min(1e30, threshold?.[k] ?? Infinity));
+    }
+    const info = upload(rowInfo, "row bounds");
+    const perRow = [whole(s.b), whole(s.s), whole(s.a)];
+    dispatch("bound_rows", [d, n, neighbourCount], [
+      ...perRow,
+      whole(neighbours),
+      whole(s.cand),
+      whole(s.code),
+      whole(info),
+    ], [n]);
+    for (const panel of panels(d, d)) {
+      dispatch("scan_active", [d, n, panel.start, panel.rows], [
+        panelBinding(gram.g, panel.start, panel.rows, d),
+        ...perRow,
+        whole(s.cand),
+        whole(s.code),
+        whole(info),
+      ], [n]);
+    }
+    const out = new Uint32Array(await read(info, n * 32));
+    info.destroy();
+    const gains = new Float32Array(out.buffer);
+    const result = {
+      gain: new Float64Array(n),
+      prune: new Int32Array(n),
+      restore: new Int32Array(n),
+      pairsEvaluated: 0,
+    };
+    for (let k = 0; k < n; k++) {
+      const none = !(gains[8 * k + 4] < NO_PAIR) || out[8 * k + 5] === 0xffffffff;
+      result.gain[k] = none ? Infinity : gains[8 * k + 4];
+      result.prune[k] = none ? -1 : out[8 * k + 5];
+      result.restore[k] = none ? -1 : out[8 * k + 6];
+      result.pairsEvaluated += out[8 * k + 3];
+    }
+    return result;
+  };
+
   const info = adapter.info;
   const kernels: Kernels = {
     name: "webgpu",
@@ -382,6 +532,8 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
         xBuffer.destroy();
       }
       gram.diagonalStale = true;
+      gram.neighbours?.destroy();
+      gram.neighbours = undefined;
       await checkErrors();
     },
 
@@ -465,8 +617,6 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       };
       const s = b.scratch;
       const activeBuffer = upload(Uint32Array.from(active), "active rows");
-      const gain = buffer(n * 4, "gains");
-      const pair = buffer(n * 8, "pairs");
       diagonal(gram);
       dispatch("prepare_rows", [d, n], [
         whole(activeBuffer),
@@ -478,8 +628,6 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
         whole(s.s),
         whole(s.a),
       ], [Math.ceil(d / 256), n]);
-      const perRow = blockLength === d;
-      const unit = perRow ? PANEL_UNIT : lcm(PANEL_UNIT, blockLength);
       const searchInputs = (panel: { start: number; rows: number }) => [
         panelBinding(gram.g, panel.start, panel.rows, d),
         whole(activeBuffer),
@@ -488,54 +636,14 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
         whole(s.s),
         whole(s.a),
       ];
-      for (const panel of panels(d, d, unit)) {
-        if (perRow) {
-          dispatch("pair_search", [d, n, panel.start, panel.rows], [
-            ...searchInputs(panel),
-            whole(s.cand),
-          ], [
-            Math.ceil(panel.rows / 64),
-            Math.ceil(n / 64),
-          ]);
-        } else {
-          dispatch("pair_search_blocks", [d, n, panel.start, panel.rows, blockLength], [
-            ...searchInputs(panel),
-            whole(s.cand),
-            whole(s.code),
-          ], [Math.ceil(panel.rows / blockLength / 64), n]);
+      try {
+        if (blockLength === d && options.search !== "brute-force") {
+          return await searchBounded(gram, b, n, options.threshold);
         }
+        return await searchDense(gram, b, activeBuffer, n, blockLength, searchInputs);
+      } finally {
+        activeBuffer.destroy();
       }
-      dispatch("select_best", [perRow ? d : d / blockLength, perRow ? 1 : 0, d], [
-        whole(s.cand),
-        whole(s.code),
-        whole(gain),
-        whole(pair),
-      ], [n]);
-      if (perRow) {
-        // The search kept only each u's minimum: recover the p of every row's winning u.
-        for (const panel of panels(d, d)) {
-          dispatch("find_pair", [d, n, panel.start, panel.rows], [
-            ...searchInputs(panel),
-            whole(gain),
-            whole(pair),
-          ], [n]);
-        }
-      }
-      const gains = new Float32Array(await read(gain, n * 4));
-      const pairs = new Uint32Array(await read(pair, n * 8));
-      for (const used of [activeBuffer, gain, pair]) used.destroy();
-      const result = {
-        gain: new Float64Array(n),
-        prune: new Int32Array(n),
-        restore: new Int32Array(n),
-      };
-      for (let k = 0; k < n; k++) {
-        const none = !(gains[k] < NO_PAIR);
-        result.gain[k] = none ? Infinity : gains[k];
-        result.prune[k] = none ? -1 : pairs[2 * k];
-        result.restore[k] = none ? -1 : pairs[2 * k + 1];
-      }
-      return result;
     },
 
     async applySwaps(options: ApplySwapsOptions): Promise<void> {
@@ -607,6 +715,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
     release(handle: GramHandle | RowBatchHandle | MatrixHandle): void {
       if (handle instanceof GpuGram) {
         [handle.g, handle.comp, handle.diag].forEach((b) => b.destroy());
+        handle.neighbours?.destroy();
       } else if (handle instanceof GpuMatrix) handle.values.destroy();
       else if (handle instanceof GpuRows) {
         [
