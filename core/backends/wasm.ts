@@ -421,6 +421,15 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
     gram.neighbours = undefined;
   }
 
+  /** Copies a search's n gains and pairs out of the shared memory. */
+  function proposalsAt(gain: number, prune: number, restore: number, n: number): SwapProposals {
+    return {
+      gain: f64(gain, n).slice(),
+      prune: i32(prune, n).slice(),
+      restore: i32(restore, n).slice(),
+    };
+  }
+
   /** Best pairs inside blocks of `blockLength` columns (N:M), every pair in float64. */
   function searchBlocks(
     gram: WasmGram,
@@ -448,11 +457,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
           restore,
         ],
       );
-      return {
-        gain: f64(gain, n).slice(),
-        prune: i32(prune, n).slice(),
-        restore: i32(restore, n).slice(),
-      };
+      return proposalsAt(gain, prune, restore, n);
     });
   }
 
@@ -484,11 +489,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
             scratch + thread * scratchPerThread,
           ],
         );
-        return {
-          gain: f64(gain, n).slice(),
-          prune: i32(prune, n).slice(),
-          restore: i32(restore, n).slice(),
-        };
+        return proposalsAt(gain, prune, restore, n);
       },
     );
   }
@@ -599,9 +600,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
           ],
         );
         return {
-          gain: f64(gain, n).slice(),
-          prune: i32(prune, n).slice(),
-          restore: i32(restore, n).slice(),
+          ...proposalsAt(gain, prune, restore, n),
           pairsEvaluated: f64(evaluated, n).reduce((a, x) => a + x, 0),
         };
       },

@@ -486,6 +486,17 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
     return result;
   };
 
+  /** L = qᵀ c per row from the batch's c (row_error). */
+  const rowErrorsOf = async (b: GpuRows): Promise<Float64Array> => {
+    dispatch("row_error", [b.d, b.rows], [
+      whole(b.weight),
+      whole(b.mask),
+      whole(b.corr),
+      whole(b.errors),
+    ], [b.rows]);
+    return Float64Array.from(new Float32Array(await read(b.errors, b.rows * 4)));
+  };
+
   const info = adapter.info;
   const kernels: Kernels = {
     name: "webgpu",
@@ -576,24 +587,11 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
           whole(b.corr),
         ], [Math.ceil(panel.rows / 16), Math.ceil(b.rows / 16)]);
       }
-      dispatch("row_error", [b.d, b.rows], [
-        whole(b.weight),
-        whole(b.mask),
-        whole(b.corr),
-        whole(b.errors),
-      ], [b.rows]);
-      return Float64Array.from(new Float32Array(await read(b.errors, b.rows * 4)));
+      return await rowErrorsOf(b);
     },
 
-    async rowErrors(options: RowsAndGram): Promise<Float64Array> {
-      const b = rowsOf(options.batch);
-      dispatch("row_error", [b.d, b.rows], [
-        whole(b.weight),
-        whole(b.mask),
-        whole(b.corr),
-        whole(b.errors),
-      ], [b.rows]);
-      return Float64Array.from(new Float32Array(await read(b.errors, b.rows * 4)));
+    rowErrors(options: RowsAndGram): Promise<Float64Array> {
+      return rowErrorsOf(rowsOf(options.batch));
     },
 
     async bestSwaps(options: BestSwapsOptions): Promise<SwapProposals> {
