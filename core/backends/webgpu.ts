@@ -364,9 +364,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
 
   /** Every feasible pair: the dense min-plus search (per row) or the N:M block search. */
   const searchDense = async (
-    gram: GpuGram,
     b: GpuRows,
-    activeBuffer: GPUBuffer,
     n: number,
     blockLength: number,
     searchInputs: SearchInputs,
@@ -638,7 +636,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
         if (blockLength === d && options.search !== "brute-force") {
           return await searchBounded(gram, b, n, options.threshold);
         }
-        return await searchDense(gram, b, activeBuffer, n, blockLength, searchInputs);
+        return await searchDense(b, n, blockLength, searchInputs);
       } finally {
         activeBuffer.destroy();
       }
