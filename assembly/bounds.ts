@@ -5,7 +5,6 @@
 //
 // All arithmetic here is float64.
 
-
 @inline
 function f64At(base: usize, index: i32): f64 {
   return load<f64>(base + (<usize>index << 3));
