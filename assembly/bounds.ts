@@ -5,6 +5,8 @@
 //
 // All arithmetic here is float64.
 
+import { lower } from "./vector";
+
 @inline
 function f64At(base: usize, index: i32): f64 {
   return load<f64>(base + (<usize>index << 3));
@@ -213,12 +215,6 @@ export function buildEnvelope(order: usize, records: usize, root: usize, d: i32,
   return n;
 }
 
-/** b < a ? b : a in one SIMD instruction (a scalar select on unpredictable data is a branch). */
-@inline
-function minLane(a: f64, b: f64): f64 {
-  return f64x2.extract_lane(f64x2.pmin(f64x2.splat(a), f64x2.splat(b)), 0);
-}
-
 /** Hull lines up to which envelopeAt takes the minimum over all of them, branch-free. */
 const LINEAR_HULL: i32 = 16;
 
@@ -242,8 +238,8 @@ export function envelopeAt(at: usize, d: i32, n: i32, x: f64): f64 {
       const lines = f64x2.sub(v128.load(hullB + offset), f64x2.mul(twoX2, v128.load(hullBeta + offset)));
       value2 = f64x2.pmin(value2, lines);
     }
-    let value = minLane(f64x2.extract_lane(value2, 0), f64x2.extract_lane(value2, 1));
-    if (i < n) value = minLane(value, f64At(hullB, i) - twoX * f64At(hullBeta, i));
+    let value = lower(f64x2.extract_lane(value2, 0), f64x2.extract_lane(value2, 1));
+    if (i < n) value = lower(value, f64At(hullB, i) - twoX * f64At(hullBeta, i));
     return value;
   }
   // Larger hulls: binary search for the line whose interval holds x.
@@ -258,7 +254,7 @@ export function envelopeAt(at: usize, d: i32, n: i32, x: f64): f64 {
   let value = Infinity;
   const last = min(n - 1, low + 1);
   for (let i = max(0, low - 1); i <= last; i++) {
-    value = minLane(value, f64At(hullB, i) - twoX * f64At(hullBeta, i));
+    value = lower(value, f64At(hullB, i) - twoX * f64At(hullBeta, i));
   }
   return value;
 }

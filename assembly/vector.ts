@@ -65,3 +65,33 @@ export function horizontalSum(v: v128): f32 {
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) +
     (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
+
+/**
+ * The smaller of a and b (b < a ? b : a), in one SIMD lane: V8 compiles a scalar f64 select on
+ * data it cannot predict to a branch, and f64.min (which must order NaN and ±0) to several;
+ * f64x2.pmin is one instruction. The bounded search's loops measured twice as fast with these helpers.
+ */
+@inline
+export function lower(a: f64, b: f64): f64 {
+  return f64x2.extract_lane(f64x2.pmin(f64x2.splat(a), f64x2.splat(b)), 0);
+}
+
+/** The larger of a and b (a < b ? b : a), as `lower`. */
+@inline
+export function higher(a: f64, b: f64): f64 {
+  return f64x2.extract_lane(f64x2.pmax(f64x2.splat(a), f64x2.splat(b)), 0);
+}
+
+/** `condition ? yes : no` without a branch (see `lower`). */
+@inline
+export function pick(yes: f64, no: f64, condition: bool): f64 {
+  const lanes = i64x2.splat(-(<i64>condition));
+  return f64x2.extract_lane(v128.bitselect(f64x2.splat(yes), f64x2.splat(no), lanes), 0);
+}
+
+/** `condition ? yes : no` for float32 without a branch. */
+@inline
+export function pick32(yes: f32, no: f32, condition: bool): f32 {
+  const lanes = i32x4.splat(-(<i32>condition));
+  return f32x4.extract_lane(v128.bitselect(f32x4.splat(yes), f32x4.splat(no), lanes), 0);
+}

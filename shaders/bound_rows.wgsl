@@ -66,6 +66,14 @@ fn beta(base: u32, j: u32) -> f32 {
   return 0.5 * abs(s[base + j]) * neighbours[record(j) + 2u * params.k + 2u];
 }
 
+/**
+ * Whether reduction slot o wins over slot t: the smaller reduceA, ties to the larger reduceB
+ * (min b then max β for the first hull line; first crossing x then max β for the next ones).
+ */
+fn lowerFirst(o: u32, t: u32) -> bool {
+  return reduceA[o] < reduceA[t] || (reduceA[o] == reduceA[t] && reduceB[o] > reduceB[t]);
+}
+
 /** f(x) over the hull lines found (and the fallback when the hull was cut short). */
 fn envelope(x: f32) -> f32 {
   var value = NONE;
@@ -114,7 +122,7 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local
   for (var half = THREADS / 2u; half > 0u; half /= 2u) {
     if (t < half) {
       let o = t + half;
-      if (reduceA[o] < reduceA[t] || (reduceA[o] == reduceA[t] && reduceB[o] > reduceB[t])) {
+      if (lowerFirst(o, t)) {
         reduceA[t] = reduceA[o];
         reduceB[t] = reduceB[o];
       }
@@ -166,7 +174,7 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local
     for (var half = THREADS / 2u; half > 0u; half /= 2u) {
       if (t < half) {
         let o = t + half;
-        if (reduceA[o] < reduceA[t] || (reduceA[o] == reduceA[t] && reduceB[o] > reduceB[t])) {
+        if (lowerFirst(o, t)) {
           reduceA[t] = reduceA[o];
           reduceB[t] = reduceB[o];
           reduceC[t] = reduceC[o];

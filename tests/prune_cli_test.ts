@@ -4,6 +4,7 @@
  */
 
 import { runCli } from "./_cli.ts";
+import { checkOutput } from "./_outputs.ts";
 import assert from "./assert.ts";
 import {
   llama2cBytes,
@@ -17,8 +18,8 @@ import { parseLlamaConfig } from "../core/model/config.ts";
 import type { NpmFileRequest } from "../core/model/npm_fetch.ts";
 import { ensureStories15M } from "../core/model/stories15m.ts";
 import { loadLlama2cTokenizer } from "../core/model/tokenizer.ts";
-import { rowsBreakingPattern, type SparsityPattern } from "../core/pattern.ts";
-import { SafetensorsFile, toFloat32 } from "../core/safetensors.ts";
+import type { SparsityPattern } from "../core/pattern.ts";
+import { SafetensorsFile } from "../core/safetensors.ts";
 
 /** A temporary directory with the tiny model as a Hugging Face directory and a llama2.c file. */
 async function withTinyModels(body: (dir: string) => Promise<void>): Promise<void> {
@@ -46,32 +47,6 @@ const FAST = [
   "0",
   "--quiet",
 ];
-
-/** Checks an output directory against its input model, tensor by tensor. */
-async function checkOutput(input: string, out: string, pattern: SparsityPattern) {
-  using source = await openCheckpoint(input);
-  using pruned = await openCheckpoint(out);
-  using masks = await SafetensorsFile.open(`${out}/masks.safetensors`);
-  assert.deepEqual(pruned.tensors.map((t) => t.name), source.tensors.map((t) => t.name));
-  for (const t of source.tensors) {
-    const before = await source.read(t.name);
-    const after = await pruned.read(t.name);
-    assert.equal(after.dtype, before.dtype);
-    if (!masks.header.tensors.has(t.name)) {
-      assert.deepEqual(after.bytes, before.bytes, `${t.name} must be bit-identical`);
-      continue;
-    }
-    const mask = (await masks.read(t.name)).bytes;
-    const [rows, d] = t.shape;
-    assert.deepEqual(rowsBreakingPattern(mask, rows, d, pattern), [], `${t.name} pattern`);
-    const a = toFloat32(before);
-    const b = toFloat32(after);
-    for (let i = 0; i < mask.length; i++) {
-      if (mask[i] === 0) assert.ok(Object.is(b[i], 0), `${t.name}[${i}] must be exactly zero`);
-      else assert.equal(b[i], a[i], `${t.name}[${i}] must be unchanged`);
-    }
-  }
-}
 
 Deno.test("prune writes a Hugging Face checkpoint: pruned weights exactly zero, the rest bit-identical, exact masks, config and report", async () => {
   await withTinyModels(async (dir) => {
