@@ -36,8 +36,9 @@ function exactGain(g64: usize, d: i32, w: usize, c: usize, u: i32, p: i32): f64 
  * Rows of a correlate block and columns of its tiles: each row of G is read once per block of
  * CORRELATE_ROWS rows, a tile of it (CORRELATE_COLUMNS float64, 4 KB) at a time while the
  * block's slices of c (CORRELATE_ROWS · 4 KB) stay in L2. G in float64 outgrows the caches at
- * d ≈ 1000, and streaming it once per row made correlate the slowest kernel. Chosen with
- * bench/cpu.ts.
+ * d ≈ 1000, and streaming it once per row made correlate the slowest kernel. The sizes are
+ * reasoned from cache sizes, not tuned: bench/cpu.ts times correlate only within whole
+ * refinements.
  */
 export const CORRELATE_ROWS = 32;
 const CORRELATE_COLUMNS = 512;
@@ -358,7 +359,8 @@ export function applySwaps(
 /**
  * Kept and pruned indices in a row's first guess: the GUESS smallest a_u × the GUESS smallest
  * b_p. The neighbour pairs cap the search as well; more guesses cost more random reads of G than
- * they save (bench/cpu.ts, d = 768: 8 × 8 was 10% slower than 2 × 2 for the same scans).
+ * they saved when tried on the d = 768 layer of bench/_layers.ts (a development measurement,
+ * not one bench/cpu.ts repeats).
  */
 const GUESS: i32 = 2;
 

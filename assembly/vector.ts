@@ -69,7 +69,8 @@ export function horizontalSum(v: v128): f32 {
 /**
  * The smaller of a and b (b < a ? b : a), in one SIMD lane: V8 compiles a scalar f64 select on
  * data it cannot predict to a branch, and f64.min (which must order NaN and ±0) to several;
- * f64x2.pmin is one instruction. The bounded search's loops measured twice as fast with these helpers.
+ * f64x2.pmin is one instruction. The bounded search's loops use these (a development
+ * measurement, not one bench/cpu.ts repeats, found them much faster than the scalar forms).
  */
 @inline
 export function lower(a: f64, b: f64): f64 {
