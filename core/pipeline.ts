@@ -23,6 +23,7 @@
  * @module
  */
 
+import { zeroPruned } from "./compressed.ts";
 import { refineDsnot } from "./dsnot.ts";
 import { InputError } from "./errors.ts";
 import type { GramHandle, Kernels } from "./kernels.ts";
@@ -43,7 +44,7 @@ import {
   ropeFrequencies,
 } from "./model/forward.ts";
 import { checkPatternFits, type SparsityPattern } from "./pattern.ts";
-import { DTYPE_BYTES, type Tensor, toFloat32 } from "./safetensors.ts";
+import { type Tensor, toFloat32 } from "./safetensors.ts";
 import { layerErrors, refineSparseSwaps } from "./sparseswaps.ts";
 import { warmStartMask, type WarmStartMethod } from "./warm_start.ts";
 
@@ -449,14 +450,6 @@ async function pruneLayer(
       seconds: (performance.now() - started) / 1000,
     },
   };
-}
-
-/** Zeroes the pruned elements of a tensor's raw bytes (all-zero bits are +0 in every float type). */
-function zeroPruned(tensor: Tensor, mask: Uint8Array): void {
-  const size = DTYPE_BYTES[tensor.dtype];
-  for (let i = 0; i < mask.length; i++) {
-    if (mask[i] === 0) tensor.bytes.fill(0, i * size, (i + 1) * size);
-  }
 }
 
 function sum(values: Float64Array): number {

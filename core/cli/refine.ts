@@ -5,7 +5,7 @@
  *            [--mask M.safetensors | --warm-start wanda|magnitude|ria]
  *            (--sparsity 0.6 | --pattern 2:4) [--max-iters 100|inf]
  *            [--backend auto|reference|wasm|webgpu] [--threads N] --out OUT.safetensors
- *            [--json] [--quiet]
+ *            [--format dense|compressed] [--json] [--quiet]
  *
  * Lifecycle: parse flags → read and validate W, G (and the mask) → warm start → refine →
  * write the mask atomically with the summary in `__metadata__` → print the summary.
@@ -22,10 +22,21 @@ import {
   type Dtype,
   SafetensorsFile,
   type Tensor,
+  type TensorToWrite,
   toFloat32,
   toFloat64,
   writeSafetensors,
 } from "../safetensors.ts";
+import {
+  compressWeight,
+  countStored,
+  sparseBytes,
+  type SparseFormat,
+  sparseFormatFor,
+  STORAGE_FORMATS,
+  type StorageFormat,
+  zeroPruned,
+} from "../compressed.ts";
 import { checkMaskFits, refineSparseSwaps } from "../sparseswaps.ts";
 import { checkFinite, checkGram } from "../validate.ts";
 import {
@@ -51,7 +62,8 @@ Usage:
   deno run -A mod.ts refine --weight W.safetensors --gram G.safetensors
     [--mask M.safetensors | --warm-start wanda|magnitude|ria]
     (--sparsity S | --pattern N:M) [--max-iters N|inf]
-    [--backend auto|reference|wasm|webgpu] [--threads N] --out OUT.safetensors [--json] [--quiet]
+    [--backend auto|reference|wasm|webgpu] [--threads N] --out OUT.safetensors
+    [--format dense|compressed] [--json] [--quiet]
 
 Inputs:
   --weight FILE     tensor "weight" [rows, d], F32, F16 or BF16
@@ -67,6 +79,10 @@ Run:
   --threads N       CPU threads for the wasm backend (default: every core)
 Output:
   --out FILE        tensor "mask" U8 [rows, d]; the summary goes into __metadata__
+  --format F        dense (default: the mask only) or compressed: also the pruned weight in
+                    compressed-tensors' layout (shape, compressed, bitmask and, for
+                    sparse-bitmask, row_offsets; sparse-24-bitmask for --pattern 2:4), to be
+                    prefixed with the module's path (P.shape, …) in a checkpoint
   --json            print the summary as one JSON object on the last line of stdout
   --quiet           no progress bar`;
 
@@ -81,6 +97,7 @@ const REFINE_FLAGS = {
   backend: "string",
   threads: "string",
   out: "string",
+  format: "string",
   json: "boolean",
   quiet: "boolean",
   help: "boolean",
@@ -125,6 +142,12 @@ export interface RefineSummary {
   readonly max_iters: number | "inf";
   /** Wall time of warm start and refinement, in seconds. */
   readonly seconds: number;
+  /** What the output holds besides the mask: "dense" (nothing) or the sparse layout written. */
+  readonly format: "dense" | SparseFormat;
+  /** Bytes of the pruned weight stored densely. */
+  readonly dense_bytes: number;
+  /** Bytes of the pruned weight in the sparse layout (the one `--format compressed` writes). */
+  readonly compressed_bytes: number;
 }
 
 interface RefineSettings {
@@ -137,6 +160,7 @@ interface RefineSettings {
   readonly backend: BackendChoice;
   readonly threads?: number;
   readonly outPath: string;
+  readonly format: StorageFormat;
   readonly json: boolean;
   readonly quiet: boolean;
 }
@@ -212,6 +236,10 @@ async function refineLayer(
   });
   bar.finish();
   kernels.release(gram);
+  const pruned = { ...layer.weightTensor, bytes: layer.weightTensor.bytes.slice() };
+  zeroPruned(pruned, result.mask);
+  const format = sparseFormatFor(pattern);
+  const stored = format === "sparse-24-bitmask" ? rows * d / 2 : countStored(pruned);
   const errorBefore = sum(result.errorBefore);
   const errorAfter = sum(result.errorAfter);
   const summary: RefineSummary = {
@@ -232,10 +260,21 @@ async function refineLayer(
     warm_start: layer.mask ? "mask" : settings.warmStart,
     max_iters: Number.isFinite(settings.maxIters) ? settings.maxIters : "inf",
     seconds: (performance.now() - started) / 1000,
+    format: settings.format === "compressed" ? format : "dense",
+    dense_bytes: pruned.bytes.length,
+    compressed_bytes: sparseBytes(pruned.dtype, [rows, d], stored, format),
   };
+  const written: Record<string, TensorToWrite> = {
+    mask: { dtype: "U8", shape: [rows, d], data: result.mask },
+  };
+  if (settings.format === "compressed") {
+    for (const [suffix, part] of Object.entries(compressWeight(pruned, format, result.mask))) {
+      written[suffix] = { dtype: part.dtype, shape: part.shape, data: part.bytes };
+    }
+  }
   await writeSafetensors(
     settings.outPath,
-    { mask: { dtype: "U8", shape: [rows, d], data: result.mask } },
+    written,
     Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, String(v)])),
   );
   return summary;
@@ -259,6 +298,7 @@ function refineSettings(flags: ReturnType<typeof parseFlags<typeof REFINE_FLAGS>
     backend: parseChoice(flags.backend ?? "auto", "backend", BACKEND_CHOICES),
     threads: parseThreads(flags.threads),
     outPath,
+    format: parseChoice(flags.format ?? "dense", "format", STORAGE_FORMATS),
     json: flags.json ?? false,
     quiet: flags.quiet ?? false,
   };
@@ -307,6 +347,8 @@ async function checkOutputPath(settings: RefineSettings): Promise<void> {
 
 interface LayerFiles {
   readonly weight: Float32Array;
+  /** The weight as read, in its own dtype. */
+  readonly weightTensor: Tensor;
   readonly rows: number;
   readonly d: number;
   /** G (d, d), symmetrised. */
@@ -333,7 +375,7 @@ async function readLayer(settings: RefineSettings): Promise<LayerFiles> {
   }
   const gram = checkGram(toFloat64(gramTensor), d, gramWhat);
 
-  if (settings.maskPath === undefined) return { weight, rows, d, gram };
+  if (settings.maskPath === undefined) return { weight, weightTensor, rows, d, gram };
   const maskTensor = await readTensor(settings.maskPath, "mask", ["U8", "BOOL"], 2);
   const maskWhat = describe(settings.maskPath, "mask");
   if (maskTensor.shape[0] !== rows || maskTensor.shape[1] !== d) {
@@ -349,7 +391,7 @@ async function readLayer(settings: RefineSettings): Promise<LayerFiles> {
     );
   }
   checkMaskFits(mask, rows, d, settings.pattern, maskWhat);
-  return { weight, rows, d, gram, mask };
+  return { weight, weightTensor, rows, d, gram, mask };
 }
 
 function describe(path: string, tensor: string): string {
@@ -410,5 +452,15 @@ function printSummary(io: CommandIo, summary: RefineSummary, settings: RefineSet
       }% of brute force's ${summary.pairs_brute_force.toExponential(2)}`,
     );
   }
-  io.stdout(`Wrote ${settings.outPath}`);
+  const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+  io.stdout(
+    `Pruned weight: ${kib(summary.dense_bytes)} dense, ${kib(summary.compressed_bytes)} as ${
+      sparseFormatFor(settings.pattern)
+    }`,
+  );
+  io.stdout(
+    `Wrote ${settings.outPath} (mask${
+      summary.format === "dense" ? "" : `, pruned weight as ${summary.format}`
+    })`,
+  );
 }

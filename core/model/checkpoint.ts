@@ -13,6 +13,14 @@
  */
 
 import { join } from "node:path";
+import {
+  checkpointStorage,
+  checkSparseParts,
+  checkSparseShape,
+  decompressWeight,
+  SPARSE_PARTS,
+  type SparseFormat,
+} from "../compressed.ts";
 import { describeFsError, InputError } from "../errors.ts";
 import { type Dtype, SafetensorsFile, type Tensor, toFloat32 } from "../safetensors.ts";
 import { checkTensorFinite } from "../validate.ts";
@@ -35,6 +43,8 @@ export interface Checkpoint extends Disposable {
   readonly path: string;
   /** Which format. */
   readonly format: "huggingface" | "llama2c";
+  /** How its linear weights are stored: dense, or a compressed-tensors sparse format. */
+  readonly storage: "dense" | SparseFormat;
   /** The architecture. */
   readonly config: LlamaConfig;
   /** Every tensor, in the order a written checkpoint lists them. */
@@ -185,28 +195,26 @@ async function exists(file: string): Promise<boolean> {
 }
 
 async function openHuggingFace(dir: string): Promise<Checkpoint> {
-  const config = parseLlamaConfig(
-    await readJson(join(dir, "config.json")),
-    join(dir, "config.json"),
-  );
+  const configPath = join(dir, "config.json");
+  const configJson = await readJson(configPath);
+  const config = parseLlamaConfig(configJson, configPath);
+  const storage = checkpointStorage(configJson, configPath);
+  const format = storage.kind === "sparse" ? storage.format : undefined;
   const indexPath = join(dir, "model.safetensors.index.json");
-  let shardOf: Record<string, string>;
+  let shardOf: Record<string, string> | undefined;
   if (await exists(indexPath)) {
     const index = await readJson(indexPath) as { weight_map?: Record<string, string> };
     if (typeof index?.weight_map !== "object" || index.weight_map === null) {
       throw new InputError(`Invalid "${indexPath}": no weight_map`);
     }
     shardOf = index.weight_map;
-  } else if (await exists(join(dir, "model.safetensors"))) {
-    shardOf = {};
-  } else {
+  } else if (!(await exists(join(dir, "model.safetensors")))) {
     throw new InputError(
       `Model directory "${dir}" has neither model.safetensors nor model.safetensors.index.json`,
     );
   }
   const files = new Map<string, SafetensorsFile>();
-  const fileOf = async (name: string) => {
-    const shard = join(dir, shardOf[name] ?? "model.safetensors");
+  const open = async (shard: string) => {
     let file = files.get(shard);
     if (!file) {
       file = await SafetensorsFile.open(shard);
@@ -214,30 +222,73 @@ async function openHuggingFace(dir: string): Promise<Checkpoint> {
     }
     return file;
   };
+  /** The file holding a stored tensor, or undefined when no file has it. */
+  const locate = async (name: string) => {
+    const shard = shardOf ? shardOf[name] : "model.safetensors";
+    if (shard === undefined) return undefined;
+    const file = await open(join(dir, shard));
+    return file.header.tensors.has(name) ? file : undefined;
+  };
+  const missing = (name: string, looked: string): never => {
+    const where = shardOf ? (shardOf[name] ?? "no shard of the index") : "model.safetensors";
+    throw new InputError(`Model "${dir}" is missing tensor "${name}" (${looked} ${where})`);
+  };
   const close = () => files.forEach((file) => file.close());
   try {
     const tensors: CheckpointTensor[] = [];
+    /** Weights stored compressed: the file of each part, by the dense name. */
+    const sparse = new Map<string, Map<string, SafetensorsFile>>();
+    const used = new Set<SafetensorsFile>();
     for (const { name, shape } of expectedTensors(config)) {
-      const file = await fileOf(name);
-      if (!file.header.tensors.has(name)) {
-        throw new InputError(
-          `Model "${dir}" is missing tensor "${name}" (looked in "${file.path}")`,
+      const file = await locate(name);
+      const prefix = name.replace(/\.weight$/, "");
+      if (!file && format && await locate(`${prefix}.compressed`)) {
+        const parts = new Map<string, SafetensorsFile>();
+        for (const suffix of SPARSE_PARTS[format]) {
+          const part = await locate(`${prefix}.${suffix}`);
+          parts.set(
+            suffix,
+            part ?? missing(`${prefix}.${suffix}`, `a ${format} weight; looked in`),
+          );
+          used.add(parts.get(suffix)!);
+        }
+        // A wrong shape or dtype is found before any work: from the headers and P.shape.
+        const layouts = Object.fromEntries(
+          [...parts].map(([suffix, part]) => [suffix, part.info(`${prefix}.${suffix}`)]),
         );
+        checkSparseParts(layouts, format, shape, prefix, dir);
+        checkSparseShape(await parts.get("shape")!.read(`${prefix}.shape`), shape, prefix, dir);
+        sparse.set(name, parts);
+        tensors.push({ name, dtype: layouts.compressed.dtype, shape });
+        continue;
       }
-      const info = file.info(name);
+      if (!file) missing(name, "looked in");
+      used.add(file!);
+      const info = file!.info(name);
       checkTensor(dir, name, info.dtype, info.shape, shape);
       tensors.push({ name, dtype: info.dtype, shape: info.shape });
     }
-    const shards = [
-      ...new Set(tensors.map((t) => join(dir, shardOf[t.name] ?? "model.safetensors"))),
-    ];
+    const shapes = new Map(tensors.map((t) => [t.name, t.shape]));
+    const read = async (name: string): Promise<Tensor> => {
+      const parts = sparse.get(name);
+      if (parts && format) {
+        const prefix = name.replace(/\.weight$/, "");
+        const stored: Record<string, Tensor> = {};
+        for (const [suffix, file] of parts) stored[suffix] = await file.read(`${prefix}.${suffix}`);
+        return decompressWeight(stored, format, shapes.get(name)!, prefix, dir);
+      }
+      const file = await locate(name);
+      if (!file) throw new InputError(`Model "${dir}" has no tensor "${name}"`);
+      return await file.read(name);
+    };
     return {
       path: dir,
       format: "huggingface",
+      storage: format ?? "dense",
       config,
       tensors,
-      files: [join(dir, "config.json"), ...shards],
-      read: async (name) => (await fileOf(name)).read(name),
+      files: [configPath, ...[...used].map((f) => f.path)],
+      read,
       close,
       [Symbol.dispose]: close,
     };
@@ -308,6 +359,7 @@ async function openLlama2c(path: string, size: number): Promise<Checkpoint> {
     return {
       path,
       format: "llama2c",
+      storage: "dense",
       files: [path],
       config,
       tensors: expectedTensors(config).map(({ name, shape }) => ({ name, dtype: "F32", shape })),

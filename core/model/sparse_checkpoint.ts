@@ -1,0 +1,148 @@
+/**
+ * Turns a pruned dense model.safetensors into its compressed-tensors twin, tensor by tensor (one
+ * tensor in memory at a time): a first pass counts what each pruned weight stores and sizes
+ * every tensor both ways, a second writes the compressed file. The sizes also serve dense output,
+ * whose report says what compression would save.
+ *
+ * @module
+ */
+
+import {
+  compressWeight,
+  countStored,
+  sparseBytes,
+  sparseEntries,
+  type SparseFormat,
+} from "../compressed.ts";
+import {
+  DTYPE_BYTES,
+  type SafetensorsFile,
+  SafetensorsWriter,
+  type TensorEntry,
+} from "../safetensors.ts";
+
+/** One tensor's size in a dense and in a compressed checkpoint. */
+export interface TensorStorage {
+  /** Name in the dense checkpoint. */
+  readonly name: string;
+  /** Bytes of its data stored densely. */
+  readonly denseBytes: number;
+  /** Bytes of its data in the compressed checkpoint (equal for tensors that are not pruned). */
+  readonly compressedBytes: number;
+  /** Values a compressed pruned weight stores; undefined for tensors stored as they are. */
+  readonly stored?: number;
+}
+
+/** What the first pass learns: every tensor's sizes, and the model's share of zeros. */
+export interface StoragePlan {
+  /** The compressed layout. */
+  readonly format: SparseFormat;
+  /** Every tensor of the dense file, in its order. */
+  readonly tensors: readonly TensorStorage[];
+  /** Percentage of all parameters that are zero (compressed-tensors' `global_sparsity`). */
+  readonly globalSparsity: number;
+}
+
+/**
+ * Sizes every tensor of a pruned dense checkpoint both ways.
+ *
+ * @param dense The pruned model.safetensors.
+ * @param pruned Names of the pruned weights (those in masks.safetensors).
+ * @param format The compressed layout.
+ * @returns The plan.
+ */
+export async function planStorage(
+  dense: SafetensorsFile,
+  pruned: ReadonlySet<string>,
+  format: SparseFormat,
+): Promise<StoragePlan> {
+  const tensors: TensorStorage[] = [];
+  let zeros = 0;
+  let parameters = 0;
+  for (const name of dense.names) {
+    const tensor = await dense.read(name);
+    const elements = tensor.shape.reduce((a, b) => a * b, 1);
+    const denseBytes = elements * DTYPE_BYTES[tensor.dtype];
+    const nonZero = countNonZero(tensor.bytes, DTYPE_BYTES[tensor.dtype]);
+    zeros += elements - nonZero;
+    parameters += elements;
+    if (!pruned.has(name)) {
+      tensors.push({ name, denseBytes, compressedBytes: denseBytes });
+      continue;
+    }
+    const stored = format === "sparse-24-bitmask" ? elements / 2 : countStored(tensor);
+    tensors.push({
+      name,
+      denseBytes,
+      compressedBytes: sparseBytes(tensor.dtype, tensor.shape, stored, format),
+      stored,
+    });
+  }
+  return { format, tensors, globalSparsity: parameters > 0 ? (100 * zeros) / parameters : 0 };
+}
+
+/**
+ * Writes the compressed checkpoint of a plan: pruned weights as compressed-tensors parts named
+ * after their module (`P.weight` → `P.shape`, `P.compressed`, …), every other tensor as it is.
+ * Written to a temporary file renamed over `path` at the end.
+ *
+ * @param dense The pruned model.safetensors.
+ * @param masks masks.safetensors (the 2:4 layout's bitmask is the mask).
+ * @param plan From {@linkcode planStorage} on the same files.
+ * @param path The compressed file to write.
+ */
+export async function writeCompressedCheckpoint(
+  dense: SafetensorsFile,
+  masks: SafetensorsFile,
+  plan: StoragePlan,
+  path: string,
+): Promise<void> {
+  const entries: TensorEntry[] = plan.tensors.flatMap(({ name, stored }) => {
+    const { dtype, shape } = dense.info(name);
+    return stored === undefined
+      ? [{ name, dtype, shape }]
+      : sparseEntries(modulePath(name), dtype, shape, stored, plan.format);
+  });
+  const temporary = `${path}.tmp`;
+  const writer = await SafetensorsWriter.create(temporary, entries, dense.header.metadata);
+  try {
+    for (const { name, stored } of plan.tensors) {
+      const tensor = await dense.read(name);
+      if (stored === undefined) {
+        await writer.write(name, tensor.bytes);
+        continue;
+      }
+      const mask = plan.format === "sparse-24-bitmask" ? (await masks.read(name)).bytes : undefined;
+      const parts = compressWeight(tensor, plan.format, mask);
+      for (const [suffix, part] of Object.entries(parts)) {
+        await writer.write(`${modulePath(name)}.${suffix}`, part.bytes);
+      }
+    }
+  } catch (error) {
+    writer.closeUnfinished();
+    throw error;
+  }
+  await writer.close();
+  await Deno.rename(temporary, path);
+}
+
+/** `P` of `P.weight`: the name compressed-tensors gives the parts. */
+function modulePath(name: string): string {
+  return name.replace(/\.weight$/, "");
+}
+
+/** Elements whose value is not ±0 (a floating-point tensor's raw bytes). */
+function countNonZero(bytes: Uint8Array, size: number): number {
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  let count = 0;
+  if (size === 2) {
+    const words = new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.length / 2);
+    for (let i = 0; i < words.length; i++) if ((words[i] & 0x7fff) !== 0) count++;
+  } else if (size === 4) {
+    const words = new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.length / 4);
+    for (let i = 0; i < words.length; i++) if ((words[i] & 0x7fffffff) !== 0) count++;
+  } else {
+    throw new TypeError(`Not a 2- or 4-byte floating-point tensor (${size} bytes per element)`);
+  }
+  return count;
+}
