@@ -500,6 +500,36 @@ Deno.test("an abort between layers keeps the finished blocks; the same command r
   });
 });
 
+Deno.test("a compressed prune stopped between layers or after its conversion resumes to the same bytes", async () => {
+  await withDir(async (dir) => {
+    const model = await writeModel(dir);
+    const args = ["prune", "--model", model, ...FAST.slice(0, -1), "--format", "compressed"];
+    const first = await runCli([...args, "--quiet", "--out", `${dir}/reference`]);
+    assert.equal(first.code, 0, first.stderr);
+    const expected = await outputContents(`${dir}/reference`);
+    // Between layers of block 2, and while the converted checkpoint is being evaluated.
+    for (const stopAt of [/prune \[[#.]+\] 15\/28 layers/, /evaluate pruned/]) {
+      const out = `${dir}/out`;
+      const controller = new AbortController();
+      const code = await main([...args, "--out", out], {
+        stdout: () => {},
+        stderr: (text) => {
+          if (stopAt.test(text)) controller.abort(new InterruptedError("SIGINT"));
+        },
+        stderrIsTerminal: true,
+        signal: controller.signal,
+      });
+      assert.equal(code, 130, String(stopAt));
+      const resumed = await runCli([...args, "--quiet", "--out", out]);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.match(resumed.stderr, /Resuming the unfinished run/);
+      assertSameOutput(await outputContents(out), expected);
+      assert.ok(!names(out).includes("model-dense.safetensors"), "the dense intermediate is gone");
+      await Deno.remove(out, { recursive: true });
+    }
+  });
+});
+
 Deno.test("SIGINT stops a prune process cleanly (exit 130, lock released); SIGKILL mid-block loses only that block; both resume to the same bytes", async () => {
   await withDir(async (dir) => {
     const model = await writeModel(dir);
