@@ -34,6 +34,8 @@ export * from "./core/warm_start.ts";
 export * from "./core/sparseswaps.ts";
 export * from "./core/dsnot.ts";
 export * from "./core/safetensors.ts";
+export * from "./core/compressed.ts";
+export * from "./core/model/sparse_checkpoint.ts";
 export * from "./core/validate.ts";
 export * from "./core/synthetic.ts";
 export { writeFileAtomic } from "./core/atomic_write.ts";

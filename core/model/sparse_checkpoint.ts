@@ -50,6 +50,21 @@ export interface StoragePlan {
  * @param pruned Names of the pruned weights (those in masks.safetensors).
  * @param format The compressed layout.
  * @returns The plan.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SafetensorsFile, writeSafetensors } from "../safetensors.ts";
+ * const dir = await Deno.makeTempDir();
+ * await writeSafetensors(`${dir}/m.safetensors`, {
+ *   "p.weight": { dtype: "F32", shape: [1, 8], data: new Float32Array([0, 1, 0, 2, 0, 0, 3, 0]) },
+ *   "norm.weight": { dtype: "F32", shape: [2], data: new Float32Array([1, 1]) },
+ * });
+ * using dense = await SafetensorsFile.open(`${dir}/m.safetensors`);
+ * const plan = await planStorage(dense, new Set(["p.weight"]), "sparse-bitmask");
+ * assert.equal(plan.tensors[0].stored, 3);
+ * assert.equal(plan.globalSparsity, 50); // 5 zeros of 10 parameters
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function planStorage(
   dense: SafetensorsFile,
@@ -90,6 +105,27 @@ export async function planStorage(
  * @param masks masks.safetensors (the 2:4 layout's bitmask is the mask).
  * @param plan From {@linkcode planStorage} on the same files.
  * @param path The compressed file to write.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SafetensorsFile, writeSafetensors } from "../safetensors.ts";
+ * const dir = await Deno.makeTempDir();
+ * const weight = new Float32Array([0, 1, 0, 2, 3, 0, 4, 0]);
+ * await writeSafetensors(`${dir}/m.safetensors`, {
+ *   "p.weight": { dtype: "F32", shape: [2, 4], data: weight },
+ * });
+ * await writeSafetensors(`${dir}/masks.safetensors`, {
+ *   "p.weight": { dtype: "U8", shape: [2, 4], data: Uint8Array.from(weight, (w) => w ? 1 : 0) },
+ * });
+ * using dense = await SafetensorsFile.open(`${dir}/m.safetensors`);
+ * using masks = await SafetensorsFile.open(`${dir}/masks.safetensors`);
+ * const plan = await planStorage(dense, new Set(["p.weight"]), "sparse-24-bitmask");
+ * await writeCompressedCheckpoint(dense, masks, plan, `${dir}/c.safetensors`);
+ * using compressed = await SafetensorsFile.open(`${dir}/c.safetensors`);
+ * assert.deepEqual(compressed.names, ["p.shape", "p.compressed", "p.bitmask"]);
+ * assert.deepEqual([...new Float32Array((await compressed.read("p.compressed")).bytes.buffer)], [1, 2, 3, 4]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
  */
 export async function writeCompressedCheckpoint(
   dense: SafetensorsFile,
