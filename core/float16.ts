@@ -1,6 +1,7 @@
 /**
- * Half-precision conversions (IEEE 754 binary16 and bfloat16) to float32, for reading F16 and
- * BF16 tensors. Written by hand because Float16Array is missing from Node 20.
+ * Half-precision conversions (IEEE 754 binary16 and bfloat16) to and from float32, for reading
+ * F16 and BF16 tensors and writing updated weights in them. Written by hand because Float16Array
+ * is missing from Node 20.
  *
  * @module
  */
@@ -47,4 +48,83 @@ export function bfloat16ToFloat32(bits: Uint16Array): Float32Array {
   const wide = new Uint32Array(bits.length);
   for (let i = 0; i < bits.length; i++) wide[i] = bits[i] << 16;
   return new Float32Array(wide.buffer);
+}
+
+/**
+ * Rounds float32 values to IEEE binary16 bit patterns, to nearest with ties to even (as
+ * Float16Array does); values beyond the range become ±∞, NaN stays NaN.
+ *
+ * @param values (n,) float32 values.
+ * @returns (n,) binary16 bit patterns.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * // 1 + 2⁻¹¹ is halfway between 1 and 1 + 2⁻¹⁰: ties to even gives 1.
+ * const bits = float32ToFloat16(new Float32Array([1, 1 + 2 ** -11, -2, 2 ** -24, 1e6]));
+ * assert.deepEqual([...bits], [0x3c00, 0x3c00, 0xc000, 0x0001, 0x7c00]);
+ * ```
+ */
+export function float32ToFloat16(values: Float32Array): Uint16Array {
+  const bits = new Uint32Array(Float32Array.from(values).buffer);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < bits.length; i++) {
+    const b = bits[i];
+    const sign = (b >>> 16) & 0x8000;
+    const exponent = (b >>> 23) & 0xff;
+    const fraction = b & 0x7fffff;
+    if (exponent === 0xff) {
+      out[i] = sign | (fraction ? 0x7e00 : 0x7c00);
+      continue;
+    }
+    // Normal halves: exponent 113 … 142 of float32; rounding may carry into the exponent,
+    // and from the largest normal into infinity, as it should.
+    if (exponent > 112) {
+      if (exponent > 142) {
+        out[i] = sign | 0x7c00;
+        continue;
+      }
+      let half = ((exponent - 112) << 10) | (fraction >>> 13);
+      const rest = fraction & 0x1fff;
+      if (rest > 0x1000 || (rest === 0x1000 && (half & 1))) half++;
+      out[i] = sign | Math.min(half, 0x7c00);
+      continue;
+    }
+    // Subnormal halves: value / 2⁻²⁴ = significand · 2^(exponent − 126).
+    const shift = 126 - exponent;
+    if (exponent === 0 || shift > 24) {
+      out[i] = sign;
+      continue;
+    }
+    const significand = fraction | 0x800000;
+    let half = significand >>> shift;
+    const rest = significand & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    if (rest > halfway || (rest === halfway && (half & 1))) half++;
+    out[i] = sign | half;
+  }
+  return out;
+}
+
+/**
+ * Rounds float32 values to bfloat16 bit patterns, to nearest with ties to even; NaN stays NaN.
+ *
+ * @param values (n,) float32 values.
+ * @returns (n,) bfloat16 bit patterns.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * // 1 + 2⁻⁸ is halfway between 1 and 1 + 2⁻⁷: ties to even gives 1.
+ * assert.deepEqual([...float32ToBfloat16(new Float32Array([1, 1 + 2 ** -8, -3]))], [0x3f80, 0x3f80, 0xc040]);
+ * ```
+ */
+export function float32ToBfloat16(values: Float32Array): Uint16Array {
+  const bits = new Uint32Array(Float32Array.from(values).buffer);
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < bits.length; i++) {
+    const b = bits[i];
+    out[i] = (b & 0x7fffffff) > 0x7f800000
+      ? (b >>> 16) | 0x40
+      : (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
+  }
+  return out;
 }

@@ -160,6 +160,32 @@ export interface MatmulOptions {
   readonly m: number;
 }
 
+/** Options of {@linkcode Kernels.rebuildRows}. */
+export interface RebuildOptions {
+  /** G (d, d). */
+  readonly gram: GramHandle;
+  /** W (rows, d): the dense weights the update approximates. */
+  readonly weight: Float32Array;
+  /** Mask (rows, d), 1 = kept. */
+  readonly mask: Uint8Array;
+  /** Rows of W. */
+  readonly rows: number;
+  /** Columns of W. */
+  readonly d: number;
+  /** α of the damping Λ = α · diag(G) + ε · I (see core/update.ts). */
+  readonly damping: number;
+  /** Names the layer in error messages. */
+  readonly label?: string;
+}
+
+/** Updated weights and their errors. */
+export interface RebuildResult {
+  /** W' (rows, d): kept weights updated, exactly zero where the mask is 0. */
+  readonly weight: Float32Array;
+  /** (rows,) ‖(w − w')X‖² = qᵀGq on the undamped G, float64. */
+  readonly errors: Float64Array;
+}
+
 /** The heavy operations of SparseSwaps and of the calibration forward pass. */
 export interface Kernels {
   /** Which backend this is. */
@@ -213,6 +239,12 @@ export interface Kernels {
   applySwaps(options: ApplySwapsOptions): Promise<void>;
   /** Reads the batch's mask (rows, d) back. */
   readMask(batch: RowBatchHandle): Promise<Uint8Array>;
+
+  /**
+   * The exact least-squares update of the kept weights for a fixed mask, per row
+   * (w'_K = w_K + (G_KK + Λ)⁻¹ G_KP w_P, in float64), with its errors on the undamped G.
+   */
+  rebuildRows(options: RebuildOptions): Promise<RebuildResult>;
 
   /** Keeps a weight matrix in the backend, so repeated products do not copy it each time. */
   createMatrix(options: CreateMatrixOptions): Promise<MatrixHandle>;

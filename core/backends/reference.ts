@@ -6,6 +6,7 @@
  * @module
  */
 
+import { rebuildRowsFloat64 } from "../update.ts";
 import type {
   ApplySwapsOptions,
   BestSwapsOptions,
@@ -414,6 +415,7 @@ export function createReferenceKernels(options: ReferenceOptions = {}): Kernels 
     bestSwaps: (options) => bestSwaps(options, neighbourCount),
     applySwaps,
     readMask,
+    rebuildRows: async (o) => rebuildRowsFloat64({ ...o, gram: await readGram(o.gram) }),
     createMatrix,
     matmul,
     release: () => {},

@@ -14,6 +14,7 @@
 
 import { BOUND_NEIGHBOURS } from "../bounds.ts";
 import { BackendUnavailableError } from "../errors.ts";
+import { rebuildRowsFloat64 } from "../update.ts";
 import type {
   ApplySwapsOptions,
   BestSwapsOptions,
@@ -25,6 +26,8 @@ import type {
   LoadRowsOptions,
   MatmulOptions,
   MatrixHandle,
+  RebuildOptions,
+  RebuildResult,
   RowBatchHandle,
   RowsAndGram,
   SwapProposals,
@@ -649,6 +652,11 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
     async readGram(handle: GramHandle): Promise<Float64Array> {
       const gram = await ready(handle);
       return f64(gram.g64, gram.d * gram.d).slice();
+    },
+
+    // The float64 solver of core/update.ts; see there.
+    async rebuildRows(options: RebuildOptions): Promise<RebuildResult> {
+      return rebuildRowsFloat64({ ...options, gram: await kernels.readGram(options.gram) });
     },
 
     async readGramDiagonal(handle: GramHandle): Promise<Float64Array> {

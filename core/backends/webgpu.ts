@@ -16,6 +16,7 @@
 
 import { BOUND_NEIGHBOURS } from "../bounds.ts";
 import { BackendFailedError, BackendUnavailableError } from "../errors.ts";
+import { rebuildRowsFloat64 } from "../update.ts";
 import type {
   ApplySwapsOptions,
   BestSwapsOptions,
@@ -27,6 +28,8 @@ import type {
   LoadRowsOptions,
   MatmulOptions,
   MatrixHandle,
+  RebuildOptions,
+  RebuildResult,
   RowBatchHandle,
   RowsAndGram,
   SwapProposals,
@@ -552,6 +555,11 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       const g = new Float32Array(await read(gram.g, n * 4));
       const comp = new Float32Array(await read(gram.comp, n * 4));
       return Float64Array.from(g, (v, i) => v - comp[i]);
+    },
+
+    // The float64 solver of core/update.ts; see there.
+    async rebuildRows(options: RebuildOptions): Promise<RebuildResult> {
+      return rebuildRowsFloat64({ ...options, gram: await kernels.readGram(options.gram) });
     },
 
     async readGramDiagonal(handle: GramHandle): Promise<Float64Array> {
