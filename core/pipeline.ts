@@ -9,6 +9,7 @@
  *        │      (q/k/v share one, gate/up share one; o and down have their own)
  *        ├─ for each of its seven linear layers:
  *        │    warm start → refine (SparseSwaps, DSnoT or none) → zero the pruned weights
+ *        │    → optionally update the kept ones (exact least squares for the mask)
  *        ├─ hand the block's tensors and masks to the output
  *        ├─ h = forward of the pruned block (later blocks see pruned outputs)
  *        └─ onBlockDone(block, h): a point a run can be resumed from
@@ -44,7 +45,8 @@ import {
   ropeFrequencies,
 } from "./model/forward.ts";
 import { checkPatternFits, type SparsityPattern } from "./pattern.ts";
-import { type Tensor, toFloat32 } from "./safetensors.ts";
+import { fromFloat32, type Tensor, toFloat32 } from "./safetensors.ts";
+import { type UpdateMethod, updateWeights } from "./update.ts";
 import { layerErrors, refineSparseSwaps } from "./sparseswaps.ts";
 import { warmStartMask, type WarmStartMethod } from "./warm_start.ts";
 
@@ -92,6 +94,8 @@ export interface LayerReport {
   readonly errorWarm: number;
   /** Σ qᵀGq after refinement. */
   readonly errorRefined: number;
+  /** Σ qᵀGq after the weight update (q = w − w'); absent without one. */
+  readonly errorUpdated?: number;
   /** 1 − errorRefined / errorWarm. */
   readonly relativeReduction: number;
   /** Swaps made by the refiner. */
@@ -165,6 +169,8 @@ export interface PruneOptions {
   readonly refiner: Refiner;
   /** SparseSwaps iteration budget. */
   readonly maxIters: number;
+  /** Update of the kept weights after the mask (default none). */
+  readonly update?: WeightUpdate;
   /** Where the result goes. */
   readonly output: PrunedOutput;
   /** Progress. */
@@ -173,6 +179,14 @@ export interface PruneOptions {
   readonly resume?: PruneResume;
   /** Stops the run (throwing the signal's reason) between layers and SparseSwaps iterations. */
   readonly signal?: AbortSignal;
+}
+
+/** How kept weights are updated once a layer's mask is final. */
+export interface WeightUpdate {
+  /** The method. */
+  readonly method: Exclude<UpdateMethod, "none">;
+  /** α of the damping (see core/update.ts). */
+  readonly damping: number;
 }
 
 /** Seconds spent per phase. */
@@ -249,13 +263,21 @@ export async function pruneModel(
         const name = linearName(index, layer);
         const weight = weights[FIELD_OF[layer]];
         const input = inputs[INPUT_OF[layer]];
-        const { report, mask } = await pruneLayer(options, index, layer, weight, input);
-        for (let i = 0; i < mask.length; i++) if (mask[i] === 0) weight[i] = 0;
+        const { report, mask, updated } = await pruneLayer(options, index, layer, weight, input);
+        const raw = await checkpoint.read(name);
+        let written: Tensor;
+        if (updated) {
+          // Later blocks calibrate on exactly the values written, rounded to the model's dtype.
+          written = fromFloat32(updated, raw.dtype as "F32" | "F16" | "BF16", raw.shape);
+          weight.set(toFloat32(written));
+        } else {
+          for (let i = 0; i < mask.length; i++) if (mask[i] === 0) weight[i] = 0;
+          zeroPruned(raw, mask);
+          written = raw;
+        }
         clock("pruning", started);
         started = performance.now();
-        const raw = await checkpoint.read(name);
-        zeroPruned(raw, mask);
-        await output.writeTensor(name, raw);
+        await output.writeTensor(name, written);
         await output.writeMask(name, mask, raw.shape);
         clock("writing", started);
         reports.push(report);
@@ -373,7 +395,7 @@ async function pruneLayer(
   layer: LinearLayer,
   weight: Float32Array,
   input: CapturedInput,
-): Promise<{ report: LayerReport; mask: Uint8Array }> {
+): Promise<{ report: LayerReport; mask: Uint8Array; updated?: Float32Array }> {
   const { kernels, pattern, refiner } = options;
   const started = performance.now();
   const d = input.width;
@@ -430,8 +452,16 @@ async function pruneLayer(
       errorRefined = errorWarm;
     }
   }
+  let updated: Float32Array | undefined;
+  let errorUpdated: number | undefined;
+  if (options.update) {
+    const result = await updateWeights({ ...operands, mask, ...options.update });
+    updated = result.weight;
+    errorUpdated = sum(result.errors);
+  }
   return {
     mask,
+    updated,
     report: {
       block,
       layer,
@@ -440,6 +470,7 @@ async function pruneLayer(
       outputEnergy,
       errorWarm,
       errorRefined,
+      ...(errorUpdated === undefined ? {} : { errorUpdated }),
       relativeReduction: errorWarm > 0 ? 1 - errorRefined / errorWarm : 0,
       swaps,
       iterations,

@@ -66,6 +66,8 @@ export interface PruneReport {
     readonly relativeErrorWarm: number;
     /** Σ error_refined / Σ output energy. */
     readonly relativeErrorRefined: number;
+    /** Σ error_updated / Σ output energy, when the kept weights were updated. */
+    readonly relativeErrorUpdated?: number;
     /** Fraction of linear-layer weights that are zero in the output. */
     readonly sparsity: number;
   };
@@ -124,7 +126,11 @@ export function reportMarkdown(report: PruneReport): string {
     }`,
     `- Total error / output energy: warm start ${
       report.summary.relativeErrorWarm.toExponential(4)
-    }, refined ${report.summary.relativeErrorRefined.toExponential(4)}`,
+    }, refined ${report.summary.relativeErrorRefined.toExponential(4)}${
+      report.summary.relativeErrorUpdated === undefined
+        ? ""
+        : `, after the weight update ${report.summary.relativeErrorUpdated.toExponential(4)}`
+    }`,
   ];
   const evaluated = report.layers.reduce((a, l) => a + l.pairsEvaluated, 0);
   const brute = report.layers.reduce((a, l) => a + l.pairsBruteForce, 0);
@@ -154,8 +160,8 @@ export function reportMarkdown(report: PruneReport): string {
     "",
     "Errors are Σ over rows of qᵀGq on the calibration tokens; energy is ‖WX‖².",
     "",
-    "| block | layer | rows × d | warm error / energy | refined error / energy | reduction | swaps | pairs searched | KiB dense → compressed | seconds |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| block | layer | rows × d | warm error / energy | refined error / energy | updated error / energy | reduction | swaps | pairs searched | KiB dense → compressed | seconds |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
   );
   const bytesOf = new Map(report.storage.layers.map((l) => [l.name, l]));
   for (const l of report.layers) {
@@ -164,7 +170,9 @@ export function reportMarkdown(report: PruneReport): string {
     lines.push(
       `| ${l.block} | ${short(l.layer)} | ${l.rows} × ${l.d} | ${ratio(l.errorWarm)} | ${
         ratio(l.errorRefined)
-      } | ${percent(l.relativeReduction)} | ${l.swaps} | ${
+      } | ${l.errorUpdated === undefined ? "–" : ratio(l.errorUpdated)} | ${
+        percent(l.relativeReduction)
+      } | ${l.swaps} | ${
         l.pairsBruteForce > 0 ? percent(l.pairsEvaluated / l.pairsBruteForce) : "–"
       } | ${bytes ? `${kib(bytes.dense_bytes)} → ${kib(bytes.compressed_bytes)}` : "–"} | ${
         l.seconds.toFixed(2)

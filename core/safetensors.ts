@@ -13,7 +13,12 @@
 
 import { writeFileAtomic } from "./atomic_write.ts";
 import { describeFsError, InputError, SafetensorsError } from "./errors.ts";
-import { bfloat16ToFloat32, float16ToFloat32 } from "./float16.ts";
+import {
+  bfloat16ToFloat32,
+  float16ToFloat32,
+  float32ToBfloat16,
+  float32ToFloat16,
+} from "./float16.ts";
 
 /** The element types this package reads and writes. */
 export type Dtype = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "U8" | "BOOL";
@@ -345,6 +350,35 @@ export function toFloat32(tensor: Tensor): Float32Array {
     default:
       throw new TypeError(`Not a floating-point dtype: ${dtype}`);
   }
+}
+
+/**
+ * Encodes float32 values as a tensor of a floating-point dtype (F16 and BF16 rounded to nearest,
+ * ties to even).
+ *
+ * @param values The elements.
+ * @param dtype F32, F16 or BF16.
+ * @param shape Its dimensions.
+ * @returns The tensor.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const tensor = fromFloat32(new Float32Array([1, -3]), "BF16", [2]);
+ * assert.deepEqual([...toFloat32(tensor)], [1, -3]);
+ * assert.equal(tensor.bytes.length, 4);
+ * ```
+ */
+export function fromFloat32(
+  values: Float32Array,
+  dtype: "F32" | "F16" | "BF16",
+  shape: readonly number[],
+): Tensor {
+  const data = dtype === "F32"
+    ? Float32Array.from(values)
+    : dtype === "F16"
+    ? float32ToFloat16(values)
+    : float32ToBfloat16(values);
+  return { dtype, shape, bytes: new Uint8Array(data.buffer) };
 }
 
 /**

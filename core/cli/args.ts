@@ -8,6 +8,8 @@
 import { parseArgs } from "node:util";
 import { InputError, UsageError } from "../errors.ts";
 import { parseNmPattern, perRowPattern, type SparsityPattern } from "../pattern.ts";
+import type { WeightUpdate } from "../pipeline.ts";
+import { DEFAULT_DAMPING, UPDATE_METHODS } from "../update.ts";
 
 /** Flag declarations: each flag takes a string value or is a boolean switch. */
 export type FlagSpec = Readonly<Record<string, "string" | "boolean">>;
@@ -287,4 +289,44 @@ export function parseIterations(value: string, flag: string): number {
     throw new UsageError(`Flag --${flag} must be a whole number ≥ 0 or inf: got "${value}"`);
   }
   return Number(value);
+}
+
+/**
+ * Parses `--update` and `--damping` into the weight update to run, refusing combinations that
+ * make no sense: `--damping` without an update, a negative damping, and an update after
+ * `--refine dsnot` (DSnoT is offered as its paper publishes it, a mask-only baseline).
+ *
+ * @param update `--update` (none or rebuild; default none).
+ * @param damping `--damping` (α ≥ 0; default {@linkcode DEFAULT_DAMPING}).
+ * @param refiner `--refine`, where the command has it.
+ * @returns The update, or undefined for none.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.deepEqual(parseUpdateFlags("rebuild", "0.01"), { method: "rebuild", damping: 0.01 });
+ * assert.equal(parseUpdateFlags(undefined, undefined), undefined);
+ * assert.throws(() => parseUpdateFlags(undefined, "0.1"), /--damping applies to a weight update/);
+ * assert.throws(() => parseUpdateFlags("rebuild", undefined, "dsnot"), /--refine dsnot/);
+ * ```
+ */
+export function parseUpdateFlags(
+  update: string | undefined,
+  damping: string | undefined,
+  refiner?: string,
+): WeightUpdate | undefined {
+  const method = parseChoice(update ?? "none", "update", UPDATE_METHODS);
+  if (method === "none") {
+    if (damping !== undefined) {
+      throw new UsageError("Flag --damping applies to a weight update: add --update rebuild");
+    }
+    return undefined;
+  }
+  if (refiner === "dsnot") {
+    throw new UsageError(
+      "Flag --update cannot follow --refine dsnot: DSnoT is offered as published, a mask-only baseline; use --refine sparseswaps or none",
+    );
+  }
+  const alpha = damping === undefined ? DEFAULT_DAMPING : parseNumberFlag(damping, "damping");
+  if (alpha < 0) throw new UsageError(`Flag --damping must be ≥ 0: got "${damping}"`);
+  return { method, damping: alpha };
 }

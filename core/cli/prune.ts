@@ -40,6 +40,7 @@ import {
   type PruneTimings,
   type Refiner,
   REFINERS,
+  type WeightUpdate,
 } from "../pipeline.ts";
 import {
   compressionConfig,
@@ -70,6 +71,7 @@ import {
   parsePatternFlags,
   parseSequenceLength,
   parseThreads,
+  parseUpdateFlags,
   parseWholeNumber,
 } from "./args.ts";
 import { type CommandIo, progressBar } from "./io.ts";
@@ -96,7 +98,7 @@ export const PRUNE_HELP = `Prune every linear layer of a LLaMA-family model and 
 Usage:
   deno run -A mod.ts prune [--model stories15M|DIR|FILE.bin] [--sparsity S | --pattern N:M]
     [--warm-start wanda|magnitude|ria] [--refine sparseswaps|dsnot|none] [--max-iters N|inf]
-    [--nsamples N] [--seqlen N] [--seed N] [--calib FILE] [--eval-windows N]
+    [--update none|rebuild] [--damping A] [--nsamples N] [--seqlen N] [--seed N] [--calib FILE] [--eval-windows N]
     [--backend auto|reference|wasm|webgpu] [--threads N] [--out DIR]
     [--format dense|compressed] [--json] [--quiet]
 
@@ -110,6 +112,9 @@ Method:
   --warm-start M    wanda (default), magnitude or ria
   --refine R        sparseswaps (default), dsnot or none
   --max-iters N     SparseSwaps swaps per row (default 100; inf = until converged)
+  --update U        none (default: kept weights keep their values) or rebuild: the exact
+                    least-squares update of the kept weights for the final mask
+  --damping A       rebuild's damping α, relative to each input's energy (default 0.1)
 Calibration:
   --nsamples N      calibration sequences (default 32)
   --seqlen N        tokens per sequence (default 256)
@@ -135,6 +140,8 @@ const PRUNE_FLAGS = {
   "warm-start": "string",
   refine: "string",
   "max-iters": "string",
+  update: "string",
+  damping: "string",
   nsamples: "string",
   seqlen: "string",
   seed: "string",
@@ -156,6 +163,7 @@ interface PruneSettings {
   readonly warmStart: WarmStartMethod;
   readonly refiner: Refiner;
   readonly maxIters: number;
+  readonly update?: WeightUpdate;
   readonly nsamples: number;
   readonly seqlen: number;
   readonly seed: number;
@@ -174,13 +182,15 @@ function pruneSettings(argv: readonly string[]): PruneSettings | undefined {
   if (flags.help) return undefined;
   const model = flags.model ?? DEFAULT_MODEL;
   if (flags.out === "") throw new UsageError("Flag --out needs a directory name");
+  const refiner = parseChoice(flags.refine ?? "sparseswaps", "refine", REFINERS);
   return {
     model,
     tokenizer: flags.tokenizer,
     pattern: parsePatternFlags(flags.sparsity, flags.pattern, "0.6"),
     warmStart: parseChoice(flags["warm-start"] ?? "wanda", "warm-start", WARM_START_METHODS),
-    refiner: parseChoice(flags.refine ?? "sparseswaps", "refine", REFINERS),
+    refiner,
     maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),
+    update: parseUpdateFlags(flags.update, flags.damping, refiner),
     nsamples: parseCount(flags.nsamples ?? "32", "nsamples"),
     seqlen: parseSequenceLength(flags.seqlen ?? "256"),
     seed: parseWholeNumber(flags.seed ?? "0", "seed"),
@@ -285,6 +295,7 @@ async function runIdentity(
     warm_start: settings.warmStart,
     refine: settings.refiner,
     max_iters: Number.isFinite(settings.maxIters) ? settings.maxIters : "inf",
+    update: settings.update ?? "none",
     nsamples: settings.nsamples,
     seqlen: settings.seqlen,
     seed: settings.seed,
@@ -598,6 +609,7 @@ async function pruneAndReport(
       warmStart: settings.warmStart,
       refiner: settings.refiner,
       maxIters: settings.maxIters,
+      update: settings.update,
       resume,
       signal: io.signal,
       output: {
@@ -690,6 +702,8 @@ async function pruneAndReport(
       warm_start: settings.warmStart,
       refine: settings.refiner,
       max_iters: Number.isFinite(settings.maxIters) ? settings.maxIters : "inf",
+      update: settings.update?.method ?? "none",
+      ...(settings.update ? { damping: settings.update.damping } : {}),
       nsamples: calibration.length,
       seqlen: settings.seqlen,
       seed: settings.seed,
@@ -703,6 +717,9 @@ async function pruneAndReport(
       meanRelativeReduction: layers.reduce((a, l) => a + l.relativeReduction, 0) / layers.length,
       relativeErrorWarm: layers.reduce((a, l) => a + l.errorWarm, 0) / energy,
       relativeErrorRefined: layers.reduce((a, l) => a + l.errorRefined, 0) / energy,
+      ...(settings.update
+        ? { relativeErrorUpdated: layers.reduce((a, l) => a + (l.errorUpdated ?? 0), 0) / energy }
+        : {}),
       sparsity: zeros / weights,
     },
     storage: storageReport(settings.format, storage),
@@ -802,6 +819,10 @@ function printSummary(io: CommandIo, report: PruneReport, settings: PruneSetting
     refine: report.settings.refine,
     sparsity: report.summary.sparsity,
     mean_relative_reduction: report.summary.meanRelativeReduction,
+    relative_error_refined: report.summary.relativeErrorRefined,
+    ...(report.summary.relativeErrorUpdated === undefined
+      ? {}
+      : { relative_error_updated: report.summary.relativeErrorUpdated }),
     perplexity: report.perplexity,
     seconds: report.timings.total,
     backend: report.settings.backend,
@@ -820,6 +841,15 @@ function printSummary(io: CommandIo, report: PruneReport, settings: PruneSetting
       (100 * report.summary.meanRelativeReduction).toFixed(2)
     }%`,
   );
+  if (report.summary.relativeErrorUpdated !== undefined) {
+    io.stdout(
+      `Error / output energy: ${
+        report.summary.relativeErrorRefined.toExponential(3)
+      } after refinement, ${
+        report.summary.relativeErrorUpdated.toExponential(3)
+      } after the weight update (${report.settings.update}, damping ${report.settings.damping})`,
+    );
+  }
   for (const [name, p] of Object.entries(report.perplexity)) {
     io.stdout(
       `Perplexity ${name}: dense ${p.dense.toFixed(3)} → pruned ${

@@ -1,0 +1,116 @@
+// deno-lint-ignore-file no-console
+/**
+ * What the exact weight update (`prune --update rebuild`) buys on stories15M, and which damping:
+ * `prune` (default settings otherwise: 60%, Wanda, SparseSwaps 100 iterations, 32 × 256 sampled
+ * calibration tokens, 16 evaluation windows) without an update and with `--update rebuild` at
+ * each damping, on several calibration seeds. Prints each run's layer error (Σ error / Σ output
+ * energy) and perplexities, and the paired difference of each setting to no update: mean over
+ * seeds ± its standard error, since seeds move perplexity by about as much as close methods
+ * differ.
+ *
+ *     deno task bench:update [--seeds 0,1,2] [--damping 0.01,0.1] [-- extra prune flags]
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+const { values, positionals } = parseArgs({
+  args: Deno.args,
+  options: { seeds: { type: "string" }, damping: { type: "string" } },
+  allowPositionals: true,
+});
+const seeds = (values.seeds ?? "0,1,2").split(",").map(Number);
+const dampings = (values.damping ?? "0.01,0.1").split(",");
+const settings: [string, string[]][] = [
+  ["no update", []],
+  ...dampings.map((
+    a,
+  ): [string, string[]] => [`rebuild α=${a}`, ["--update", "rebuild", "--damping", a]]),
+];
+
+interface Run {
+  readonly error: number;
+  readonly inDomain: number;
+  readonly mobyDick: number;
+  readonly seconds: number;
+}
+
+const mod = new URL("../mod.ts", import.meta.url).pathname;
+const out = await Deno.makeTempDir({ prefix: "sparseswaps-bench-update-" });
+const runs = new Map<string, Run[]>();
+console.log(
+  `Command per run: deno run -A mod.ts prune --seed S [--update rebuild --damping A] ${
+    positionals.join(" ")
+  }`.trim(),
+);
+console.log("| setting | seed | error / energy | in-domain ppl | Moby-Dick ppl | seconds |");
+console.log("|---|---|---|---|---|---|");
+try {
+  for (const seed of seeds) {
+    for (const [label, flags] of settings) {
+      const result = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          mod,
+          "prune",
+          "--quiet",
+          "--json",
+          "--seed",
+          String(seed),
+          ...flags,
+          ...positionals,
+          "--out",
+          `${out}/run`,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      if (result.code !== 0) {
+        console.error(new TextDecoder().decode(result.stderr));
+        Deno.exit(1);
+      }
+      const summary = JSON.parse(
+        new TextDecoder().decode(result.stdout).trim().split("\n").at(-1)!,
+      );
+      const run: Run = {
+        error: summary.relative_error_updated ?? summary.relative_error_refined,
+        inDomain: summary.perplexity.in_domain.pruned,
+        mobyDick: summary.perplexity.moby_dick.pruned,
+        seconds: summary.seconds,
+      };
+      runs.set(label, [...(runs.get(label) ?? []), run]);
+      console.log(
+        `| ${label} | ${seed} | ${run.error.toExponential(3)} | ${run.inDomain.toFixed(3)} | ${
+          run.mobyDick.toFixed(1)
+        } | ${run.seconds.toFixed(1)} |`,
+      );
+    }
+  }
+} finally {
+  await Deno.remove(out, { recursive: true });
+}
+
+/** Mean and standard error of the per-seed differences. */
+function paired(a: readonly number[], b: readonly number[]): string {
+  const differences = a.map((x, i) => x - b[i]);
+  const n = differences.length;
+  const mean = differences.reduce((s, x) => s + x, 0) / n;
+  const variance = differences.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, n - 1);
+  return `${mean >= 0 ? "+" : ""}${mean.toFixed(3)} ± ${Math.sqrt(variance / n).toFixed(3)}`;
+}
+
+const base = runs.get("no update")!;
+console.log(`\nPaired against no update over seeds ${seeds.join(", ")} (mean ± standard error):`);
+console.log("| setting | error / energy ratio | in-domain ppl | Moby-Dick ppl |");
+console.log("|---|---|---|---|");
+for (const [label] of settings.slice(1)) {
+  const these = runs.get(label)!;
+  const ratio = these.reduce((s, r, i) => s + r.error / base[i].error, 0) / these.length;
+  console.log(
+    `| ${label} | ${ratio.toFixed(3)} | ${
+      paired(these.map((r) => r.inDomain), base.map((r) => r.inDomain))
+    } | ${paired(these.map((r) => r.mobyDick), base.map((r) => r.mobyDick))} |`,
+  );
+}
