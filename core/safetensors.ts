@@ -227,6 +227,8 @@ function isCount(value: unknown): value is number {
  * ```
  */
 export class SafetensorsFile implements Disposable {
+  private reads: Promise<unknown> = Promise.resolve();
+
   private constructor(
     /** Path of the file. */
     readonly path: string,
@@ -294,10 +296,14 @@ export class SafetensorsFile implements Disposable {
    * @param name Tensor name.
    * @returns The tensor in its own dtype.
    */
-  async read(name: string): Promise<Tensor> {
+  read(name: string): Promise<Tensor> {
     const { dtype, shape, dataOffsets: [begin, end] } = this.info(name);
-    const bytes = await readAt(this.file, this.header.dataStart + begin, end - begin);
-    return { dtype, shape, bytes };
+    // Reads seek the one file handle, so they take turns, whatever the caller awaits.
+    const read = this.reads.then(() =>
+      readAt(this.file, this.header.dataStart + begin, end - begin)
+    );
+    this.reads = read.catch(() => {});
+    return read.then((bytes) => ({ dtype, shape, bytes }));
   }
 
   /** Closes the file. */

@@ -165,3 +165,21 @@ Deno.test("opening a missing file or asking for a missing tensor names the file 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("reads issued together each get their own tensor", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const tensors = Object.fromEntries(
+      Array.from({ length: 8 }, (_, i) => [
+        `t${i}`,
+        { dtype: "F32" as const, shape: [100], data: new Float32Array(100).fill(i) },
+      ]),
+    );
+    await writeSafetensors(`${dir}/m.safetensors`, tensors);
+    using file = await SafetensorsFile.open(`${dir}/m.safetensors`);
+    const read = await Promise.all(file.names.map((name) => file.read(name)));
+    read.forEach((t, i) => assert.ok(toFloat32(t).every((v) => v === i), `t${i}`));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -4,6 +4,7 @@
  *     refine --weight W.safetensors --gram G.safetensors
  *            [--mask M.safetensors | --warm-start wanda|magnitude|ria]
  *            (--sparsity 0.6 | --pattern 2:4) [--max-iters 100|inf]
+ *            [--update none|rebuild] [--damping A]
  *            [--backend auto|reference|wasm|webgpu] [--threads N] --out OUT.safetensors
  *            [--format dense|compressed] [--json] [--quiet]
  *
@@ -20,6 +21,7 @@ import type { Kernels } from "../kernels.ts";
 import { checkPatternFits, patternLabel, type SparsityPattern } from "../pattern.ts";
 import {
   type Dtype,
+  fromFloat32,
   SafetensorsFile,
   type Tensor,
   type TensorToWrite,
@@ -51,8 +53,11 @@ import {
   parseIterations,
   parsePatternFlags,
   parseThreads,
+  parseUpdateFlags,
   requireFlag,
 } from "./args.ts";
+import type { WeightUpdate } from "../pipeline.ts";
+import { type UpdateMethod, updateWeights } from "../update.ts";
 import { type CommandIo, progressBar } from "./io.ts";
 
 /** The help text of `refine`. */
@@ -61,7 +66,7 @@ export const REFINE_HELP = `Refine one layer's pruning mask with SparseSwaps.
 Usage:
   deno run -A mod.ts refine --weight W.safetensors --gram G.safetensors
     [--mask M.safetensors | --warm-start wanda|magnitude|ria]
-    (--sparsity S | --pattern N:M) [--max-iters N|inf]
+    (--sparsity S | --pattern N:M) [--max-iters N|inf] [--update none|rebuild] [--damping A]
     [--backend auto|reference|wasm|webgpu] [--threads N] --out OUT.safetensors
     [--format dense|compressed] [--json] [--quiet]
 
@@ -75,10 +80,14 @@ Pattern (exactly one):
   --pattern N:M     keep N of every M consecutive weights (2:4, 4:8)
 Run:
   --max-iters N     swaps per row at most (default 100); inf = until no improving swap is left
+  --update U        none (default) or rebuild: the exact least-squares update of the kept
+                    weights for the refined mask, written as tensor "weight" (F32)
+  --damping A       rebuild's damping α, relative to each input's energy (default 0.1)
   --backend B       auto (default: WebGPU on a hardware GPU, else wasm), reference, wasm or webgpu
   --threads N       CPU threads for the wasm backend (default: every core)
 Output:
-  --out FILE        tensor "mask" U8 [rows, d]; the summary goes into __metadata__
+  --out FILE        tensor "mask" U8 [rows, d] (and "weight" F32 with --update); the summary
+                    goes into __metadata__
   --format F        dense (default: the mask only) or compressed: also the pruned weight in
                     compressed-tensors' layout (shape, compressed, bitmask and, for
                     sparse-bitmask, row_offsets; sparse-24-bitmask for --pattern 2:4), to be
@@ -94,6 +103,8 @@ const REFINE_FLAGS = {
   sparsity: "string",
   pattern: "string",
   "max-iters": "string",
+  update: "string",
+  damping: "string",
   backend: "string",
   threads: "string",
   out: "string",
@@ -140,8 +151,14 @@ export interface RefineSummary {
   readonly warm_start: string;
   /** Iteration budget ("inf" for unlimited). */
   readonly max_iters: number | "inf";
-  /** Wall time of warm start and refinement, in seconds. */
+  /** Wall time of warm start, refinement and weight update, in seconds. */
   readonly seconds: number;
+  /** The weight update after the mask: "none" or "rebuild". */
+  readonly update: UpdateMethod;
+  /** α of the update's damping (with an update). */
+  readonly damping?: number;
+  /** Σ over rows of ‖(w − w')X‖² = qᵀGq after the update, float64 (with an update). */
+  readonly error_updated?: number;
   /** What the output holds besides the mask: "dense" (nothing) or the sparse layout written. */
   readonly format: "dense" | SparseFormat;
   /** Bytes of the pruned weight stored densely. */
@@ -157,6 +174,7 @@ interface RefineSettings {
   readonly warmStart: WarmStartMethod;
   readonly pattern: SparsityPattern;
   readonly maxIters: number;
+  readonly update?: WeightUpdate;
   readonly backend: BackendChoice;
   readonly threads?: number;
   readonly outPath: string;
@@ -235,8 +253,23 @@ async function refineLayer(
     signal: io.signal,
   });
   bar.finish();
+  const update = settings.update &&
+    await updateWeights({
+      kernels,
+      gram,
+      weight,
+      mask: result.mask,
+      rows,
+      d,
+      ...settings.update,
+      label: `Weights "${settings.weightPath}" with Gram matrix "${settings.gramPath}"`,
+    });
   kernels.release(gram);
-  const pruned = { ...layer.weightTensor, bytes: layer.weightTensor.bytes.slice() };
+  // The final weight in W's dtype: updated, or W with the pruned entries zeroed.
+  const dtype = layer.weightTensor.dtype as "F32" | "F16" | "BF16";
+  const pruned = update
+    ? fromFloat32(update.weight, dtype, [rows, d])
+    : { ...layer.weightTensor, bytes: layer.weightTensor.bytes.slice() };
   zeroPruned(pruned, result.mask);
   const format = sparseFormatFor(pattern);
   const stored = format === "sparse-24-bitmask" ? rows * d / 2 : countStored(pruned);
@@ -260,6 +293,8 @@ async function refineLayer(
     warm_start: layer.mask ? "mask" : settings.warmStart,
     max_iters: Number.isFinite(settings.maxIters) ? settings.maxIters : "inf",
     seconds: (performance.now() - started) / 1000,
+    update: settings.update?.method ?? "none",
+    ...(update ? { damping: settings.update!.damping, error_updated: sum(update.errors) } : {}),
     format: settings.format === "compressed" ? format : "dense",
     dense_bytes: pruned.bytes.length,
     compressed_bytes: sparseBytes(pruned.dtype, [rows, d], stored, format),
@@ -267,6 +302,7 @@ async function refineLayer(
   const written: Record<string, TensorToWrite> = {
     mask: { dtype: "U8", shape: [rows, d], data: result.mask },
   };
+  if (update) written.weight = { dtype: "F32", shape: [rows, d], data: update.weight };
   if (settings.format === "compressed") {
     for (const [suffix, part] of Object.entries(compressWeight(pruned, format, result.mask))) {
       written[suffix] = { dtype: part.dtype, shape: part.shape, data: part.bytes };
@@ -295,6 +331,7 @@ function refineSettings(flags: ReturnType<typeof parseFlags<typeof REFINE_FLAGS>
     warmStart: parseChoice(flags["warm-start"] ?? "wanda", "warm-start", WARM_START_METHODS),
     pattern,
     maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),
+    update: parseUpdateFlags(flags.update, flags.damping),
     backend: parseChoice(flags.backend ?? "auto", "backend", BACKEND_CHOICES),
     threads: parseThreads(flags.threads),
     outPath,
@@ -452,6 +489,13 @@ function printSummary(io: CommandIo, summary: RefineSummary, settings: RefineSet
       }% of brute force's ${summary.pairs_brute_force.toExponential(2)}`,
     );
   }
+  if (summary.error_updated !== undefined) {
+    io.stdout(
+      `After the ${summary.update} update (damping ${summary.damping}): error ${
+        summary.error_updated.toPrecision(6)
+      }`,
+    );
+  }
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
   io.stdout(
     `Pruned weight: ${kib(summary.dense_bytes)} dense, ${kib(summary.compressed_bytes)} as ${
@@ -459,7 +503,7 @@ function printSummary(io: CommandIo, summary: RefineSummary, settings: RefineSet
     }`,
   );
   io.stdout(
-    `Wrote ${settings.outPath} (mask${
+    `Wrote ${settings.outPath} (mask${summary.error_updated === undefined ? "" : ", weight"}${
       summary.format === "dense" ? "" : `, pruned weight as ${summary.format}`
     })`,
   );
