@@ -1,14 +1,15 @@
 // deno-lint-ignore-file no-console
 /**
- * What the exact weight update (`prune --update rebuild`) buys on stories15M, and which damping:
+ * What the weight updates (`prune --update rebuild|admm`) buy on stories15M, and which damping:
  * `prune` (default settings otherwise: 60%, Wanda, SparseSwaps 100 iterations, 32 × 256 sampled
- * calibration tokens, 16 evaluation windows) without an update and with `--update rebuild` at
- * each damping, on several calibration seeds. Prints each run's layer error (Σ error / Σ output
+ * calibration tokens, 16 evaluation windows) without an update and with each update and
+ * damping, on several calibration seeds. Prints each run's layer error (Σ error / Σ output
  * energy) and perplexities, and the paired difference of each setting to no update: mean over
  * seeds ± its standard error, since seeds move perplexity by about as much as close methods
  * differ.
  *
- *     deno task bench:update [--seeds 0,1,2] [--damping 0.01,0.1] [-- extra prune flags]
+ *     deno task bench:update [--seeds 0,1,2] [--updates rebuild:0.01,rebuild:0.1,admm:0.1]
+ *       [-- extra prune flags]
  *
  * @module
  */

@@ -187,6 +187,8 @@ export interface WeightUpdate {
   readonly method: Exclude<UpdateMethod, "none">;
   /** α of the damping (see core/update.ts). */
   readonly damping: number;
+  /** ADMM iterations (admm only). */
+  readonly iterations?: number;
 }
 
 /** Seconds spent per phase. */

@@ -18,7 +18,8 @@ import { decompressWeight, SPARSE_PARTS } from "../core/compressed.ts";
 import { openCheckpoint } from "../core/model/checkpoint.ts";
 import type { PruneReport } from "../core/report.ts";
 import { SafetensorsFile, toFloat32 } from "../core/safetensors.ts";
-import { rebuildRowsFloat64 } from "../core/update.ts";
+import { createReferenceKernels } from "../core/backends/reference.ts";
+import { admmUpdate, rebuildRowsFloat64 } from "../core/update.ts";
 
 async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "sparseswaps-update-" });
@@ -149,6 +150,8 @@ Deno.test("conflicting update flags stop with exit 2 and say why", async () => {
     [["--damping", "0.1"], /--damping applies to a weight update/],
     [["--update", "rebuild", "--damping=-1"], /--damping must be ≥ 0/],
     [["--update", "admm2"], /--update/],
+    [["--update", "rebuild", "--admm-iters", "5"], /--admm-iters applies to --update admm/],
+    [["--update", "admm", "--admm-iters", "0"], /--admm-iters must be a whole number ≥ 1/],
   ];
   for (const [flags, message] of cases) {
     const result = await runCli(["prune", ...flags, "--out", "never-written"]);
@@ -170,4 +173,43 @@ Deno.test("conflicting update flags stop with exit 2 and say why", async () => {
   ]);
   assert.equal(refine.code, 2);
   assert.match(refine.stderr, /--damping applies to a weight update/);
+});
+
+Deno.test("refine --update admm writes Boža's ADMM update with the iterations asked for", async () => {
+  await withDir(async (dir) => {
+    const [rows, d] = [5, 16];
+    const layer = await writeLayerFiles(dir, rows, d, 3);
+    const out = `${dir}/out.safetensors`;
+    const args = [...refineArgs(layer), "--pattern", "2:4", "--backend", "reference"];
+    const result = await runCli([
+      ...args,
+      "--update",
+      "admm",
+      "--admm-iters",
+      "7",
+      "--out",
+      out,
+      "--json",
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout.at(-1)!);
+    assert.equal(summary.update, "admm");
+    assert.equal(summary.admm_iters, 7);
+    using file = await SafetensorsFile.open(out);
+    const mask = (await file.read("mask")).bytes;
+    const kernels = createReferenceKernels();
+    const gram = await kernels.createGram({ d, values: layer.gram });
+    const expected = await admmUpdate({
+      kernels,
+      gram,
+      weight: layer.weight,
+      mask,
+      rows,
+      d,
+      damping: 0.1,
+      iterations: 7,
+    });
+    assert.deepEqual(toFloat32(await file.read("weight")), expected.weight);
+    assert.equal(summary.error_updated, expected.errors.reduce((a, b) => a + b, 0));
+  });
 });

@@ -9,7 +9,7 @@ import assert, { assertClose } from "./assert.ts";
 import { createKernels } from "../core/backend.ts";
 import { InputError } from "../core/errors.ts";
 import { bfloat16ToFloat32, float32ToBfloat16, float32ToFloat16 } from "../core/float16.ts";
-import { rebuildRowsFloat64, updateWeights } from "../core/update.ts";
+import { admmUpdate, rebuildRowsFloat64, updateWeights } from "../core/update.ts";
 import { createRandom, syntheticLayer } from "../core/synthetic.ts";
 import type { BackendName } from "../core/kernels.ts";
 
@@ -276,5 +276,73 @@ Deno.test("float32 → F16 and BF16 round to nearest even, as Float16Array and t
       ? 1
       : 0;
     assert.ok(Object.is(back[i], candidates[pick]), `${v}: ${back[i]} vs ${candidates[pick]}`);
+  }
+});
+
+Deno.test("ADMM converges to rebuild's damped optimum as its iterations grow, exact zeros where pruned", async () => {
+  const [rows, d] = [6, 20];
+  const layer = syntheticLayer({ rows, d, tokens: 60, seed: 9 });
+  const mask = randomMask(rows, d, 8, 6);
+  const kernels = await createKernels("reference");
+  try {
+    const gram = await kernels.createGram({ d, values: layer.gram });
+    const exact = rebuildRowsFloat64({
+      gram: layer.gram,
+      weight: layer.weight,
+      mask,
+      rows,
+      d,
+      damping: 0.1,
+    });
+    const distance = async (iterations: number) => {
+      const result = await admmUpdate({
+        kernels,
+        gram,
+        weight: layer.weight,
+        mask,
+        rows,
+        d,
+        damping: 0.1,
+        iterations,
+      });
+      result.weight.forEach((w, i) => {
+        if (!mask[i]) assert.ok(Object.is(w, 0), `[${i}] is +0`);
+      });
+      let worst = 0;
+      for (let i = 0; i < rows * d; i++) {
+        worst = Math.max(worst, Math.abs(result.weight[i] - exact.weight[i]));
+      }
+      return worst;
+    };
+    const gaps = [await distance(5), await distance(20), await distance(100), await distance(400)];
+    for (let i = 1; i < gaps.length; i++) assert.ok(gaps[i] < gaps[i - 1], `gaps ${gaps}`);
+    assert.ok(gaps.at(-1)! < 1e-4, `gap after 400 iterations: ${gaps.at(-1)}`);
+  } finally {
+    kernels.dispose();
+  }
+});
+
+Deno.test("ADMM on the wasm backend (float32 products) matches the reference's float64 products", async () => {
+  const [rows, d] = [12, 32];
+  const layer = syntheticLayer({ rows, d, tokens: 96, seed: 10 });
+  const mask = randomMask(rows, d, 12, 7);
+  const results = [];
+  for (const name of ["reference", "wasm"] as const) {
+    const kernels = await createKernels(name);
+    try {
+      const gram = await kernels.createGram({ d, values: layer.gram });
+      results.push(
+        await admmUpdate({ kernels, gram, weight: layer.weight, mask, rows, d, damping: 0.1 }),
+      );
+    } finally {
+      kernels.dispose();
+    }
+  }
+  const scale = Math.max(...layer.weight.map(Math.abs));
+  for (let i = 0; i < rows * d; i++) {
+    assert.ok(Math.abs(results[0].weight[i] - results[1].weight[i]) < 1e-4 * scale, `[${i}]`);
+  }
+  for (let r = 0; r < rows; r++) {
+    assertClose(results[1].errors[r], results[0].errors[r], 1e-3, `row ${r}`);
   }
 });

@@ -9,7 +9,7 @@ import { parseArgs } from "node:util";
 import { InputError, UsageError } from "../errors.ts";
 import { parseNmPattern, perRowPattern, type SparsityPattern } from "../pattern.ts";
 import type { WeightUpdate } from "../pipeline.ts";
-import { DEFAULT_DAMPING, UPDATE_METHODS } from "../update.ts";
+import { DEFAULT_ADMM_ITERATIONS, DEFAULT_DAMPING, UPDATE_METHODS } from "../update.ts";
 
 /** Flag declarations: each flag takes a string value or is a boolean switch. */
 export type FlagSpec = Readonly<Record<string, "string" | "boolean">>;
@@ -292,13 +292,15 @@ export function parseIterations(value: string, flag: string): number {
 }
 
 /**
- * Parses `--update` and `--damping` into the weight update to run, refusing combinations that
- * make no sense: `--damping` without an update, a negative damping, and an update after
- * `--refine dsnot` (DSnoT is offered as its paper publishes it, a mask-only baseline).
+ * Parses `--update`, `--damping` and `--admm-iters` into the weight update to run, refusing
+ * combinations that make no sense: `--damping` without an update, `--admm-iters` without ADMM,
+ * a negative damping, and an update after `--refine dsnot` (DSnoT is offered as its paper
+ * publishes it, a mask-only baseline).
  *
- * @param update `--update` (none or rebuild; default none).
+ * @param update `--update` (none, rebuild or admm; default none).
  * @param damping `--damping` (α ≥ 0; default {@linkcode DEFAULT_DAMPING}).
  * @param refiner `--refine`, where the command has it.
+ * @param admmIters `--admm-iters` (default {@linkcode DEFAULT_ADMM_ITERATIONS}).
  * @returns The update, or undefined for none.
  * @example
  * ```ts
@@ -313,14 +315,20 @@ export function parseUpdateFlags(
   update: string | undefined,
   damping: string | undefined,
   refiner?: string,
+  admmIters?: string,
 ): WeightUpdate | undefined {
   const method = parseChoice(update ?? "none", "update", UPDATE_METHODS);
   if (method === "none") {
     if (damping !== undefined) {
-      throw new UsageError("Flag --damping applies to a weight update: add --update rebuild");
+      throw new UsageError(
+        "Flag --damping applies to a weight update: add --update rebuild or --update admm",
+      );
     }
-    return undefined;
   }
+  if (admmIters !== undefined && method !== "admm") {
+    throw new UsageError("Flag --admm-iters applies to --update admm");
+  }
+  if (method === "none") return undefined;
   if (refiner === "dsnot") {
     throw new UsageError(
       "Flag --update cannot follow --refine dsnot: DSnoT is offered as published, a mask-only baseline; use --refine sparseswaps or none",
@@ -328,5 +336,11 @@ export function parseUpdateFlags(
   }
   const alpha = damping === undefined ? DEFAULT_DAMPING : parseNumberFlag(damping, "damping");
   if (alpha < 0) throw new UsageError(`Flag --damping must be ≥ 0: got "${damping}"`);
+  if (method === "admm") {
+    const iterations = admmIters === undefined
+      ? DEFAULT_ADMM_ITERATIONS
+      : parseCount(admmIters, "admm-iters");
+    return { method, damping: alpha, iterations };
+  }
   return { method, damping: alpha };
 }

@@ -98,7 +98,8 @@ export const PRUNE_HELP = `Prune every linear layer of a LLaMA-family model and 
 Usage:
   deno run -A mod.ts prune [--model stories15M|DIR|FILE.bin] [--sparsity S | --pattern N:M]
     [--warm-start wanda|magnitude|ria] [--refine sparseswaps|dsnot|none] [--max-iters N|inf]
-    [--update none|rebuild] [--damping A] [--nsamples N] [--seqlen N] [--seed N] [--calib FILE] [--eval-windows N]
+    [--update none|rebuild|admm] [--damping A] [--admm-iters N]
+    [--nsamples N] [--seqlen N] [--seed N] [--calib FILE] [--eval-windows N]
     [--backend auto|reference|wasm|webgpu] [--threads N] [--out DIR]
     [--format dense|compressed] [--json] [--quiet]
 
@@ -112,9 +113,12 @@ Method:
   --warm-start M    wanda (default), magnitude or ria
   --refine R        sparseswaps (default), dsnot or none
   --max-iters N     SparseSwaps swaps per row (default 100; inf = until converged)
-  --update U        none (default: kept weights keep their values) or rebuild: the exact
-                    least-squares update of the kept weights for the final mask
-  --damping A       rebuild's damping α, relative to each input's energy (default 0.1)
+  --update U        none (default: kept weights keep their values); rebuild: the exact
+                    least-squares update of the kept weights for the final mask; admm: Boža's
+                    ADMM update (one factorisation per layer, converging to rebuild; the one
+                    for wide layers)
+  --damping A       the update's damping α, relative to each input's energy (default 0.1)
+  --admm-iters N    ADMM iterations (default 20, the authors' setting)
 Calibration:
   --nsamples N      calibration sequences (default 32)
   --seqlen N        tokens per sequence (default 256)
@@ -142,6 +146,7 @@ const PRUNE_FLAGS = {
   "max-iters": "string",
   update: "string",
   damping: "string",
+  "admm-iters": "string",
   nsamples: "string",
   seqlen: "string",
   seed: "string",
@@ -190,7 +195,7 @@ function pruneSettings(argv: readonly string[]): PruneSettings | undefined {
     warmStart: parseChoice(flags["warm-start"] ?? "wanda", "warm-start", WARM_START_METHODS),
     refiner,
     maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),
-    update: parseUpdateFlags(flags.update, flags.damping, refiner),
+    update: parseUpdateFlags(flags.update, flags.damping, refiner, flags["admm-iters"]),
     nsamples: parseCount(flags.nsamples ?? "32", "nsamples"),
     seqlen: parseSequenceLength(flags.seqlen ?? "256"),
     seed: parseWholeNumber(flags.seed ?? "0", "seed"),
@@ -704,6 +709,7 @@ async function pruneAndReport(
       max_iters: Number.isFinite(settings.maxIters) ? settings.maxIters : "inf",
       update: settings.update?.method ?? "none",
       ...(settings.update ? { damping: settings.update.damping } : {}),
+      ...(settings.update?.iterations ? { admm_iters: settings.update.iterations } : {}),
       nsamples: calibration.length,
       seqlen: settings.seqlen,
       seed: settings.seed,

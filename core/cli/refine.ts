@@ -4,7 +4,7 @@
  *     refine --weight W.safetensors --gram G.safetensors
  *            [--mask M.safetensors | --warm-start wanda|magnitude|ria]
  *            (--sparsity 0.6 | --pattern 2:4) [--max-iters 100|inf]
- *            [--update none|rebuild] [--damping A]
+ *            [--update none|rebuild|admm] [--damping A] [--admm-iters N]
  *            [--backend auto|reference|wasm|webgpu] [--threads N] --out OUT.safetensors
  *            [--format dense|compressed] [--json] [--quiet]
  *
@@ -66,7 +66,8 @@ export const REFINE_HELP = `Refine one layer's pruning mask with SparseSwaps.
 Usage:
   deno run -A mod.ts refine --weight W.safetensors --gram G.safetensors
     [--mask M.safetensors | --warm-start wanda|magnitude|ria]
-    (--sparsity S | --pattern N:M) [--max-iters N|inf] [--update none|rebuild] [--damping A]
+    (--sparsity S | --pattern N:M) [--max-iters N|inf]
+    [--update none|rebuild|admm] [--damping A] [--admm-iters N]
     [--backend auto|reference|wasm|webgpu] [--threads N] --out OUT.safetensors
     [--format dense|compressed] [--json] [--quiet]
 
@@ -80,9 +81,12 @@ Pattern (exactly one):
   --pattern N:M     keep N of every M consecutive weights (2:4, 4:8)
 Run:
   --max-iters N     swaps per row at most (default 100); inf = until no improving swap is left
-  --update U        none (default) or rebuild: the exact least-squares update of the kept
-                    weights for the refined mask, written as tensor "weight" (F32)
-  --damping A       rebuild's damping α, relative to each input's energy (default 0.1)
+  --update U        none (default); rebuild: the exact least-squares update of the kept
+                    weights for the refined mask; admm: Boža's ADMM update (one factorisation
+                    per layer, converging to rebuild; the one for wide layers). The updated
+                    weight is written as tensor "weight" (F32)
+  --damping A       the update's damping α, relative to each input's energy (default 0.1)
+  --admm-iters N    ADMM iterations (default 20, the authors' setting)
   --backend B       auto (default: WebGPU on a hardware GPU, else wasm), reference, wasm or webgpu
   --threads N       CPU threads for the wasm backend (default: every core)
 Output:
@@ -105,6 +109,7 @@ const REFINE_FLAGS = {
   "max-iters": "string",
   update: "string",
   damping: "string",
+  "admm-iters": "string",
   backend: "string",
   threads: "string",
   out: "string",
@@ -157,6 +162,8 @@ export interface RefineSummary {
   readonly update: UpdateMethod;
   /** α of the update's damping (with an update). */
   readonly damping?: number;
+  /** ADMM iterations (with --update admm). */
+  readonly admm_iters?: number;
   /** Σ over rows of ‖(w − w')X‖² = qᵀGq after the update, float64 (with an update). */
   readonly error_updated?: number;
   /** What the output holds besides the mask: "dense" (nothing) or the sparse layout written. */
@@ -295,6 +302,7 @@ async function refineLayer(
     seconds: (performance.now() - started) / 1000,
     update: settings.update?.method ?? "none",
     ...(update ? { damping: settings.update!.damping, error_updated: sum(update.errors) } : {}),
+    ...(settings.update?.iterations ? { admm_iters: settings.update.iterations } : {}),
     format: settings.format === "compressed" ? format : "dense",
     dense_bytes: pruned.bytes.length,
     compressed_bytes: sparseBytes(pruned.dtype, [rows, d], stored, format),
@@ -331,7 +339,7 @@ function refineSettings(flags: ReturnType<typeof parseFlags<typeof REFINE_FLAGS>
     warmStart: parseChoice(flags["warm-start"] ?? "wanda", "warm-start", WARM_START_METHODS),
     pattern,
     maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),
-    update: parseUpdateFlags(flags.update, flags.damping),
+    update: parseUpdateFlags(flags.update, flags.damping, undefined, flags["admm-iters"]),
     backend: parseChoice(flags.backend ?? "auto", "backend", BACKEND_CHOICES),
     threads: parseThreads(flags.threads),
     outPath,
