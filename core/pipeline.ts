@@ -44,11 +44,22 @@ import {
   type LinearInput,
   ropeFrequencies,
 } from "./model/forward.ts";
-import { checkPatternFits, type SparsityPattern } from "./pattern.ts";
+import { outlierRatio, OWL_SPREAD, owlSparsities } from "./owl.ts";
+import {
+  checkPatternFits,
+  type PerRowPattern,
+  perRowPattern,
+  type SparsityPattern,
+} from "./pattern.ts";
 import { fromFloat32, type Tensor, toFloat32 } from "./safetensors.ts";
-import { type UpdateMethod, updateWeights } from "./update.ts";
+import { type LayerWarmStart, type UpdateMethod, updateWeights, warmStartLayer } from "./update.ts";
 import { layerErrors, refineSparseSwaps } from "./sparseswaps.ts";
-import { warmStartMask, type WarmStartMethod } from "./warm_start.ts";
+
+/** How sparsity is spread over blocks: the same everywhere, or OWL's outlier-weighted shares. */
+export type LayerSparsity = "uniform" | "owl";
+
+/** The layer-sparsity choices, for flag validation. */
+export const LAYER_SPARSITIES: readonly LayerSparsity[] = ["uniform", "owl"];
 
 /** How masks are improved after the warm start. */
 export type Refiner = "sparseswaps" | "dsnot" | "none";
@@ -96,6 +107,8 @@ export interface LayerReport {
   readonly errorRefined: number;
   /** Σ qᵀGq after the weight update (q = w − w'); absent without one. */
   readonly errorUpdated?: number;
+  /** Fraction of the layer's weights pruned. */
+  readonly sparsity: number;
   /** 1 − errorRefined / errorWarm. */
   readonly relativeReduction: number;
   /** Swaps made by the refiner. */
@@ -164,7 +177,9 @@ export interface PruneOptions {
   /** Sparsity pattern. */
   readonly pattern: SparsityPattern;
   /** Warm start. */
-  readonly warmStart: WarmStartMethod;
+  readonly warmStart: LayerWarmStart;
+  /** A pattern per block (OWL's layer-wise sparsity), instead of `pattern` everywhere. */
+  readonly blockPatterns?: readonly SparsityPattern[];
   /** Refiner. */
   readonly refiner: Refiner;
   /** SparseSwaps iteration budget. */
@@ -302,6 +317,64 @@ export async function pruneModel(
   return { layers: reports, timings };
 }
 
+/** Options of {@linkcode owlBlockPatterns}. */
+export interface OwlOptions {
+  /** Backend. */
+  readonly kernels: Kernels;
+  /** The dense model. */
+  readonly checkpoint: Checkpoint;
+  /** Calibration windows, all the same length. */
+  readonly calibration: readonly Int32Array[];
+  /** The mean per-row sparsity. */
+  readonly sparsity: number;
+  /** Stops the pass between blocks. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * OWL's per-block sparsities (core/owl.ts) for a target per-row sparsity: one dense forward pass
+ * over the calibration windows, as OWL's code makes it, scoring each block's linear layers with
+ * the energies of their inputs.
+ *
+ * @param options Backend, model, calibration and target.
+ * @returns One per-row pattern per block, their mean the target.
+ */
+export async function owlBlockPatterns(options: OwlOptions): Promise<PerRowPattern[]> {
+  const { kernels, checkpoint, calibration, sparsity, signal } = options;
+  const { config } = checkpoint;
+  const length = calibration[0].length;
+  const flat = new Int32Array(calibration.length * length);
+  calibration.forEach((w, i) => flat.set(w, i * length));
+  const h = embed(toFloat32(await checkpoint.read("model.embed_tokens.weight")), flat, config.dim);
+  const layout = { batch: calibration.length, tokens: length, start: 0 };
+  const frequencies = ropeFrequencies(config);
+  const ratios: number[] = [];
+  for (let block = 0; block < config.nLayers; block++) {
+    signal?.throwIfAborted();
+    const weights = await readBlock(checkpoint, block);
+    const energy = new Map<LinearInput, Float64Array>();
+    await blockForward(kernels, config, weights, h, layout, frequencies, {
+      capture: (input, x, width) => {
+        const sums = new Float64Array(width);
+        for (let i = 0; i < x.length; i++) sums[i % width] += x[i] * x[i];
+        energy.set(input, sums);
+      },
+    });
+    ratios.push(outlierRatio(LINEAR_LAYERS.map((layer) => {
+      const inputEnergy = energy.get(INPUT_OF[layer])!;
+      return { weight: weights[FIELD_OF[layer]], d: inputEnergy.length, inputEnergy };
+    })));
+  }
+  const sparsities = owlSparsities(ratios, sparsity);
+  const bad = sparsities.find((s) => !(s > 0 && s < 1));
+  if (bad !== undefined) {
+    throw new InputError(
+      `OWL puts a block at sparsity ${bad}: the target ${sparsity} ± ${OWL_SPREAD} must stay within (0, 1)`,
+    );
+  }
+  return sparsities.map(perRowPattern);
+}
+
 /**
  * Fails when an N:M pattern does not fit the input width of one of the model's linear layers.
  *
@@ -398,20 +471,21 @@ async function pruneLayer(
   weight: Float32Array,
   input: CapturedInput,
 ): Promise<{ report: LayerReport; mask: Uint8Array; updated?: Float32Array }> {
-  const { kernels, pattern, refiner } = options;
+  const { kernels, refiner } = options;
+  const pattern = options.blockPatterns?.[block] ?? options.pattern;
   const started = performance.now();
   const d = input.width;
   const rows = weight.length / d;
   const label = `Layer ${linearName(block, layer)}`;
   const operands = { kernels, gram: input.gram, weight, rows, d, label };
-  const warm = warmStartMask({
-    method: options.warmStart,
-    weight,
-    rows,
-    d,
+  const warmStart = await warmStartLayer({
+    ...operands,
     gramDiagonal: input.diagonal,
     pattern,
+    method: options.warmStart,
+    damping: options.update?.damping,
   });
+  const warm = warmStart.mask;
   const outputEnergy = sum(await layerErrors({ ...operands, mask: new Uint8Array(rows * d) }));
   let mask = warm;
   let errorWarm: number;
@@ -454,13 +528,16 @@ async function pruneLayer(
       errorRefined = errorWarm;
     }
   }
-  let updated: Float32Array | undefined;
-  let errorUpdated: number | undefined;
-  if (options.update) {
-    const result = await updateWeights({ ...operands, mask, ...options.update });
-    updated = result.weight;
-    errorUpdated = sum(result.errors);
-  }
+  // A warm start's own updated weights (ADMM-Grad) stand while its mask does.
+  const update = options.update
+    ? await updateWeights({ ...operands, mask, ...options.update })
+    : warmStart.updated && mask.every((m, i) => m === warm[i])
+    ? warmStart.updated
+    : undefined;
+  const updated = update?.weight;
+  const errorUpdated = update && sum(update.errors);
+  let pruned = 0;
+  for (const m of mask) pruned += m === 0 ? 1 : 0;
   return {
     mask,
     updated,
@@ -473,6 +550,7 @@ async function pruneLayer(
       errorWarm,
       errorRefined,
       ...(errorUpdated === undefined ? {} : { errorUpdated }),
+      sparsity: pruned / mask.length,
       relativeReduction: errorWarm > 0 ? 1 - errorRefined / errorWarm : 0,
       swaps,
       iterations,

@@ -66,7 +66,10 @@ export interface PruneReport {
     readonly relativeErrorWarm: number;
     /** Σ error_refined / Σ output energy. */
     readonly relativeErrorRefined: number;
-    /** Σ error_updated / Σ output energy, when the kept weights were updated. */
+    /**
+     * Σ error of the written weights (error_updated where a layer's weights were updated, else
+     * error_refined) / Σ output energy; absent when no layer was updated.
+     */
     readonly relativeErrorUpdated?: number;
     /** Fraction of linear-layer weights that are zero in the output. */
     readonly sparsity: number;
@@ -129,7 +132,7 @@ export function reportMarkdown(report: PruneReport): string {
     }, refined ${report.summary.relativeErrorRefined.toExponential(4)}${
       report.summary.relativeErrorUpdated === undefined
         ? ""
-        : `, after the weight update ${report.summary.relativeErrorUpdated.toExponential(4)}`
+        : `, with the updated weights ${report.summary.relativeErrorUpdated.toExponential(4)}`
     }`,
   ];
   const evaluated = report.layers.reduce((a, l) => a + l.pairsEvaluated, 0);
@@ -160,19 +163,19 @@ export function reportMarkdown(report: PruneReport): string {
     "",
     "Errors are Σ over rows of qᵀGq on the calibration tokens; energy is ‖WX‖².",
     "",
-    "| block | layer | rows × d | warm error / energy | refined error / energy | updated error / energy | reduction | swaps | pairs searched | KiB dense → compressed | seconds |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| block | layer | rows × d | pruned | warm error / energy | refined error / energy | updated error / energy | reduction | swaps | pairs searched | KiB dense → compressed | seconds |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
   );
   const bytesOf = new Map(report.storage.layers.map((l) => [l.name, l]));
   for (const l of report.layers) {
     const bytes = bytesOf.get(`model.layers.${l.block}.${l.layer}.weight`);
     const ratio = (e: number) => (l.outputEnergy > 0 ? (e / l.outputEnergy).toExponential(3) : "–");
     lines.push(
-      `| ${l.block} | ${short(l.layer)} | ${l.rows} × ${l.d} | ${ratio(l.errorWarm)} | ${
-        ratio(l.errorRefined)
-      } | ${l.errorUpdated === undefined ? "–" : ratio(l.errorUpdated)} | ${
-        percent(l.relativeReduction)
-      } | ${l.swaps} | ${
+      `| ${l.block} | ${short(l.layer)} | ${l.rows} × ${l.d} | ${percent(l.sparsity)} | ${
+        ratio(l.errorWarm)
+      } | ${ratio(l.errorRefined)} | ${
+        l.errorUpdated === undefined ? "–" : ratio(l.errorUpdated)
+      } | ${percent(l.relativeReduction)} | ${l.swaps} | ${
         l.pairsBruteForce > 0 ? percent(l.pairsEvaluated / l.pairsBruteForce) : "–"
       } | ${bytes ? `${kib(bytes.dense_bytes)} → ${kib(bytes.compressed_bytes)}` : "–"} | ${
         l.seconds.toFixed(2)

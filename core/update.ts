@@ -22,6 +22,8 @@
  */
 
 import { InputError } from "./errors.ts";
+import { perRowPattern, type SparsityPattern } from "./pattern.ts";
+import { WARM_START_METHODS, warmStartMask, type WarmStartMethod } from "./warm_start.ts";
 import type { GramHandle, Kernels, RebuildResult } from "./kernels.ts";
 
 /** How kept weights are updated after the mask. */
@@ -87,7 +89,6 @@ export function rebuildRowsFloat64(options: RebuildRowsOptions): RebuildResult {
   for (let j = 0; j < d; j++) trace += gram[j * d + j];
   const epsilon = ABSOLUTE_DAMPING * Math.max(trace / d, Number.MIN_VALUE);
   const updated = new Float32Array(rows * d);
-  const errors = new Float64Array(rows);
   const kept = new Int32Array(d);
   const pruned = new Int32Array(d);
   let factor = new Float64Array(0);
@@ -233,7 +234,80 @@ export interface AdmmOptions {
  * ```
  */
 export async function admmUpdate(options: AdmmOptions): Promise<RebuildResult> {
-  const { kernels, weight, mask, rows, d, damping } = options;
+  const { weight, errors } = await admm(options, () => options.mask);
+  return { weight, errors };
+}
+
+/** ADMM-Grad's gradual schedule (Boža's code: `iterative_prune=15`). */
+export const ADMM_GRAD_GRADUAL_ITERATIONS = 15;
+
+/** Options of {@linkcode admmGrad}. */
+export interface AdmmGradOptions extends Omit<AdmmOptions, "mask"> {
+  /** The pattern of the final mask. */
+  readonly pattern: SparsityPattern;
+  /** Iterations over which the mask grows to its sparsity (default 15, the authors'). */
+  readonly gradualIterations?: number;
+}
+
+/**
+ * ADMM-Grad (Boža 2024): ADMM whose mask is chosen anew during the first iterations from
+ * |Ŵ' + U| (in the normalised coordinates, so a Wanda-like score), at a sparsity that grows on a
+ * cubic schedule s_t = s − s·(1 − (t+1)/T)³ to the target at iteration T, then fixed. Row-balanced
+ * as the authors' `per_out` option: each row prunes ⌊d·s_t⌋; for N:M, each block's N largest are
+ * always kept and the rest of the row fills up to the schedule, which ends exactly at N:M (the
+ * authors' 2:4 branch, per row instead of per layer).
+ *
+ * @param options Backend, G, W, pattern, damping and iterations.
+ * @returns The mask, W' (zero where it is 0) and the per-row errors on the undamped G.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createReferenceKernels } from "./backends/reference.ts";
+ * const kernels = createReferenceKernels();
+ * const gram = await kernels.createGram({ d: 4, values: new Float64Array([4, 2, 0, 0, 2, 4, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1]) });
+ * const result = await admmGrad({
+ *   kernels, gram, weight: new Float32Array([1, 1, 0.1, 2]), rows: 1, d: 4, damping: 0.1,
+ *   pattern: { kind: "per-row", sparsity: 0.5 },
+ * });
+ * assert.equal(result.mask.reduce((a, b) => a + b, 0), 2); // 50% of the row
+ * result.mask.forEach((m, j) => assert.ok(m === 1 || Object.is(result.weight[j], 0)));
+ * ```
+ */
+export async function admmGrad(
+  options: AdmmGradOptions,
+): Promise<RebuildResult & { readonly mask: Uint8Array }> {
+  const { rows, d, pattern } = options;
+  // The mask reaches the pattern by the last iteration at the latest.
+  const gradual = Math.min(
+    options.gradualIterations ?? ADMM_GRAD_GRADUAL_ITERATIONS,
+    options.iterations ?? DEFAULT_ADMM_ITERATIONS,
+  );
+  const target = pattern.kind === "per-row" ? pattern.sparsity : 1 - pattern.n / pattern.m;
+  const magnitude = (score: Float32Array, p: SparsityPattern): Uint8Array =>
+    warmStartMask({ method: "magnitude", weight: score, rows, d, pattern: p });
+  const scheduled = (score: Float32Array, sparsity: number): Uint8Array => {
+    if (pattern.kind === "per-row") return magnitude(score, perRowPattern(sparsity));
+    // The N largest of each block stay whatever the schedule; the others fill the row.
+    const blocks = magnitude(score, pattern);
+    return magnitude(score.map((v, i) => (blocks[i] ? Infinity : v)), perRowPattern(sparsity));
+  };
+  let final: Uint8Array | undefined;
+  return await admm(options, (t, score) => {
+    if (t < gradual - 1) return scheduled(score, target - target * (1 - (t + 1) / gradual) ** 3);
+    final ??= magnitude(score, pattern);
+    return final;
+  });
+}
+
+/**
+ * The ADMM iterations of {@linkcode admmUpdate} and {@linkcode admmGrad}; `maskAt` gives the mask
+ * of iteration t from |Ŵ' + U| (normalised coordinates).
+ */
+async function admm(
+  options: Omit<AdmmOptions, "mask">,
+  maskAt: (t: number, score: Float32Array) => Uint8Array,
+): Promise<RebuildResult & { readonly mask: Uint8Array }> {
+  const { kernels, weight, rows, d, damping } = options;
   const iterations = options.iterations ?? DEFAULT_ADMM_ITERATIONS;
   const gram = await kernels.readGram(options.gram);
   const norm = new Float64Array(d);
@@ -263,8 +337,12 @@ export async function admmUpdate(options: AdmmOptions): Promise<RebuildResult> {
     let w: Float32Array = scaled;
     const u = new Float32Array(rows * d);
     const z = new Float32Array(rows * d);
+    const score = new Float32Array(rows * d);
     const right = new Float32Array(rows * d);
+    let mask: Uint8Array = new Uint8Array(0);
     for (let t = 0; t < iterations; t++) {
+      for (let i = 0; i < rows * d; i++) score[i] = Math.abs(w[i] + u[i]);
+      mask = maskAt(t, score);
       for (let i = 0; i < rows * d; i++) {
         z[i] = mask[i] ? w[i] + u[i] : 0;
         u[i] += w[i] - z[i];
@@ -274,7 +352,7 @@ export async function admmUpdate(options: AdmmOptions): Promise<RebuildResult> {
     }
     const updated = new Float32Array(rows * d);
     for (let i = 0; i < rows * d; i++) updated[i] = mask[i] ? (w[i] + u[i]) / norm[i % d] : 0;
-    return { weight: updated, errors: rowErrors(gram, weight, updated, rows, d) };
+    return { mask, weight: updated, errors: rowErrors(gram, weight, updated, rows, d) };
   } finally {
     kernels.release(inverse);
     kernels.release(dampedMatrix);
@@ -367,4 +445,65 @@ export async function updateWeights(options: UpdateOptions): Promise<RebuildResu
   const damping = options.damping ?? DEFAULT_DAMPING;
   if (options.method === "admm") return await admmUpdate({ ...options, damping });
   return await kernels.rebuildRows({ gram, weight, mask, rows, d, damping, label });
+}
+
+/** A layer's warm start: a score (magnitude, Wanda, RIA) or ADMM-Grad, which also updates weights. */
+export type LayerWarmStart = WarmStartMethod | "admm-grad";
+
+/** The layer warm starts, for flag validation. */
+export const LAYER_WARM_STARTS: readonly LayerWarmStart[] = [...WARM_START_METHODS, "admm-grad"];
+
+/** Options of {@linkcode warmStartLayer}. */
+export interface WarmStartLayerOptions {
+  /** The backend holding G. */
+  readonly kernels: Kernels;
+  /** G (d, d). */
+  readonly gram: GramHandle;
+  /** diag(G) (d,). */
+  readonly gramDiagonal: Float64Array;
+  /** W (rows, d). */
+  readonly weight: Float32Array;
+  /** Rows of W. */
+  readonly rows: number;
+  /** Columns of W. */
+  readonly d: number;
+  /** The mask's pattern. */
+  readonly pattern: SparsityPattern;
+  /** The warm start. */
+  readonly method: LayerWarmStart;
+  /** α of ADMM-Grad's damping (default {@linkcode DEFAULT_DAMPING}). */
+  readonly damping?: number;
+  /** Names the layer in error messages. */
+  readonly label?: string;
+}
+
+/**
+ * A layer's warm-start mask; ADMM-Grad also returns its updated weights for that mask.
+ *
+ * @param options Layer, G, pattern and method.
+ * @returns The mask, and the updated weights when the method makes them.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createReferenceKernels } from "./backends/reference.ts";
+ * const kernels = createReferenceKernels();
+ * const gram = await kernels.createGram({ d: 2, values: new Float64Array([1, 0, 0, 4]) });
+ * const options = {
+ *   kernels, gram, gramDiagonal: new Float64Array([1, 4]), weight: new Float32Array([2, 1.5]),
+ *   rows: 1, d: 2, pattern: { kind: "per-row", sparsity: 0.5 },
+ * } as const;
+ * assert.deepEqual([...(await warmStartLayer({ ...options, method: "wanda" })).mask], [0, 1]);
+ * assert.ok((await warmStartLayer({ ...options, method: "admm-grad" })).updated !== undefined);
+ * ```
+ */
+export async function warmStartLayer(
+  options: WarmStartLayerOptions,
+): Promise<{ readonly mask: Uint8Array; readonly updated?: RebuildResult }> {
+  const { method } = options;
+  if (method !== "admm-grad") return { mask: warmStartMask({ ...options, method }) };
+  const { mask, weight, errors } = await admmGrad({
+    ...options,
+    damping: options.damping ?? DEFAULT_DAMPING,
+  });
+  return { mask, updated: { weight, errors } };
 }

@@ -114,7 +114,7 @@ Deno.test("prune --update rebuild writes updated BF16 weights, zero where pruned
     for (const layer of report.layers) {
       assert.ok(layer.errorUpdated !== undefined && layer.errorUpdated <= layer.errorRefined);
     }
-    assert.match(await Deno.readTextFile(`${out}/report.md`), /after the weight update/);
+    assert.match(await Deno.readTextFile(`${out}/report.md`), /with the updated weights/);
 
     // Pruned entries exactly zero, kept ones moved, dtype kept.
     using source = await openCheckpoint(model);

@@ -35,7 +35,10 @@ import { openCheckpoint } from "../model/checkpoint.ts";
 import { patternLabel, type SparsityPattern } from "../pattern.ts";
 import {
   checkPatternFitsModel,
+  LAYER_SPARSITIES,
   type LayerReport,
+  type LayerSparsity,
+  owlBlockPatterns,
   pruneModel,
   type PruneTimings,
   type Refiner,
@@ -62,7 +65,7 @@ import {
   writeCompressedCheckpoint,
 } from "../model/sparse_checkpoint.ts";
 import { createRandom } from "../synthetic.ts";
-import { WARM_START_METHODS, type WarmStartMethod } from "../warm_start.ts";
+import { DEFAULT_DAMPING, LAYER_WARM_STARTS, type LayerWarmStart } from "../update.ts";
 import {
   parseChoice,
   parseCount,
@@ -97,8 +100,9 @@ export const PRUNE_HELP = `Prune every linear layer of a LLaMA-family model and 
 
 Usage:
   deno run -A mod.ts prune [--model stories15M|DIR|FILE.bin] [--sparsity S | --pattern N:M]
-    [--warm-start wanda|magnitude|ria] [--refine sparseswaps|dsnot|none] [--max-iters N|inf]
-    [--update none|rebuild|admm] [--damping A] [--admm-iters N]
+    [--warm-start wanda|magnitude|ria|admm-grad] [--refine sparseswaps|dsnot|none]
+    [--max-iters N|inf] [--update none|rebuild|admm] [--damping A] [--admm-iters N]
+    [--layer-sparsity uniform|owl]
     [--nsamples N] [--seqlen N] [--seed N] [--calib FILE] [--eval-windows N]
     [--backend auto|reference|wasm|webgpu] [--threads N] [--out DIR]
     [--format dense|compressed] [--json] [--quiet]
@@ -110,7 +114,11 @@ Model:
 Method:
   --sparsity S      prune floor(d · S) weights per row (default 0.6)
   --pattern N:M     keep N of every M weights instead (2:4, 4:8)
-  --warm-start M    wanda (default), magnitude or ria
+  --layer-sparsity L  uniform (default) or owl: per-block sparsity from each block's share
+                    of outlier weights (OWL, M = 5, λ = 0.08), mean --sparsity
+  --warm-start M    wanda (default), magnitude, ria, or admm-grad (Boža's gradual ADMM:
+                    mask and updated weights; its weights stand while refinement keeps its
+                    mask, or --update re-fits them)
   --refine R        sparseswaps (default), dsnot or none
   --max-iters N     SparseSwaps swaps per row (default 100; inf = until converged)
   --update U        none (default: kept weights keep their values); rebuild: the exact
@@ -142,6 +150,7 @@ const PRUNE_FLAGS = {
   sparsity: "string",
   pattern: "string",
   "warm-start": "string",
+  "layer-sparsity": "string",
   refine: "string",
   "max-iters": "string",
   update: "string",
@@ -165,7 +174,8 @@ interface PruneSettings {
   readonly model: string;
   readonly tokenizer?: string;
   readonly pattern: SparsityPattern;
-  readonly warmStart: WarmStartMethod;
+  readonly warmStart: LayerWarmStart;
+  readonly layerSparsity: LayerSparsity;
   readonly refiner: Refiner;
   readonly maxIters: number;
   readonly update?: WeightUpdate;
@@ -188,11 +198,23 @@ function pruneSettings(argv: readonly string[]): PruneSettings | undefined {
   const model = flags.model ?? DEFAULT_MODEL;
   if (flags.out === "") throw new UsageError("Flag --out needs a directory name");
   const refiner = parseChoice(flags.refine ?? "sparseswaps", "refine", REFINERS);
+  const pattern = parsePatternFlags(flags.sparsity, flags.pattern, "0.6");
+  const layerSparsity = parseChoice(
+    flags["layer-sparsity"] ?? "uniform",
+    "layer-sparsity",
+    LAYER_SPARSITIES,
+  );
+  if (layerSparsity === "owl" && pattern.kind !== "per-row") {
+    throw new UsageError(
+      "Flag --layer-sparsity owl sets a sparsity per block: it needs --sparsity, not --pattern",
+    );
+  }
   return {
     model,
     tokenizer: flags.tokenizer,
-    pattern: parsePatternFlags(flags.sparsity, flags.pattern, "0.6"),
-    warmStart: parseChoice(flags["warm-start"] ?? "wanda", "warm-start", WARM_START_METHODS),
+    pattern,
+    warmStart: parseChoice(flags["warm-start"] ?? "wanda", "warm-start", LAYER_WARM_STARTS),
+    layerSparsity,
     refiner,
     maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),
     update: parseUpdateFlags(flags.update, flags.damping, refiner, flags["admm-iters"]),
@@ -298,6 +320,7 @@ async function runIdentity(
     tokenizer: digest(...source.tokenizer.files.values()),
     pattern: patternLabel(settings.pattern),
     warm_start: settings.warmStart,
+    layer_sparsity: settings.layerSparsity,
     refine: settings.refiner,
     max_iters: Number.isFinite(settings.maxIters) ? settings.maxIters : "inf",
     update: settings.update ?? "none",
@@ -605,6 +628,17 @@ async function pruneAndReport(
   const sinceStart = (timings: Readonly<PruneTimings>) =>
     addTimings(base, { ...timings, total: (performance.now() - runStarted) / 1000 });
   let pruned: { layers: LayerReport[]; timings: PruneTimings };
+  const owlStarted = performance.now();
+  const blockPatterns = settings.layerSparsity === "owl" && settings.pattern.kind === "per-row"
+    ? await owlBlockPatterns({
+      kernels,
+      checkpoint,
+      calibration,
+      sparsity: settings.pattern.sparsity,
+      signal: io.signal,
+    })
+    : undefined;
+  const owlSeconds = (performance.now() - owlStarted) / 1000;
   try {
     pruned = await pruneModel({
       kernels,
@@ -612,6 +646,7 @@ async function pruneAndReport(
       calibration,
       pattern: settings.pattern,
       warmStart: settings.warmStart,
+      blockPatterns,
       refiner: settings.refiner,
       maxIters: settings.maxIters,
       update: settings.update,
@@ -657,6 +692,7 @@ async function pruneAndReport(
   await masksWriter.close();
   const timings = sinceStart(pruned.timings);
   delete timings.total;
+  if (blockPatterns) timings.calibration = (timings.calibration ?? 0) + owlSeconds;
   const t1 = performance.now();
   const storage = await writeModel(settings, dir, maskEntries.map((e) => e.name));
   timings.writing = (timings.writing ?? 0) + (performance.now() - t1) / 1000;
@@ -705,6 +741,7 @@ async function pruneAndReport(
     settings: {
       pattern: patternLabel(settings.pattern),
       warm_start: settings.warmStart,
+      layer_sparsity: settings.layerSparsity,
       refine: settings.refiner,
       max_iters: Number.isFinite(settings.maxIters) ? settings.maxIters : "inf",
       update: settings.update?.method ?? "none",
@@ -723,8 +760,11 @@ async function pruneAndReport(
       meanRelativeReduction: layers.reduce((a, l) => a + l.relativeReduction, 0) / layers.length,
       relativeErrorWarm: layers.reduce((a, l) => a + l.errorWarm, 0) / energy,
       relativeErrorRefined: layers.reduce((a, l) => a + l.errorRefined, 0) / energy,
-      ...(settings.update
-        ? { relativeErrorUpdated: layers.reduce((a, l) => a + (l.errorUpdated ?? 0), 0) / energy }
+      ...(layers.some((l) => l.errorUpdated !== undefined)
+        ? {
+          relativeErrorUpdated: layers.reduce((a, l) => a + (l.errorUpdated ?? l.errorRefined), 0) /
+            energy,
+        }
         : {}),
       sparsity: zeros / weights,
     },
@@ -853,7 +893,9 @@ function printSummary(io: CommandIo, report: PruneReport, settings: PruneSetting
         report.summary.relativeErrorRefined.toExponential(3)
       } after refinement, ${
         report.summary.relativeErrorUpdated.toExponential(3)
-      } after the weight update (${report.settings.update}, damping ${report.settings.damping})`,
+      } with the updated weights (${
+        settings.update ? `${settings.update.method}` : settings.warmStart
+      }, damping ${settings.update?.damping ?? DEFAULT_DAMPING})`,
     );
   }
   for (const [name, p] of Object.entries(report.perplexity)) {

@@ -2,7 +2,7 @@
  * `refine`: SparseSwaps on one layer given as files, for pipelines that already compute W and G.
  *
  *     refine --weight W.safetensors --gram G.safetensors
- *            [--mask M.safetensors | --warm-start wanda|magnitude|ria]
+ *            [--mask M.safetensors | --warm-start wanda|magnitude|ria|admm-grad]
  *            (--sparsity 0.6 | --pattern 2:4) [--max-iters 100|inf]
  *            [--update none|rebuild|admm] [--damping A] [--admm-iters N]
  *            [--backend auto|reference|wasm|webgpu] [--threads N] --out OUT.safetensors
@@ -41,12 +41,7 @@ import {
 } from "../compressed.ts";
 import { checkMaskFits, refineSparseSwaps } from "../sparseswaps.ts";
 import { checkFinite, checkGram } from "../validate.ts";
-import {
-  gramDiagonal,
-  WARM_START_METHODS,
-  warmStartMask,
-  type WarmStartMethod,
-} from "../warm_start.ts";
+import { gramDiagonal } from "../warm_start.ts";
 import {
   parseChoice,
   parseFlags,
@@ -57,7 +52,14 @@ import {
   requireFlag,
 } from "./args.ts";
 import type { WeightUpdate } from "../pipeline.ts";
-import { type UpdateMethod, updateWeights } from "../update.ts";
+import {
+  DEFAULT_DAMPING,
+  LAYER_WARM_STARTS,
+  type LayerWarmStart,
+  type UpdateMethod,
+  updateWeights,
+  warmStartLayer,
+} from "../update.ts";
 import { type CommandIo, progressBar } from "./io.ts";
 
 /** The help text of `refine`. */
@@ -65,7 +67,7 @@ export const REFINE_HELP = `Refine one layer's pruning mask with SparseSwaps.
 
 Usage:
   deno run -A mod.ts refine --weight W.safetensors --gram G.safetensors
-    [--mask M.safetensors | --warm-start wanda|magnitude|ria]
+    [--mask M.safetensors | --warm-start wanda|magnitude|ria|admm-grad]
     (--sparsity S | --pattern N:M) [--max-iters N|inf]
     [--update none|rebuild|admm] [--damping A] [--admm-iters N]
     [--backend auto|reference|wasm|webgpu] [--threads N] --out OUT.safetensors
@@ -75,7 +77,9 @@ Inputs:
   --weight FILE     tensor "weight" [rows, d], F32, F16 or BF16
   --gram FILE       tensor "gram" [d, d] = X Xᵀ of the layer's inputs, F32 or F64
   --mask FILE       tensor "mask" [rows, d], U8 or BOOL, 1 = kept: the warm start to refine
-  --warm-start M    build the warm start instead: wanda (default), magnitude or ria
+  --warm-start M    build the warm start instead: wanda (default), magnitude, ria or admm-grad
+                    (Boža's gradual ADMM; its updated weight is written while no swap changes
+                    its mask)
 Pattern (exactly one):
   --sparsity S      prune floor(d · S) weights in every row, 0 < S < 1
   --pattern N:M     keep N of every M consecutive weights (2:4, 4:8)
@@ -158,8 +162,8 @@ export interface RefineSummary {
   readonly max_iters: number | "inf";
   /** Wall time of warm start, refinement and weight update, in seconds. */
   readonly seconds: number;
-  /** The weight update after the mask: "none" or "rebuild". */
-  readonly update: UpdateMethod;
+  /** The weight update after the mask: none, rebuild, admm, or admm-grad (the warm start's own). */
+  readonly update: UpdateMethod | "admm-grad";
   /** α of the update's damping (with an update). */
   readonly damping?: number;
   /** ADMM iterations (with --update admm). */
@@ -178,7 +182,7 @@ interface RefineSettings {
   readonly weightPath: string;
   readonly gramPath: string;
   readonly maskPath?: string;
-  readonly warmStart: WarmStartMethod;
+  readonly warmStart: LayerWarmStart;
   readonly pattern: SparsityPattern;
   readonly maxIters: number;
   readonly update?: WeightUpdate;
@@ -237,14 +241,20 @@ async function refineLayer(
   const pattern = settings.pattern;
   const gram = await kernels.createGram({ d, values: layer.gram });
   const started = performance.now();
-  const warm = layer.mask ?? warmStartMask({
-    method: settings.warmStart,
+  const label = `Weights "${settings.weightPath}" with Gram matrix "${settings.gramPath}"`;
+  const warmStart = layer.mask ? { mask: layer.mask } : await warmStartLayer({
+    kernels,
+    gram,
+    gramDiagonal: gramDiagonal(layer.gram, d),
     weight,
     rows,
     d,
-    gramDiagonal: gramDiagonal(layer.gram, d),
     pattern,
+    method: settings.warmStart,
+    damping: settings.update?.damping,
+    label,
   });
+  const warm = warmStart.mask;
   const bar = progressBar(io, "refine", rows, "rows", settings.quiet);
   const result = await refineSparseSwaps({
     kernels,
@@ -255,13 +265,14 @@ async function refineLayer(
     mask: warm,
     pattern,
     maxIters: settings.maxIters,
-    label: `Weights "${settings.weightPath}" with Gram matrix "${settings.gramPath}"`,
+    label,
     onProgress: ({ rowsDone }) => bar.update(rowsDone),
     signal: io.signal,
   });
   bar.finish();
-  const update = settings.update &&
-    await updateWeights({
+  // A warm start's own updated weights (ADMM-Grad) stand while its mask does.
+  const update = settings.update
+    ? await updateWeights({
       kernels,
       gram,
       weight,
@@ -269,8 +280,11 @@ async function refineLayer(
       rows,
       d,
       ...settings.update,
-      label: `Weights "${settings.weightPath}" with Gram matrix "${settings.gramPath}"`,
-    });
+      label,
+    })
+    : result.swaps === 0
+    ? warmStart.updated
+    : undefined;
   kernels.release(gram);
   // The final weight in W's dtype: updated, or W with the pruned entries zeroed.
   const dtype = layer.weightTensor.dtype as "F32" | "F16" | "BF16";
@@ -300,8 +314,13 @@ async function refineLayer(
     warm_start: layer.mask ? "mask" : settings.warmStart,
     max_iters: Number.isFinite(settings.maxIters) ? settings.maxIters : "inf",
     seconds: (performance.now() - started) / 1000,
-    update: settings.update?.method ?? "none",
-    ...(update ? { damping: settings.update!.damping, error_updated: sum(update.errors) } : {}),
+    update: settings.update?.method ?? (update ? "admm-grad" : "none"),
+    ...(update
+      ? {
+        damping: settings.update?.damping ?? DEFAULT_DAMPING,
+        error_updated: sum(update.errors),
+      }
+      : {}),
     ...(settings.update?.iterations ? { admm_iters: settings.update.iterations } : {}),
     format: settings.format === "compressed" ? format : "dense",
     dense_bytes: pruned.bytes.length,
@@ -336,7 +355,7 @@ function refineSettings(flags: ReturnType<typeof parseFlags<typeof REFINE_FLAGS>
     weightPath,
     gramPath,
     maskPath: flags.mask,
-    warmStart: parseChoice(flags["warm-start"] ?? "wanda", "warm-start", WARM_START_METHODS),
+    warmStart: parseChoice(flags["warm-start"] ?? "wanda", "warm-start", LAYER_WARM_STARTS),
     pattern,
     maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),
     update: parseUpdateFlags(flags.update, flags.damping, undefined, flags["admm-iters"]),
