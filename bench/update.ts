@@ -1,15 +1,17 @@
 // deno-lint-ignore-file no-console
 /**
- * What the weight updates (`prune --update rebuild|admm`) buy on stories15M, and which damping:
+ * Weight updates and the methods built on them, paired over calibration seeds on stories15M:
  * `prune` (default settings otherwise: 60%, Wanda, SparseSwaps 100 iterations, 32 × 256 sampled
- * calibration tokens, 16 evaluation windows) without an update and with each update and
- * damping, on several calibration seeds. Prints each run's layer error (Σ error / Σ output
- * energy) and perplexities, and the paired difference of each setting to no update: mean over
- * seeds ± its standard error, since seeds move perplexity by about as much as close methods
- * differ.
+ * calibration tokens, 16 evaluation windows) with each setting's flags, on several seeds. Prints
+ * each run's error of the written weights (Σ error / Σ output energy) and perplexities, and each
+ * setting's paired difference to the first (the baseline): mean over seeds ± its standard error,
+ * since seeds move perplexity by about as much as close methods differ.
  *
- *     deno task bench:update [--seeds 0,1,2] [--updates rebuild:0.01,rebuild:0.1,admm:0.1]
- *       [-- extra prune flags]
+ *     deno task bench:update [--seeds 0,1,2] [--settings "label: flags; label: flags; …"]
+ *       [-- flags for every run, e.g. --sparsity 0.7]
+ *
+ * Default settings: no update; rebuild; admm; ADMM-Grad (its own mask and weights); ADMM-Grad
+ * warm start refined by SparseSwaps, then rebuilt.
  *
  * @module
  */
@@ -18,17 +20,25 @@ import { parseArgs } from "node:util";
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
-  options: { seeds: { type: "string" }, damping: { type: "string" } },
+  options: { seeds: { type: "string" }, settings: { type: "string" } },
   allowPositionals: true,
 });
 const seeds = (values.seeds ?? "0,1,2").split(",").map(Number);
-const dampings = (values.damping ?? "0.01,0.1").split(",");
-const settings: [string, string[]][] = [
-  ["no update", []],
-  ...dampings.map((
-    a,
-  ): [string, string[]] => [`rebuild α=${a}`, ["--update", "rebuild", "--damping", a]]),
-];
+/** "label: flags; label: flags", the first the baseline the others are paired against. */
+const DEFAULT_SETTINGS = [
+  "no update:",
+  "rebuild α=0.1: --update rebuild",
+  "admm α=0.1: --update admm",
+  "ADMM-Grad: --warm-start admm-grad --refine none",
+  "ADMM-Grad + swaps + rebuild: --warm-start admm-grad --update rebuild",
+].join(";");
+const settings: [string, string[]][] = (values.settings ?? DEFAULT_SETTINGS).split(";").map(
+  (entry) => {
+    const [label, flags] = entry.split(":");
+    return [label.trim(), flags.trim().split(/\s+/).filter((f) => f !== "")];
+  },
+);
+const baseline = settings[0][0];
 
 interface Run {
   readonly error: number;
@@ -102,8 +112,8 @@ function paired(a: readonly number[], b: readonly number[]): string {
   return `${mean >= 0 ? "+" : ""}${mean.toFixed(3)} ± ${Math.sqrt(variance / n).toFixed(3)}`;
 }
 
-const base = runs.get("no update")!;
-console.log(`\nPaired against no update over seeds ${seeds.join(", ")} (mean ± standard error):`);
+const base = runs.get(baseline)!;
+console.log(`\nPaired against ${baseline} over seeds ${seeds.join(", ")} (mean ± standard error):`);
 console.log("| setting | error / energy ratio | in-domain ppl | Moby-Dick ppl |");
 console.log("|---|---|---|---|");
 for (const [label] of settings.slice(1)) {
