@@ -51,7 +51,7 @@ const mod = new URL("../mod.ts", import.meta.url).pathname;
 const out = await Deno.makeTempDir({ prefix: "sparseswaps-bench-update-" });
 const runs = new Map<string, Run[]>();
 console.log(
-  `Command per run: deno run -A mod.ts prune --seed S [--update rebuild --damping A] ${
+  `Command per run: deno run -A mod.ts prune --seed S [the setting's flags] ${
     positionals.join(" ")
   }`.trim(),
 );
