@@ -14,7 +14,7 @@
 import { parseArgs } from "node:util";
 import { createKernels } from "../core/backend.ts";
 import type { Kernels } from "../core/kernels.ts";
-import { openCheckpoint } from "../core/model/checkpoint.ts";
+import { blockWeights, openCheckpoint } from "../core/model/checkpoint.ts";
 import type { DenseBlockWeights } from "../core/model/forward.ts";
 import { ensureStories15M, mobyDick } from "../core/model/stories15m.ts";
 import { loadLlama2cTokenizer } from "../core/model/tokenizer.ts";
@@ -83,25 +83,13 @@ async function evaluate(weights: ModelWeights): Promise<number[]> {
 /** Weights of the pruned model, from the tensors the pipeline hands over. */
 function prunedWeights(tensors: Map<string, Tensor>): ModelWeights {
   const read = (name: string) => toFloat32(tensors.get(name)!);
-  const layer = (l: number, module: string) => read(`model.layers.${l}.${module}.weight`);
   const embedding = read("model.embed_tokens.weight");
   return {
     config: checkpoint.config,
     embedding,
     norm: read("model.norm.weight"),
     head: checkpoint.config.tieWordEmbeddings ? embedding : read("lm_head.weight"),
-    block: (l): Promise<DenseBlockWeights> =>
-      Promise.resolve({
-        attnNorm: layer(l, "input_layernorm"),
-        q: layer(l, "self_attn.q_proj"),
-        k: layer(l, "self_attn.k_proj"),
-        v: layer(l, "self_attn.v_proj"),
-        o: layer(l, "self_attn.o_proj"),
-        ffnNorm: layer(l, "post_attention_layernorm"),
-        gate: layer(l, "mlp.gate_proj"),
-        up: layer(l, "mlp.up_proj"),
-        down: layer(l, "mlp.down_proj"),
-      }),
+    block: (l): Promise<DenseBlockWeights> => blockWeights(read, l),
   };
 }
 

@@ -13,7 +13,7 @@
  */
 
 import { sparseBytes, sparseFormatFor } from "../core/compressed.ts";
-import { expectedTensors } from "../core/model/checkpoint.ts";
+import { expectedTensors, isLinearWeight } from "../core/model/checkpoint.ts";
 import type { LlamaConfig } from "../core/model/config.ts";
 import { patternLabel, type SparsityPattern } from "../core/pattern.ts";
 import { type Dtype, DTYPE_BYTES } from "../core/safetensors.ts";
@@ -86,7 +86,7 @@ for (const [name, config, dtype] of MODELS) {
     let other = 0;
     for (const { name: tensor, shape } of expectedTensors(config)) {
       const bytes = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
-      if (!/_proj\.weight$/.test(tensor)) {
+      if (!isLinearWeight(tensor)) {
         other += bytes;
         continue;
       }

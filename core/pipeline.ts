@@ -31,6 +31,7 @@ import type { GramHandle, Kernels } from "./kernels.ts";
 import {
   type Checkpoint,
   LINEAR_LAYERS,
+  LINEAR_ROLES,
   type LinearLayer,
   linearName,
   readBlock,
@@ -66,28 +67,6 @@ export type Refiner = "sparseswaps" | "dsnot" | "none";
 
 /** The refiners, for flag validation. */
 export const REFINERS: readonly Refiner[] = ["sparseswaps", "dsnot", "none"];
-
-/** Which captured input each linear layer reads. */
-const INPUT_OF: Readonly<Record<LinearLayer, LinearInput>> = {
-  "self_attn.q_proj": "attention",
-  "self_attn.k_proj": "attention",
-  "self_attn.v_proj": "attention",
-  "self_attn.o_proj": "output",
-  "mlp.gate_proj": "mlp",
-  "mlp.up_proj": "mlp",
-  "mlp.down_proj": "down",
-};
-
-/** The block weight field of each linear layer. */
-const FIELD_OF: Readonly<Record<LinearLayer, keyof DenseBlockWeights>> = {
-  "self_attn.q_proj": "q",
-  "self_attn.k_proj": "k",
-  "self_attn.v_proj": "v",
-  "self_attn.o_proj": "o",
-  "mlp.gate_proj": "gate",
-  "mlp.up_proj": "up",
-  "mlp.down_proj": "down",
-};
 
 /** What happened to one linear layer. */
 export interface LayerReport {
@@ -278,8 +257,8 @@ export async function pruneModel(
         signal?.throwIfAborted();
         started = performance.now();
         const name = linearName(index, layer);
-        const weight = weights[FIELD_OF[layer]];
-        const input = inputs[INPUT_OF[layer]];
+        const weight = weights[LINEAR_ROLES[layer].field];
+        const input = inputs[LINEAR_ROLES[layer].input];
         const { report, mask, updated } = await pruneLayer(options, index, layer, weight, input);
         const raw = await checkpoint.read(name);
         let written: Tensor;
@@ -361,8 +340,8 @@ export async function owlBlockPatterns(options: OwlOptions): Promise<PerRowPatte
       },
     });
     ratios.push(outlierRatio(LINEAR_LAYERS.map((layer) => {
-      const inputEnergy = energy.get(INPUT_OF[layer])!;
-      return { weight: weights[FIELD_OF[layer]], d: inputEnergy.length, inputEnergy };
+      const inputEnergy = energy.get(LINEAR_ROLES[layer].input)!;
+      return { weight: weights[LINEAR_ROLES[layer].field], d: inputEnergy.length, inputEnergy };
     })));
   }
   const sparsities = owlSparsities(ratios, sparsity);

@@ -19,7 +19,7 @@ import { join, resolve } from "node:path";
 import { BACKEND_CHOICES, type BackendChoice, createKernels } from "../backend.ts";
 import { InputError, InterruptedError, UsageError } from "../errors.ts";
 import type { Kernels } from "../kernels.ts";
-import { expectedTensors, LINEAR_LAYERS } from "../model/checkpoint.ts";
+import { expectedTensors, isLinearWeight, LINEAR_LAYERS } from "../model/checkpoint.ts";
 import { type LlamaConfig, llamaConfigJson } from "../model/config.ts";
 import { DEFAULT_MODEL, mobyDick } from "../model/stories15m.ts";
 import {
@@ -576,7 +576,7 @@ async function pruneAndReport(
   const modelPath = join(dir, settings.format === "compressed" ? DENSE_MODEL : "model.safetensors");
   const masksPath = join(dir, "masks.safetensors");
   const maskEntries: TensorEntry[] = checkpoint.tensors
-    .filter((t) => /\.(self_attn|mlp)\.\w+_proj\.weight$/.test(t.name))
+    .filter((t) => isLinearWeight(t.name))
     .map((t) => ({ name: t.name, dtype: "U8" as const, shape: t.shape }));
   const metadata = { format: "pt" };
   const tokens = calibration.length * calibration[0].length;

@@ -25,7 +25,7 @@ import { describeFsError, InputError } from "../errors.ts";
 import { type Dtype, SafetensorsFile, type Tensor, toFloat32 } from "../safetensors.ts";
 import { checkTensorFinite } from "../validate.ts";
 import { type LlamaConfig, parseLlamaConfig } from "./config.ts";
-import type { DenseBlockWeights } from "./forward.ts";
+import type { DenseBlockWeights, LinearInput } from "./forward.ts";
 
 /** A tensor of a checkpoint. */
 export interface CheckpointTensor {
@@ -70,6 +70,43 @@ export const LINEAR_LAYERS = [
 
 /** A linear layer's module name within a block. */
 export type LinearLayer = typeof LINEAR_LAYERS[number];
+
+/** Where a linear layer lives in a block's weights, and which captured input it reads. */
+export interface LinearRole {
+  /** Its field in {@linkcode DenseBlockWeights}. */
+  readonly field: keyof DenseBlockWeights;
+  /** The input it reads (q/k/v share one, gate/up share one). */
+  readonly input: LinearInput;
+}
+
+/** The role of each linear layer: the one table the pipeline, reader and benchmarks use. */
+export const LINEAR_ROLES: Readonly<Record<LinearLayer, LinearRole>> = {
+  "self_attn.q_proj": { field: "q", input: "attention" },
+  "self_attn.k_proj": { field: "k", input: "attention" },
+  "self_attn.v_proj": { field: "v", input: "attention" },
+  "self_attn.o_proj": { field: "o", input: "output" },
+  "mlp.gate_proj": { field: "gate", input: "mlp" },
+  "mlp.up_proj": { field: "up", input: "mlp" },
+  "mlp.down_proj": { field: "down", input: "down" },
+};
+
+/**
+ * Whether a tensor is a block's linear weight: what `prune` prunes.
+ *
+ * @param name A tensor name.
+ * @returns True for `model.layers.N.<linear layer>.weight`.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.ok(isLinearWeight("model.layers.3.mlp.down_proj.weight"));
+ * assert.ok(!isLinearWeight("model.layers.3.input_layernorm.weight"));
+ * assert.ok(!isLinearWeight("lm_head.weight"));
+ * ```
+ */
+export function isLinearWeight(name: string): boolean {
+  const match = /^model\.layers\.\d+\.(.+)\.weight$/.exec(name);
+  return match !== null && (LINEAR_LAYERS as readonly string[]).includes(match[1]);
+}
 
 /**
  * The tensors a LLaMA checkpoint must have, with their shapes, in write order.
@@ -161,19 +198,34 @@ export async function openCheckpoint(path: string): Promise<Checkpoint> {
  * @returns The block's weights.
  */
 export async function readBlock(checkpoint: Checkpoint, layer: number): Promise<DenseBlockWeights> {
-  const read = async (name: string) =>
-    toFloat32(await checkpoint.read(`model.layers.${layer}.${name}.weight`));
-  return {
-    attnNorm: await read("input_layernorm"),
-    q: await read("self_attn.q_proj"),
-    k: await read("self_attn.k_proj"),
-    v: await read("self_attn.v_proj"),
-    o: await read("self_attn.o_proj"),
-    ffnNorm: await read("post_attention_layernorm"),
-    gate: await read("mlp.gate_proj"),
-    up: await read("mlp.up_proj"),
-    down: await read("mlp.down_proj"),
+  return await blockWeights(async (name) => toFloat32(await checkpoint.read(name)), layer);
+}
+
+/**
+ * Gathers a block's weights from a tensor reader (a checkpoint, or tensors already in memory).
+ *
+ * @param read Reads a tensor by name as float32.
+ * @param layer Block index.
+ * @returns The block's weights.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const block = await blockWeights((name) => new Float32Array([name.length]), 0);
+ * assert.deepEqual([...block.down], ["model.layers.0.mlp.down_proj.weight".length]);
+ * ```
+ */
+export async function blockWeights(
+  read: (name: string) => Float32Array | Promise<Float32Array>,
+  layer: number,
+): Promise<DenseBlockWeights> {
+  const block: Partial<Record<keyof DenseBlockWeights, Float32Array>> = {
+    attnNorm: await read(`model.layers.${layer}.input_layernorm.weight`),
+    ffnNorm: await read(`model.layers.${layer}.post_attention_layernorm.weight`),
   };
+  for (const linear of LINEAR_LAYERS) {
+    block[LINEAR_ROLES[linear].field] = await read(linearName(layer, linear));
+  }
+  return block as DenseBlockWeights;
 }
 
 async function readJson(file: string): Promise<unknown> {
