@@ -20,16 +20,13 @@ import { ensureStories15M, mobyDick } from "../core/model/stories15m.ts";
 import { loadLlama2cTokenizer } from "../core/model/tokenizer.ts";
 import {
   checkpointWeights,
-  cutWindows,
   type ModelWeights,
-  perplexity,
   residentWeights,
-  sampleSequences,
 } from "../core/model/transformer.ts";
+import { calibrationWindows, evaluationSets, perplexities } from "../core/model/datasets.ts";
 import type { SparsityPattern } from "../core/pattern.ts";
 import { pruneModel, type Refiner } from "../core/pipeline.ts";
 import { type Tensor, toFloat32 } from "../core/safetensors.ts";
-import { createRandom } from "../core/synthetic.ts";
 import type { WarmStartMethod } from "../core/warm_start.ts";
 
 const { values } = parseArgs({
@@ -56,28 +53,13 @@ using checkpoint = await openCheckpoint(files.checkpoint);
 const tokenizer = await loadLlama2cTokenizer(files.tokenizer, checkpoint.config.vocabSize);
 const dense = await checkpointWeights(checkpoint);
 const resident = await residentWeights(kernels, dense);
-const calibration = await sampleSequences(
-  kernels,
-  resident.weights,
-  NSAMPLES,
-  SEQLEN,
-  createRandom(0),
-);
-const sets = new Map<string, Int32Array[]>([
-  [
-    "in-domain",
-    await sampleSequences(kernels, resident.weights, evalWindows, SEQLEN, createRandom(1)),
-  ],
-  ["Moby-Dick", cutWindows(tokenizer.encode(await mobyDick()), SEQLEN, evalWindows)],
-]);
+const shared = { kernels, weights: resident.weights, tokenizer, seqlen: SEQLEN, seed: 0 };
+const calibration = await calibrationWindows({ ...shared, nsamples: NSAMPLES });
+const sets = await evaluationSets({ ...shared, windows: evalWindows, mobyDick: await mobyDick() });
 resident.release();
 
 async function evaluate(weights: ModelWeights): Promise<number[]> {
-  const results = [];
-  for (const windows of sets.values()) {
-    results.push((await perplexity(kernels, weights, windows)).perplexity);
-  }
-  return results;
+  return Object.values(await perplexities(kernels, weights, sets)).map((p) => p.perplexity);
 }
 
 /** Weights of the pruned model, from the tensors the pipeline hands over. */

@@ -24,13 +24,11 @@ import { type LlamaConfig, llamaConfigJson } from "../model/config.ts";
 import { DEFAULT_MODEL, mobyDick } from "../model/stories15m.ts";
 import {
   checkpointWeights,
-  cutWindows,
   type ModelWeights,
-  perplexity,
   type PerplexityResult,
   residentWeights,
-  sampleSequences,
 } from "../model/transformer.ts";
+import { calibrationWindows, evaluationSets, perplexities } from "../model/datasets.ts";
 import { openCheckpoint } from "../model/checkpoint.ts";
 import { patternLabel, type SparsityPattern } from "../pattern.ts";
 import {
@@ -456,62 +454,50 @@ async function prepare(
     }
   };
   const dense = await checkpointWeights(checkpoint);
-  let resident: { weights: ModelWeights; release: () => void } | undefined;
-  const sample = async (count: number, seed: number, label: string) => {
-    resident ??= await residentWeights(kernels, dense);
-    const bar = progressBar(io, label, settings.seqlen - 1, "tokens", settings.quiet);
-    const sequences = await sampleSequences(
-      kernels,
-      resident.weights,
-      count,
-      settings.seqlen,
-      createRandom(seed),
-      {
-        bos: tokenizer.bos,
-        onToken: (p) => {
-          io.signal?.throwIfAborted();
-          bar.update(p);
-        },
-      },
-    );
-    bar.finish();
-    return sequences;
-  };
+  // Sampling visits every block once per token: the weights stay on the backend meanwhile.
+  const sampling = calibText === undefined || settings.evalWindows > 0
+    ? await residentWeights(kernels, dense)
+    : undefined;
   try {
-    const calibration = await time("sampling", async () => {
-      if (calibText === undefined) {
-        return await sample(settings.nsamples, settings.seed, "calibration samples");
-      }
-      const windows = cutWindows(tokenizer.encode(calibText), settings.seqlen);
-      if (windows.length === 0) {
-        throw new InputError(
-          `Calibration text "${settings.calib}" has fewer than --seqlen ${settings.seqlen} tokens`,
-        );
-      }
-      const random = createRandom(settings.seed);
-      for (let i = windows.length - 1; i > 0; i--) {
-        const j = random.integer(i + 1);
-        [windows[i], windows[j]] = [windows[j], windows[i]];
-      }
-      return windows.slice(0, settings.nsamples);
-    });
-    const evaluation = new Map<string, Int32Array[]>();
+    const bars = {
+      calibration: progressBar(
+        io,
+        "calibration samples",
+        settings.seqlen - 1,
+        "tokens",
+        settings.quiet,
+      ),
+      in_domain: progressBar(io, "held-out samples", settings.seqlen - 1, "tokens", settings.quiet),
+    };
+    const shared = {
+      kernels,
+      weights: sampling?.weights ?? dense,
+      tokenizer,
+      seqlen: settings.seqlen,
+      seed: settings.seed,
+      onToken: (what: keyof typeof bars, position: number) => {
+        io.signal?.throwIfAborted();
+        bars[what].update(position);
+      },
+    };
+    const calibration = await time("sampling", () =>
+      calibrationWindows({
+        ...shared,
+        nsamples: settings.nsamples,
+        text: calibText,
+        textName: settings.calib,
+      }));
+    bars.calibration.finish();
+    let evaluation = new Map<string, Int32Array[]>();
     if (settings.evalWindows > 0) {
-      await time("sampling", async () => {
-        // In-domain text: samples of the dense model with a different seed from calibration's.
-        evaluation.set(
-          "in_domain",
-          await sample(settings.evalWindows, settings.seed + 1, "held-out samples"),
-        );
-      });
       const text = await time("evaluation", () => mobyDick());
-      evaluation.set(
-        "moby_dick",
-        cutWindows(tokenizer.encode(text), settings.seqlen, settings.evalWindows),
+      evaluation = await time(
+        "sampling",
+        () => evaluationSets({ ...shared, windows: settings.evalWindows, mobyDick: text }),
       );
+      bars.in_domain.finish();
     }
-    resident?.release();
-    resident = undefined;
+    sampling?.release();
     const densePerplexity = await time(
       "evaluation",
       () => evaluate(kernels, dense, evaluation, "evaluate dense", settings.quiet, io),
@@ -522,11 +508,11 @@ async function prepare(
       state: initialState(identity, densePerplexity, timings),
     };
   } finally {
-    resident?.release();
+    sampling?.release();
   }
 }
 
-/** Perplexity of a model on every evaluation set. */
+/** Perplexity of a model on every evaluation set, with a progress bar per set. */
 async function evaluate(
   kernels: Kernels,
   weights: ModelWeights,
@@ -535,15 +521,18 @@ async function evaluate(
   quiet: boolean,
   io: CommandIo,
 ): Promise<Record<string, PerplexityResult>> {
-  const results: Record<string, PerplexityResult> = {};
-  for (const [name, windows] of evaluation) {
-    const bar = progressBar(io, `${label} ${name}`, weights.config.nLayers, "blocks", quiet);
-    results[name] = await perplexity(kernels, weights, windows, (layer) => {
-      io.signal?.throwIfAborted();
-      bar.update(layer + 1);
-    });
-    bar.finish();
-  }
+  const blocks = weights.config.nLayers;
+  const bars = new Map(
+    [...evaluation.keys()].map((name) => [
+      name,
+      progressBar(io, `${label} ${name}`, blocks, "blocks", quiet),
+    ]),
+  );
+  const results = await perplexities(kernels, weights, evaluation, (set, block) => {
+    io.signal?.throwIfAborted();
+    bars.get(set)!.update(block + 1);
+    if (block + 1 === blocks) bars.get(set)!.finish();
+  });
   return results;
 }
 
