@@ -3,13 +3,14 @@
  *
  *     pruneModel(checkpoint, calibration windows)
  *     ├─ h = embed(calibration tokens)
- *     └─ for each block
+ *     └─ for each block (at its own sparsity with OWL: owlBlockPatterns, a dense pass first)
  *        ├─ dense forward of a copy of h, capturing each linear layer's input
  *        │    → G = XᵀX and channel means/variances for the four inputs
  *        │      (q/k/v share one, gate/up share one; o and down have their own)
  *        ├─ for each of its seven linear layers:
- *        │    warm start → refine (SparseSwaps, DSnoT or none) → zero the pruned weights
- *        │    → optionally update the kept ones (exact least squares for the mask)
+ *        │    warm start (a score, or ADMM-Grad with its updated weights)
+ *        │    → refine (SparseSwaps, DSnoT or none) → zero the pruned weights
+ *        │    → optionally update the kept ones (rebuild or ADMM, core/update.ts)
  *        ├─ hand the block's tensors and masks to the output
  *        ├─ h = forward of the pruned block (later blocks see pruned outputs)
  *        └─ onBlockDone(block, h): a point a run can be resumed from

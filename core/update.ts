@@ -18,6 +18,10 @@
  * row: seconds for stories15M, far too much for 4096-wide layers (ADMM's one factorisation per
  * layer is the way there).
  *
+ * Also here: Boža's ADMM update (`admmUpdate`, converging to the same damped optimum), ADMM-Grad
+ * (`admmGrad`, ADMM that chooses its own mask gradually) and `warmStartLayer`, which makes a
+ * layer's warm start, a score or ADMM-Grad with its updated weights.
+ *
  * @module
  */
 
