@@ -1,21 +1,22 @@
 // deno-lint-ignore-file no-console
 /**
- * The README's results table for stories15M: {50%, 60%, 2:4} × warm start {magnitude, Wanda,
- * RIA} × refiner {none, DSnoT, SparseSwaps with 100 iterations}: mean per-layer relative error
- * reduction and both perplexities, plus the dense perplexities. Calibration (32 × 256 tokens
- * sampled with seed 0), the held-out in-domain samples (16 × 256, seed 1) and 16 Moby-Dick
- * windows are made once and shared by every configuration, exactly as `prune` makes them.
+ * Every method at every sparsity on several calibration seeds, compared honestly: for each seed,
+ * calibration windows and evaluation sets are made once (as `prune` makes them: 32 × 256 tokens
+ * sampled with the seed, in-domain samples with seed + 1, Moby-Dick) and every method prunes
+ * stories15M with them; each method's in-domain and Moby-Dick perplexities are then compared to
+ * ADMM-Grad's on the same seed, and the paired differences summarised as mean ± standard error
+ * over seeds. A method is better only where that difference exceeds its spread.
  *
- *     deno task bench:results [--max-iters 100] [--eval-windows 16]
+ *     deno task bench:results [--seeds 0,1,2] [--patterns 50%,60%,70%,2:4]
+ *       [--methods NAME,NAME…] [--eval-windows 16]
  *
  * @module
  */
 
 import { parseArgs } from "node:util";
 import { createKernels } from "../core/backend.ts";
-import type { Kernels } from "../core/kernels.ts";
 import { blockWeights, openCheckpoint } from "../core/model/checkpoint.ts";
-import type { DenseBlockWeights } from "../core/model/forward.ts";
+import { calibrationWindows, evaluationSets, perplexities } from "../core/model/datasets.ts";
 import { ensureStories15M, mobyDick } from "../core/model/stories15m.ts";
 import { loadLlama2cTokenizer } from "../core/model/tokenizer.ts";
 import {
@@ -23,44 +24,76 @@ import {
   type ModelWeights,
   residentWeights,
 } from "../core/model/transformer.ts";
-import { calibrationWindows, evaluationSets, perplexities } from "../core/model/datasets.ts";
-import type { SparsityPattern } from "../core/pattern.ts";
-import { pruneModel, type Refiner } from "../core/pipeline.ts";
+import { parseNmPattern, perRowPattern, type SparsityPattern } from "../core/pattern.ts";
+import {
+  owlBlockPatterns,
+  pruneModel,
+  type PruneOptions,
+  type Refiner,
+  type WeightUpdate,
+} from "../core/pipeline.ts";
 import { type Tensor, toFloat32 } from "../core/safetensors.ts";
-import type { WarmStartMethod } from "../core/warm_start.ts";
+import type { LayerWarmStart } from "../core/update.ts";
+
+/** A method: warm start, refiner, update, and whether OWL spreads the sparsity. */
+interface Method {
+  readonly warmStart: LayerWarmStart;
+  readonly refiner: Refiner;
+  readonly update?: WeightUpdate;
+  readonly owl?: boolean;
+}
+
+const REBUILD: WeightUpdate = { method: "rebuild", damping: 0.1 };
+const ADMM: WeightUpdate = { method: "admm", damping: 0.1, iterations: 20 };
+const METHODS: Readonly<Record<string, Method>> = {
+  "Wanda": { warmStart: "wanda", refiner: "none" },
+  "Wanda + SparseSwaps": { warmStart: "wanda", refiner: "sparseswaps" },
+  "Wanda + SparseSwaps + rebuild": { warmStart: "wanda", refiner: "sparseswaps", update: REBUILD },
+  "Wanda + SparseSwaps + ADMM": { warmStart: "wanda", refiner: "sparseswaps", update: ADMM },
+  "ADMM-Grad": { warmStart: "admm-grad", refiner: "none" },
+  "ADMM-Grad + SparseSwaps + rebuild": {
+    warmStart: "admm-grad",
+    refiner: "sparseswaps",
+    update: REBUILD,
+  },
+  "OWL + ADMM-Grad": { warmStart: "admm-grad", refiner: "none", owl: true },
+  "OWL + SparseSwaps + rebuild": {
+    warmStart: "wanda",
+    refiner: "sparseswaps",
+    update: REBUILD,
+    owl: true,
+  },
+};
+const REFERENCE = "ADMM-Grad";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { "max-iters": { type: "string" }, "eval-windows": { type: "string" } },
+  options: {
+    seeds: { type: "string" },
+    patterns: { type: "string" },
+    methods: { type: "string" },
+    "eval-windows": { type: "string" },
+  },
 });
-const maxIters = Number(values["max-iters"] ?? 100);
+const seeds = (values.seeds ?? "0,1,2").split(",").map(Number);
+const patterns: [string, SparsityPattern][] = (values.patterns ?? "50%,60%,70%,2:4").split(",")
+  .map((label) => [
+    label,
+    label.endsWith("%") ? perRowPattern(Number(label.slice(0, -1)) / 100) : parseNmPattern(label),
+  ]);
+const methods = values.methods?.split(",") ?? Object.keys(METHODS);
+const unknown = methods.find((m) => !(m in METHODS));
+if (unknown) throw new Error(`Unknown method "${unknown}"; methods: ${Object.keys(METHODS)}`);
+if (!methods.includes(REFERENCE)) methods.unshift(REFERENCE);
 const evalWindows = Number(values["eval-windows"] ?? 16);
-const SEQLEN = 256;
-const NSAMPLES = 32;
-
-const PATTERNS: [string, SparsityPattern][] = [
-  ["50%", { kind: "per-row", sparsity: 0.5 }],
-  ["60%", { kind: "per-row", sparsity: 0.6 }],
-  ["2:4", { kind: "n:m", n: 2, m: 4 }],
-];
-const WARM_STARTS: WarmStartMethod[] = ["magnitude", "wanda", "ria"];
-const REFINERS: Refiner[] = ["none", "dsnot", "sparseswaps"];
 
 const started = performance.now();
-const kernels: Kernels = await createKernels("auto");
+const kernels = await createKernels("auto");
 const files = await ensureStories15M();
 using checkpoint = await openCheckpoint(files.checkpoint);
 const tokenizer = await loadLlama2cTokenizer(files.tokenizer, checkpoint.config.vocabSize);
 const dense = await checkpointWeights(checkpoint);
-const resident = await residentWeights(kernels, dense);
-const shared = { kernels, weights: resident.weights, tokenizer, seqlen: SEQLEN, seed: 0 };
-const calibration = await calibrationWindows({ ...shared, nsamples: NSAMPLES });
-const sets = await evaluationSets({ ...shared, windows: evalWindows, mobyDick: await mobyDick() });
-resident.release();
-
-async function evaluate(weights: ModelWeights): Promise<number[]> {
-  return Object.values(await perplexities(kernels, weights, sets)).map((p) => p.perplexity);
-}
+const moby = await mobyDick();
 
 /** Weights of the pruned model, from the tensors the pipeline hands over. */
 function prunedWeights(tensors: Map<string, Tensor>): ModelWeights {
@@ -71,62 +104,112 @@ function prunedWeights(tensors: Map<string, Tensor>): ModelWeights {
     embedding,
     norm: read("model.norm.weight"),
     head: checkpoint.config.tieWordEmbeddings ? embedding : read("lm_head.weight"),
-    block: (l): Promise<DenseBlockWeights> => blockWeights(read, l),
+    block: (l) => blockWeights(read, l),
   };
 }
 
-const [denseInDomain, denseMoby] = await evaluate(dense);
-const cpu = (await Deno.readTextFile("/proc/cpuinfo").catch(() => "")).match(
-  /model name\s*:\s*(.*)/,
-)?.[1];
-console.log(`# stories15M results, ${new Date().toISOString().slice(0, 10)}`);
-console.log(
-  `Machine: ${
-    cpu ?? "unknown CPU"
-  }, ${navigator.hardwareConcurrency} threads, backend ${kernels.description}`,
-);
-console.log(
-  `Calibration ${NSAMPLES} × ${SEQLEN} tokens sampled from the dense model (seed 0); evaluation ${evalWindows} windows × ${SEQLEN} of held-out samples (seed 1) and of Moby-Dick; SparseSwaps ${maxIters} iterations.\n`,
-);
-console.log(
-  `Dense perplexity: in-domain ${denseInDomain.toFixed(3)}, Moby-Dick ${denseMoby.toFixed(2)}\n`,
-);
-console.log(
-  "| sparsity | warm start | refiner | mean rel. error reduction | in-domain ppl | Moby-Dick ppl | seconds |",
-);
-console.log("|---|---|---|---|---|---|---|");
-for (const [label, pattern] of PATTERNS) {
-  for (const warmStart of WARM_STARTS) {
-    for (const refiner of REFINERS) {
+interface Result {
+  readonly inDomain: number;
+  readonly mobyDick: number;
+  readonly error: number;
+  readonly seconds: number;
+}
+
+/** results[pattern][method][seed index] */
+const results = new Map<string, Map<string, Result[]>>();
+console.log(`Backend: ${kernels.description}; seeds ${seeds.join(", ")}\n`);
+for (const seed of seeds) {
+  const resident = await residentWeights(kernels, dense);
+  const shared = { kernels, weights: resident.weights, tokenizer, seqlen: 256, seed };
+  const calibration = await calibrationWindows({ ...shared, nsamples: 32 });
+  const sets = await evaluationSets({ ...shared, windows: evalWindows, mobyDick: moby });
+  resident.release();
+  const densePpl = await perplexities(kernels, dense, sets);
+  console.log(
+    `Seed ${seed}: dense in-domain ${densePpl.in_domain.perplexity.toFixed(3)}, Moby-Dick ${
+      densePpl.moby_dick.perplexity.toFixed(1)
+    }`,
+  );
+  for (const [label, pattern] of patterns) {
+    const owl = pattern.kind === "per-row"
+      ? await owlBlockPatterns({ kernels, checkpoint, calibration, sparsity: pattern.sparsity })
+      : undefined;
+    for (const name of methods) {
+      const method = METHODS[name];
+      if (method.owl && !owl) continue;
       const t0 = performance.now();
       const tensors = new Map<string, Tensor>();
-      const { layers } = await pruneModel({
+      const options: PruneOptions = {
         kernels,
         checkpoint,
         calibration,
         pattern,
-        warmStart,
-        refiner,
-        maxIters,
+        warmStart: method.warmStart,
+        refiner: method.refiner,
+        maxIters: 100,
+        update: method.update,
+        blockPatterns: method.owl ? owl : undefined,
         output: {
-          writeTensor: (name, tensor) => Promise.resolve(void tensors.set(name, tensor)),
+          writeTensor: (n, tensor) => Promise.resolve(void tensors.set(n, tensor)),
           writeMask: () => Promise.resolve(),
         },
-      });
-      const [inDomain, moby] = await evaluate(prunedWeights(tensors));
-      const reduction = layers.reduce((a, l) => a + l.relativeReduction, 0) / layers.length;
-      const name = refiner === "sparseswaps"
-        ? `SparseSwaps (${maxIters})`
-        : refiner === "dsnot"
-        ? "DSnoT"
-        : "–";
+      };
+      const { layers } = await pruneModel(options);
+      const seconds = (performance.now() - t0) / 1000;
+      const ppl = await perplexities(kernels, prunedWeights(tensors), sets);
+      const energy = layers.reduce((a, l) => a + l.outputEnergy, 0);
+      const result: Result = {
+        inDomain: ppl.in_domain.perplexity,
+        mobyDick: ppl.moby_dick.perplexity,
+        error: layers.reduce((a, l) => a + (l.errorUpdated ?? l.errorRefined), 0) / energy,
+        seconds,
+      };
+      const byMethod = results.get(label) ?? new Map<string, Result[]>();
+      byMethod.set(name, [...(byMethod.get(name) ?? []), result]);
+      results.set(label, byMethod);
       console.log(
-        `| ${label} | ${warmStart} | ${name} | ${(100 * reduction).toFixed(2)}% | ${
-          inDomain.toFixed(3)
-        } | ${moby.toFixed(2)} | ${((performance.now() - t0) / 1000).toFixed(1)} |`,
+        `  ${label} ${name}: in-domain ${result.inDomain.toFixed(3)}, Moby-Dick ${
+          result.mobyDick.toFixed(1)
+        }, error/energy ${result.error.toExponential(3)}, ${seconds.toFixed(1)} s`,
       );
     }
   }
 }
-console.log(`\nTotal ${((performance.now() - started) / 1000 / 60).toFixed(1)} minutes.`);
+
+/** Mean ± standard error of the per-seed differences a − b. */
+function paired(a: readonly number[], b: readonly number[]): string {
+  const differences = a.map((x, i) => x - b[i]);
+  const n = differences.length;
+  const mean = differences.reduce((s, x) => s + x, 0) / n;
+  const variance = differences.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, n - 1);
+  return `${mean >= 0 ? "+" : ""}${mean.toFixed(2)} ± ${Math.sqrt(variance / n).toFixed(2)}`;
+}
+const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+console.log(
+  `\nPaired against ${REFERENCE} on the same seed (mean over seeds ${
+    seeds.join(", ")
+  } ± standard error)\n`,
+);
+console.log(
+  "| sparsity | method | in-domain ppl | vs ADMM-Grad | Moby-Dick ppl | vs ADMM-Grad | error / energy | seconds |",
+);
+console.log("|---|---|---|---|---|---|---|---|");
+for (const [label, byMethod] of results) {
+  const reference = byMethod.get(REFERENCE)!;
+  for (const [name, runs] of byMethod) {
+    const inDomain = runs.map((r) => r.inDomain);
+    const mobyDick = runs.map((r) => r.mobyDick);
+    console.log(
+      `| ${label} | ${name} | ${mean(inDomain).toFixed(3)} | ${
+        name === REFERENCE ? "–" : paired(inDomain, reference.map((r) => r.inDomain))
+      } | ${mean(mobyDick).toFixed(1)} | ${
+        name === REFERENCE ? "–" : paired(mobyDick, reference.map((r) => r.mobyDick))
+      } | ${mean(runs.map((r) => r.error)).toExponential(3)} | ${
+        mean(runs.map((r) => r.seconds)).toFixed(1)
+      } |`,
+    );
+  }
+}
+console.log(`\nTotal ${((performance.now() - started) / 60000).toFixed(1)} minutes.`);
 kernels.dispose();
