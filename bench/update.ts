@@ -34,8 +34,10 @@ const DEFAULT_SETTINGS = [
 ].join(";");
 const settings: [string, string[]][] = (values.settings ?? DEFAULT_SETTINGS).split(";").map(
   (entry) => {
-    const [label, flags] = entry.split(":");
-    return [label.trim(), flags.trim().split(/\s+/).filter((f) => f !== "")];
+    // The label ends at the first colon; flags may hold more (--pattern 2:4).
+    const at = entry.indexOf(":");
+    const flags = entry.slice(at + 1).trim().split(/\s+/).filter((f) => f !== "");
+    return [entry.slice(0, at).trim(), flags];
   },
 );
 const baseline = settings[0][0];
