@@ -119,7 +119,12 @@ export function rebuildRowsFloat64(options: RebuildRowsOptions): RebuildResult {
       for (let i = 0; i < p; i++) s += gram[row + pruned[i]] * w[pruned[i]];
       solution[a] = s;
     }
-    choleskySolve(factor, solution, k, r, options.label);
+    choleskySolve(
+      factor,
+      solution,
+      k,
+      `${options.label ?? "Layer"}: row ${r}: the kept inputs' Gram block`,
+    );
     for (let a = 0; a < k; a++) updated[r * d + kept[a]] = w[kept[a]] + solution[a];
   }
   // q = w − w' as stored in float32; errors on the undamped G.
@@ -130,27 +135,22 @@ export function rebuildRowsFloat64(options: RebuildRowsOptions): RebuildResult {
  * Solves A x = b in place for a symmetric positive definite A given by its lower triangle
  * (row-major, k × k): A = L Lᵀ overwrites the lower triangle, x overwrites b.
  */
-function choleskySolve(
-  a: Float64Array,
-  b: Float64Array,
-  k: number,
-  row: number,
-  label: string | undefined,
-): void {
-  choleskyFactor(a, k, row, label);
+function choleskySolve(a: Float64Array, b: Float64Array, k: number, what: string): void {
+  choleskyFactor(a, k, what);
   choleskySubstitute(a, b, k);
 }
 
-/** A = L Lᵀ in place (lower triangle, row-major k × k); fails on a non-positive pivot. */
-function choleskyFactor(a: Float64Array, k: number, row: number, label: string | undefined): void {
+/**
+ * A = L Lᵀ in place (lower triangle, row-major k × k); fails on a non-positive pivot, naming
+ * `what` was factorised.
+ */
+function choleskyFactor(a: Float64Array, k: number, what: string): void {
   for (let j = 0; j < k; j++) {
     let pivot = a[j * k + j];
     for (let t = 0; t < j; t++) pivot -= a[j * k + t] * a[j * k + t];
     if (!(pivot > 0)) {
       throw new InputError(
-        `${
-          label ?? "Layer"
-        }: row ${row}: the kept inputs' Gram block is not positive definite even with damping (pivot ${pivot}); G is not positive semidefinite`,
+        `${what} is not positive definite even with damping (pivot ${pivot}); G is not positive semidefinite`,
       );
     }
     const diagonal = Math.sqrt(pivot);
@@ -373,7 +373,7 @@ function invertPositiveDefinite(
   for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) factor[i * d + j] = a[i * d + j];
   const inverse = new Float64Array(d * d);
   const column = new Float64Array(d);
-  choleskyFactor(factor, d, 0, label);
+  choleskyFactor(factor, d, `${label ?? "Layer"}: ADMM's damped Gram matrix`);
   for (let c = 0; c < d; c++) {
     column.fill(0);
     column[c] = 1;
