@@ -26,6 +26,7 @@
  */
 
 import { InputError } from "./errors.ts";
+import { sparseGpt } from "./sparsegpt.ts";
 import { perRowPattern, type SparsityPattern } from "./pattern.ts";
 import { WARM_START_METHODS, warmStartMask, type WarmStartMethod } from "./warm_start.ts";
 import type { GramHandle, Kernels, RebuildResult } from "./kernels.ts";
@@ -451,11 +452,18 @@ export async function updateWeights(options: UpdateOptions): Promise<RebuildResu
   return await kernels.rebuildRows({ gram, weight, mask, rows, d, damping, label });
 }
 
-/** A layer's warm start: a score (magnitude, Wanda, RIA) or ADMM-Grad, which also updates weights. */
-export type LayerWarmStart = WarmStartMethod | "admm-grad";
+/**
+ * A layer's warm start: a score (magnitude, Wanda, RIA), or a method that also updates the
+ * weights (SparseGPT, ADMM-Grad).
+ */
+export type LayerWarmStart = WarmStartMethod | "sparsegpt" | "admm-grad";
 
 /** The layer warm starts, for flag validation. */
-export const LAYER_WARM_STARTS: readonly LayerWarmStart[] = [...WARM_START_METHODS, "admm-grad"];
+export const LAYER_WARM_STARTS: readonly LayerWarmStart[] = [
+  ...WARM_START_METHODS,
+  "sparsegpt",
+  "admm-grad",
+];
 
 /** Options of {@linkcode warmStartLayer}. */
 export interface WarmStartLayerOptions {
@@ -482,7 +490,8 @@ export interface WarmStartLayerOptions {
 }
 
 /**
- * A layer's warm-start mask; ADMM-Grad also returns its updated weights for that mask.
+ * A layer's warm-start mask; SparseGPT and ADMM-Grad also return their updated weights for it
+ * (SparseGPT with its own damping, 1% of mean diag G; ADMM-Grad with `damping`).
  *
  * @param options Layer, G, pattern and method.
  * @returns The mask, and the updated weights when the method makes them.
@@ -504,6 +513,11 @@ export async function warmStartLayer(
   options: WarmStartLayerOptions,
 ): Promise<{ readonly mask: Uint8Array; readonly updated?: RebuildResult }> {
   const { method } = options;
+  if (method === "sparsegpt") {
+    const gram = await options.kernels.readGram(options.gram);
+    const { mask, weight, errors } = sparseGpt({ ...options, gram, damping: undefined });
+    return { mask, updated: { weight, errors } };
+  }
   if (method !== "admm-grad") return { mask: warmStartMask({ ...options, method }) };
   const { mask, weight, errors } = await admmGrad({
     ...options,

@@ -454,8 +454,8 @@ Deno.test("bad inputs fail with a message naming the file, tensor or flag, a non
       ],
       [
         "bad warm start",
-        [...base, "--sparsity", "0.5", "--warm-start", "sparsegpt"],
-        /Flag --warm-start must be one of magnitude, wanda, ria, admm-grad: got "sparsegpt"/,
+        [...base, "--sparsity", "0.5", "--warm-start", "obs"],
+        /Flag --warm-start must be one of magnitude, wanda, ria, sparsegpt, admm-grad: got "obs"/,
         2,
       ],
       [

@@ -98,7 +98,7 @@ export const PRUNE_HELP = `Prune every linear layer of a LLaMA-family model and 
 
 Usage:
   deno run -A mod.ts prune [--model stories15M|DIR|FILE.bin] [--sparsity S | --pattern N:M]
-    [--warm-start wanda|magnitude|ria|admm-grad] [--refine sparseswaps|dsnot|none]
+    [--warm-start wanda|magnitude|ria|sparsegpt|admm-grad] [--refine sparseswaps|dsnot|none]
     [--max-iters N|inf] [--update none|rebuild|admm] [--damping A] [--admm-iters N]
     [--layer-sparsity uniform|owl]
     [--nsamples N] [--seqlen N] [--seed N] [--calib FILE] [--eval-windows N]
@@ -114,9 +114,10 @@ Method:
   --pattern N:M     keep N of every M weights instead (2:4, 4:8)
   --layer-sparsity L  uniform (default) or owl: per-block sparsity from each block's share
                     of outlier weights (OWL, M = 5, λ = 0.08), mean --sparsity
-  --warm-start M    wanda (default), magnitude, ria, or admm-grad (Boža's gradual ADMM:
-                    mask and updated weights; its weights stand while refinement keeps its
-                    mask, or --update re-fits them)
+  --warm-start M    wanda (default), magnitude, ria, or a method that also updates the
+                    weights: sparsegpt (SparseGPT, row-balanced) or admm-grad (Boža's gradual
+                    ADMM); their weights stand while refinement keeps their mask, or --update
+                    re-fits them
   --refine R        sparseswaps (default), dsnot or none
   --max-iters N     SparseSwaps swaps per row (default 100; inf = until converged)
   --update U        none (default: kept weights keep their values); rebuild: the exact

@@ -2,7 +2,7 @@
  * `refine`: SparseSwaps on one layer given as files, for pipelines that already compute W and G.
  *
  *     refine --weight W.safetensors --gram G.safetensors
- *            [--mask M.safetensors | --warm-start wanda|magnitude|ria|admm-grad]
+ *            [--mask M.safetensors | --warm-start wanda|magnitude|ria|sparsegpt|admm-grad]
  *            (--sparsity 0.6 | --pattern 2:4) [--max-iters 100|inf]
  *            [--update none|rebuild|admm] [--damping A] [--admm-iters N]
  *            [--backend auto|reference|wasm|webgpu] [--threads N] --out OUT.safetensors
@@ -53,7 +53,6 @@ import {
 } from "./args.ts";
 import type { WeightUpdate } from "../pipeline.ts";
 import {
-  DEFAULT_DAMPING,
   LAYER_WARM_STARTS,
   type LayerWarmStart,
   type UpdateMethod,
@@ -67,7 +66,7 @@ export const REFINE_HELP = `Refine one layer's pruning mask with SparseSwaps.
 
 Usage:
   deno run -A mod.ts refine --weight W.safetensors --gram G.safetensors
-    [--mask M.safetensors | --warm-start wanda|magnitude|ria|admm-grad]
+    [--mask M.safetensors | --warm-start wanda|magnitude|ria|sparsegpt|admm-grad]
     (--sparsity S | --pattern N:M) [--max-iters N|inf]
     [--update none|rebuild|admm] [--damping A] [--admm-iters N]
     [--backend auto|reference|wasm|webgpu] [--threads N] --out OUT.safetensors
@@ -77,9 +76,9 @@ Inputs:
   --weight FILE     tensor "weight" [rows, d], F32, F16 or BF16
   --gram FILE       tensor "gram" [d, d] = X Xᵀ of the layer's inputs, F32 or F64
   --mask FILE       tensor "mask" [rows, d], U8 or BOOL, 1 = kept: the warm start to refine
-  --warm-start M    build the warm start instead: wanda (default), magnitude, ria or admm-grad
-                    (Boža's gradual ADMM; its updated weight is written while no swap changes
-                    its mask)
+  --warm-start M    build the warm start instead: wanda (default), magnitude, ria, sparsegpt
+                    or admm-grad (these two also update the weight, written while no swap
+                    changes their mask)
 Pattern (exactly one):
   --sparsity S      prune floor(d · S) weights in every row, 0 < S < 1
   --pattern N:M     keep N of every M consecutive weights (2:4, 4:8)
@@ -162,9 +161,9 @@ export interface RefineSummary {
   readonly max_iters: number | "inf";
   /** Wall time of warm start, refinement and weight update, in seconds. */
   readonly seconds: number;
-  /** The weight update after the mask: none, rebuild, admm, or admm-grad (the warm start's own). */
-  readonly update: UpdateMethod | "admm-grad";
-  /** α of the update's damping (with an update). */
+  /** The weight update after the mask: none, rebuild, admm, or the warm start's own. */
+  readonly update: UpdateMethod | "sparsegpt" | "admm-grad";
+  /** α of --update's damping (with --update). */
   readonly damping?: number;
   /** ADMM iterations (with --update admm). */
   readonly admm_iters?: number;
@@ -314,13 +313,11 @@ async function refineLayer(
     warm_start: layer.mask ? "mask" : settings.warmStart,
     max_iters: Number.isFinite(settings.maxIters) ? settings.maxIters : "inf",
     seconds: (performance.now() - started) / 1000,
-    update: settings.update?.method ?? (update ? "admm-grad" : "none"),
-    ...(update
-      ? {
-        damping: settings.update?.damping ?? DEFAULT_DAMPING,
-        error_updated: sum(update.errors),
-      }
-      : {}),
+    // Without --update, updated weights can only come from the warm start (SparseGPT, ADMM-Grad).
+    update: settings.update?.method ??
+      (update ? settings.warmStart as "sparsegpt" | "admm-grad" : "none"),
+    ...(settings.update ? { damping: settings.update.damping } : {}),
+    ...(update ? { error_updated: sum(update.errors) } : {}),
     ...(settings.update?.iterations ? { admm_iters: settings.update.iterations } : {}),
     format: settings.format === "compressed" ? format : "dense",
     dense_bytes: pruned.bytes.length,
@@ -518,9 +515,9 @@ function printSummary(io: CommandIo, summary: RefineSummary, settings: RefineSet
   }
   if (summary.error_updated !== undefined) {
     io.stdout(
-      `After the ${summary.update} update (damping ${summary.damping}): error ${
-        summary.error_updated.toPrecision(6)
-      }`,
+      `After the ${summary.update} update${
+        summary.damping === undefined ? "" : ` (damping ${summary.damping})`
+      }: error ${summary.error_updated.toPrecision(6)}`,
     );
   }
   const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
