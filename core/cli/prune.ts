@@ -63,7 +63,7 @@ import {
   writeCompressedCheckpoint,
 } from "../model/sparse_checkpoint.ts";
 import { createRandom } from "../synthetic.ts";
-import { DEFAULT_DAMPING, LAYER_WARM_STARTS, type LayerWarmStart } from "../update.ts";
+import { LAYER_WARM_STARTS, type LayerWarmStart } from "../update.ts";
 import {
   parseChoice,
   parseCount,
@@ -884,8 +884,10 @@ function printSummary(io: CommandIo, report: PruneReport, settings: PruneSetting
       } after refinement, ${
         report.summary.relativeErrorUpdated.toExponential(3)
       } with the updated weights (${
-        settings.update ? `${settings.update.method}` : settings.warmStart
-      }, damping ${settings.update?.damping ?? DEFAULT_DAMPING})`,
+        settings.update
+          ? `${settings.update.method}, damping ${settings.update.damping}`
+          : `${settings.warmStart}'s own`
+      })`,
     );
   }
   for (const [name, p] of Object.entries(report.perplexity)) {
