@@ -50,6 +50,7 @@ const METHODS: Readonly<Record<string, Method>> = {
   "Wanda + SparseSwaps": { warmStart: "wanda", refiner: "sparseswaps" },
   "Wanda + SparseSwaps + rebuild": { warmStart: "wanda", refiner: "sparseswaps", update: REBUILD },
   "Wanda + SparseSwaps + ADMM": { warmStart: "wanda", refiner: "sparseswaps", update: ADMM },
+  "SparseGPT": { warmStart: "sparsegpt", refiner: "none" },
   "ADMM-Grad": { warmStart: "admm-grad", refiner: "none" },
   "ADMM-Grad + SparseSwaps + rebuild": {
     warmStart: "admm-grad",
