@@ -456,7 +456,7 @@ async function prepare(
   };
   const dense = await checkpointWeights(checkpoint);
   // Sampling visits every block once per token: the weights stay on the backend meanwhile.
-  const sampling = calibText === undefined || settings.evalWindows > 0
+  let sampling = calibText === undefined || settings.evalWindows > 0
     ? await residentWeights(kernels, dense)
     : undefined;
   try {
@@ -499,6 +499,7 @@ async function prepare(
       bars.in_domain.finish();
     }
     sampling?.release();
+    sampling = undefined;
     const densePerplexity = await time(
       "evaluation",
       () => evaluate(kernels, dense, evaluation, "evaluate dense", settings.quiet, io),
