@@ -508,7 +508,7 @@ async function pruneLayer(
       errorRefined = errorWarm;
     }
   }
-  // A warm start's own updated weights (ADMM-Grad) stand while its mask does.
+  // A warm start's own updated weights (SparseGPT, ADMM-Grad) stand while its mask does.
   const update = options.update
     ? await updateWeights({ ...operands, mask, ...options.update })
     : warmStart.updated && mask.every((m, i) => m === warm[i])

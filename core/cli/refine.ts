@@ -269,7 +269,7 @@ async function refineLayer(
     signal: io.signal,
   });
   bar.finish();
-  // A warm start's own updated weights (ADMM-Grad) stand while its mask does.
+  // A warm start's own updated weights (SparseGPT, ADMM-Grad) stand while its mask does.
   const update = settings.update
     ? await updateWeights({
       kernels,
