@@ -6,6 +6,9 @@
  */
 
 import assert from "./assert.ts";
+import { runCli } from "./_cli.ts";
+import { refineArgs, writeLayerFiles } from "./_files.ts";
+import { SafetensorsFile, toFloat32 } from "../core/safetensors.ts";
 import { rowsBreakingPattern, type SparsityPattern } from "../core/pattern.ts";
 import { sparseGpt } from "../core/sparsegpt.ts";
 import { syntheticLayer } from "../core/synthetic.ts";
@@ -99,4 +102,41 @@ Deno.test("SparseGPT on widths past one block: row-balanced counts add up to ⌊
   }
   assert.ok(result.weight.every(Number.isFinite));
   assert.ok(result.errors.every((e) => Number.isFinite(e) && e >= 0));
+});
+
+Deno.test("refine --warm-start sparsegpt --max-iters 0 writes SparseGPT's mask and weights", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sparseswaps-sparsegpt-" });
+  try {
+    const [rows, d] = [4, 16];
+    const layer = await writeLayerFiles(dir, rows, d, 12);
+    const out = `${dir}/out.safetensors`;
+    const result = await runCli([
+      ...refineArgs(layer),
+      "--pattern",
+      "2:4",
+      "--warm-start",
+      "sparsegpt",
+      "--max-iters",
+      "0",
+      "--out",
+      out,
+      "--json",
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout.at(-1)!);
+    assert.equal(summary.update, "sparsegpt");
+    const expected = sparseGpt({
+      gram: layer.gram,
+      weight: layer.weight,
+      rows,
+      d,
+      pattern: { kind: "n:m", n: 2, m: 4 },
+    });
+    using file = await SafetensorsFile.open(out);
+    assert.deepEqual((await file.read("mask")).bytes, expected.mask);
+    assert.deepEqual(toFloat32(await file.read("weight")), expected.weight);
+    assert.equal(summary.error_updated, expected.errors.reduce((a, b) => a + b, 0));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
