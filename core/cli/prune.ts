@@ -62,7 +62,6 @@ import {
   type StoragePlan,
   writeCompressedCheckpoint,
 } from "../model/sparse_checkpoint.ts";
-import { createRandom } from "../synthetic.ts";
 import { LAYER_WARM_STARTS, type LayerWarmStart } from "../update.ts";
 import {
   parseChoice,
