@@ -12,7 +12,8 @@
  *        │    → refine (SparseSwaps, DSnoT or none) → zero the pruned weights
  *        │    → optionally update the kept ones (rebuild or ADMM, core/update.ts)
  *        ├─ hand the block's tensors and masks to the output
- *        ├─ h = forward of the pruned block (later blocks see pruned outputs)
+ *        ├─ h = forward of the pruned block (later blocks see pruned outputs; with dense
+ *        │    calibration, h = the dense block's output, from the capturing forward)
  *        └─ onBlockDone(block, h): a point a run can be resumed from
  *
  * A run resumed from block k (options.resume: k and the h that block k − 1 produced) skips
@@ -56,6 +57,12 @@ import {
 import { fromFloat32, type Tensor, toFloat32 } from "./safetensors.ts";
 import { type LayerWarmStart, type UpdateMethod, updateWeights, warmStartLayer } from "./update.ts";
 import { layerErrors, refineSparseSwaps } from "./sparseswaps.ts";
+
+/** Where calibration inputs come from: the pruned earlier blocks, or the dense model. */
+export type CalibrationMode = "sequential" | "dense";
+
+/** The calibration modes, for flag validation. */
+export const CALIBRATION_MODES: readonly CalibrationMode[] = ["sequential", "dense"];
 
 /** How sparsity is spread over blocks: the same everywhere, or OWL's outlier-weighted shares. */
 export type LayerSparsity = "uniform" | "owl";
@@ -166,6 +173,12 @@ export interface PruneOptions {
   readonly maxIters: number;
   /** Update of the kept weights after the mask (default none). */
   readonly update?: WeightUpdate;
+  /**
+   * Where each block's calibration inputs come from: "sequential" (default; the pruned earlier
+   * blocks, as SparseGPT and Wanda calibrate) or "dense" (the dense model, so that every layer's
+   * pruning is independent of the others').
+   */
+  readonly calibrationMode?: CalibrationMode;
   /** Where the result goes. */
   readonly output: PrunedOutput;
   /** Progress. */
@@ -250,7 +263,16 @@ export async function pruneModel(
     events?.onBlock?.(index, config.nLayers);
     started = performance.now();
     const weights = await readBlock(checkpoint, index);
-    const inputs = await captureInputs(kernels, config, weights, h, layout, frequencies);
+    // Dense calibration: the capturing forward of the dense block is also the next block's input.
+    const dense = options.calibrationMode === "dense";
+    const inputs = await captureInputs(
+      kernels,
+      config,
+      weights,
+      dense ? h : h.slice(),
+      layout,
+      frequencies,
+    );
     clock("calibration", started);
     try {
       checkCapturedInputs(inputs, index);
@@ -289,9 +311,11 @@ export async function pruneModel(
       await output.writeTensor(normName, await checkpoint.read(normName));
     }
     clock("writing", started);
-    started = performance.now();
-    await blockForward(kernels, config, weights, h, layout, frequencies);
-    clock("calibration", started);
+    if (!dense) {
+      started = performance.now();
+      await blockForward(kernels, config, weights, h, layout, frequencies);
+      clock("calibration", started);
+    }
     await events?.onBlockDone?.({ block: index, hidden: h, timings: { ...timings } });
   }
   return { layers: reports, timings };
@@ -405,7 +429,10 @@ interface CapturedInput {
   readonly variance: Float64Array;
 }
 
-/** Runs the dense block on a copy of h and accumulates G and moments of each linear input. */
+/**
+ * Runs the dense block on h (the caller passes a copy unless h should become the block's output)
+ * and accumulates G and moments of each linear input.
+ */
 async function captureInputs(
   kernels: Kernels,
   config: LlamaConfig,
@@ -415,7 +442,7 @@ async function captureInputs(
   frequencies: Float64Array,
 ): Promise<Record<LinearInput, CapturedInput>> {
   const captured = new Map<LinearInput, { x: Float32Array; width: number }>();
-  await blockForward(kernels, config, weights, h.slice(), layout, frequencies, {
+  await blockForward(kernels, config, weights, h, layout, frequencies, {
     capture: (input, x, width) => void captured.set(input, { x, width }),
   });
   const result = {} as Record<LinearInput, CapturedInput>;

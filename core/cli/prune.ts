@@ -32,6 +32,8 @@ import { calibrationWindows, evaluationSets, perplexities } from "../model/datas
 import { openCheckpoint } from "../model/checkpoint.ts";
 import { patternLabel, type SparsityPattern } from "../pattern.ts";
 import {
+  CALIBRATION_MODES,
+  type CalibrationMode,
   checkPatternFitsModel,
   LAYER_SPARSITIES,
   type LayerReport,
@@ -100,7 +102,8 @@ Usage:
     [--warm-start wanda|magnitude|ria|sparsegpt|admm-grad] [--refine sparseswaps|dsnot|none]
     [--max-iters N|inf] [--update none|rebuild|admm] [--damping A] [--admm-iters N]
     [--layer-sparsity uniform|owl]
-    [--nsamples N] [--seqlen N] [--seed N] [--calib FILE] [--eval-windows N]
+    [--nsamples N] [--seqlen N] [--seed N] [--calib FILE] [--calibration sequential|dense]
+    [--eval-windows N]
     [--backend auto|reference|wasm|webgpu] [--threads N] [--out DIR]
     [--format dense|compressed] [--json] [--quiet]
 
@@ -130,6 +133,9 @@ Calibration:
   --seqlen N        tokens per sequence (default 256)
   --seed N          seed of the sampled calibration data (default 0)
   --calib FILE      plain-text calibration data instead of samples from the dense model
+  --calibration C   sequential (default: each block calibrated on the pruned blocks before
+                    it) or dense (every block on the dense model's activations: layers
+                    pruned independently of each other)
 Evaluation:
   --eval-windows N  windows of --seqlen tokens per evaluation set (default 16; 0 skips)
 Run and output:
@@ -158,6 +164,7 @@ const PRUNE_FLAGS = {
   seqlen: "string",
   seed: "string",
   calib: "string",
+  calibration: "string",
   "eval-windows": "string",
   backend: "string",
   threads: "string",
@@ -181,6 +188,7 @@ interface PruneSettings {
   readonly seqlen: number;
   readonly seed: number;
   readonly calib?: string;
+  readonly calibrationMode: CalibrationMode;
   readonly evalWindows: number;
   readonly backend: BackendChoice;
   readonly threads?: number;
@@ -220,6 +228,11 @@ function pruneSettings(argv: readonly string[]): PruneSettings | undefined {
     seqlen: parseSequenceLength(flags.seqlen ?? "256"),
     seed: parseWholeNumber(flags.seed ?? "0", "seed"),
     calib: flags.calib,
+    calibrationMode: parseChoice(
+      flags.calibration ?? "sequential",
+      "calibration",
+      CALIBRATION_MODES,
+    ),
     evalWindows: parseWholeNumber(flags["eval-windows"] ?? "16", "eval-windows"),
     backend: parseChoice(flags.backend ?? "auto", "backend", BACKEND_CHOICES),
     threads: parseThreads(flags.threads),
@@ -326,6 +339,7 @@ async function runIdentity(
     seqlen: settings.seqlen,
     seed: settings.seed,
     calibration: calibText === undefined ? "sampled" : digest(calibText),
+    calibration_mode: settings.calibrationMode,
     eval_windows: settings.evalWindows,
     format: settings.format,
     numerics: kernels.numerics,
@@ -640,6 +654,7 @@ async function pruneAndReport(
       refiner: settings.refiner,
       maxIters: settings.maxIters,
       update: settings.update,
+      calibrationMode: settings.calibrationMode,
       resume,
       signal: io.signal,
       output: {
@@ -741,6 +756,7 @@ async function pruneAndReport(
       seqlen: settings.seqlen,
       seed: settings.seed,
       calibration: settings.calib ?? "sampled from the dense model",
+      calibration_mode: settings.calibrationMode,
       eval_windows: settings.evalWindows,
       backend: kernels.name,
       backend_description: kernels.description,
