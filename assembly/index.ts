@@ -19,3 +19,4 @@ export {
 } from "./swaps";
 export { gramNeighbours, ROW_ORDER_SCRATCH_COLUMNS, rowOrders } from "./bounds";
 export { matmul, matmulColumns } from "./matmul";
+export { rebuildRows } from "./update";

@@ -15,6 +15,7 @@ export const WASM_SOURCES: readonly string[] = [
   "assembly/index.ts",
   "assembly/matmul.ts",
   "assembly/swaps.ts",
+  "assembly/update.ts",
   "assembly/vector.ts",
   "assembly/build.ts",
 ];

@@ -96,3 +96,27 @@ export function pick32(yes: f32, no: f32, condition: bool): f32 {
   const lanes = i32x4.splat(-(<i32>condition));
   return f32x4.extract_lane(v128.bitselect(f32x4.splat(yes), f32x4.splat(no), lanes), 0);
 }
+
+/**
+ * Σ x[i] · y[i] for i < n in float64: two f64x2 accumulators, then the scalar tail, always in
+ * the same order (so results do not depend on threads or blocking).
+ */
+@inline
+export function dotF64(x: usize, y: usize, n: i32): f64 {
+  let a = f64x2.splat(0);
+  let b = f64x2.splat(0);
+  const vectorEnd = n & ~3;
+  let i = 0;
+  for (; i < vectorEnd; i += 4) {
+    const offset = <usize>i << 3;
+    a = multiplyAdd(v128.load(x + offset), v128.load(y + offset), a);
+    b = multiplyAdd(v128.load(x + offset, 16), v128.load(y + offset, 16), b);
+  }
+  const sum = f64x2.add(a, b);
+  let total = f64x2.extract_lane(sum, 0) + f64x2.extract_lane(sum, 1);
+  for (; i < n; i++) {
+    const offset = <usize>i << 3;
+    total += load<f64>(x + offset) * load<f64>(y + offset);
+  }
+  return total;
+}

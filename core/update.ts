@@ -49,6 +49,28 @@ export const DEFAULT_DAMPING = 0.1;
 /** ε of Λ, relative to the mean of diag(G): far below any data, above float64 rounding. */
 export const ABSOLUTE_DAMPING = 1e-10;
 
+/**
+ * ε of Λ = α · diag(G) + ε · I for a Gram matrix with this diagonal (and a check of α).
+ *
+ * @param diagonal diag(G).
+ * @param damping α, which must be finite and ≥ 0.
+ * @returns ε.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(absoluteDamping([2, 4], 0.1), 3e-10);
+ * assert.throws(() => absoluteDamping([1], -1), /Damping must be a finite number ≥ 0/);
+ * ```
+ */
+export function absoluteDamping(diagonal: ArrayLike<number>, damping: number): number {
+  if (!(damping >= 0 && Number.isFinite(damping))) {
+    throw new RangeError(`Damping must be a finite number ≥ 0: got ${damping}`);
+  }
+  let trace = 0;
+  for (let j = 0; j < diagonal.length; j++) trace += diagonal[j];
+  return ABSOLUTE_DAMPING * Math.max(trace / diagonal.length, Number.MIN_VALUE);
+}
+
 /** Options of {@linkcode rebuildRowsFloat64}. */
 export interface RebuildRowsOptions {
   /** G (d, d) row-major, float64. */
@@ -87,12 +109,10 @@ export interface RebuildRowsOptions {
  */
 export function rebuildRowsFloat64(options: RebuildRowsOptions): RebuildResult {
   const { gram, weight, mask, rows, d, damping } = options;
-  if (!(damping >= 0 && Number.isFinite(damping))) {
-    throw new RangeError(`Damping must be a finite number ≥ 0: got ${damping}`);
-  }
-  let trace = 0;
-  for (let j = 0; j < d; j++) trace += gram[j * d + j];
-  const epsilon = ABSOLUTE_DAMPING * Math.max(trace / d, Number.MIN_VALUE);
+  const epsilon = absoluteDamping(
+    Float64Array.from({ length: d }, (_, j) => gram[j * d + j]),
+    damping,
+  );
   const updated = new Float32Array(rows * d);
   const kept = new Int32Array(d);
   const pruned = new Int32Array(d);
@@ -129,7 +149,7 @@ export function rebuildRowsFloat64(options: RebuildRowsOptions): RebuildResult {
     for (let a = 0; a < k; a++) updated[r * d + kept[a]] = w[kept[a]] + solution[a];
   }
   // q = w − w' as stored in float32; errors on the undamped G.
-  return { weight: updated, errors: rowErrors(gram, weight, updated, rows, d) };
+  return { weight: updated, errors: updateErrors(gram, weight, updated, rows, d) };
 }
 
 /**
@@ -150,9 +170,7 @@ function choleskyFactor(a: Float64Array, k: number, what: string): void {
     let pivot = a[j * k + j];
     for (let t = 0; t < j; t++) pivot -= a[j * k + t] * a[j * k + t];
     if (!(pivot > 0)) {
-      throw new InputError(
-        `${what} is not positive definite even with damping (pivot ${pivot}); G is not positive semidefinite`,
-      );
+      throw notPositiveDefinite(what, pivot);
     }
     const diagonal = Math.sqrt(pivot);
     a[j * k + j] = diagonal;
@@ -176,6 +194,26 @@ function choleskySubstitute(a: Float64Array, b: Float64Array, k: number): void {
     for (let t = i + 1; t < k; t++) s -= a[t * k + i] * b[t];
     b[i] = s / a[i * k + i];
   }
+}
+
+/**
+ * The error for a Gram block that is not positive definite even with damping: G is not PSD.
+ *
+ * @param what What was factorised, e.g. `Layer L: row 3: the kept inputs' Gram block`.
+ * @param pivot The pivot that was not positive, when known.
+ * @returns The error to throw.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.match(notPositiveDefinite("Row 0", -1).message, /Row 0 is not positive definite/);
+ * ```
+ */
+export function notPositiveDefinite(what: string, pivot?: number): InputError {
+  return new InputError(
+    `${what} is not positive definite even with damping${
+      pivot === undefined ? "" : ` (pivot ${pivot})`
+    }; G is not positive semidefinite`,
+  );
 }
 
 /** qᵀGq in float64. */
@@ -357,7 +395,7 @@ async function admm(
     }
     const updated = new Float32Array(rows * d);
     for (let i = 0; i < rows * d; i++) updated[i] = mask[i] ? (w[i] + u[i]) / norm[i % d] : 0;
-    return { mask, weight: updated, errors: rowErrors(gram, weight, updated, rows, d) };
+    return { mask, weight: updated, errors: updateErrors(gram, weight, updated, rows, d) };
   } finally {
     kernels.release(inverse);
     kernels.release(dampedMatrix);
@@ -384,8 +422,24 @@ function invertPositiveDefinite(
   return inverse;
 }
 
-/** Per-row qᵀGq with q = w − w', float64. */
-function rowErrors(
+/**
+ * Per-row errors of updated weights, ‖(w − w')X‖² = qᵀGq with q = w − w', in float64.
+ *
+ * @param gram G (d, d) row-major.
+ * @param weight W (rows, d), the dense weights.
+ * @param updated W' (rows, d).
+ * @param rows Rows.
+ * @param d Columns.
+ * @returns (rows,) the errors.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const gram = new Float64Array([2, 1, 1, 2]);
+ * const errors = updateErrors(gram, new Float32Array([1, 1]), new Float32Array([1.5, 0]), 1, 2);
+ * assert.equal(errors[0], 1.5); // q = (−0.5, 1): 2·0.25 − 2·0.5 + 2
+ * ```
+ */
+export function updateErrors(
   gram: Float64Array,
   weight: Float32Array,
   updated: Float32Array,

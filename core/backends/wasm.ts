@@ -14,7 +14,7 @@
 
 import { BOUND_NEIGHBOURS } from "../bounds.ts";
 import { BackendUnavailableError } from "../errors.ts";
-import { rebuildRowsFloat64 } from "../update.ts";
+import { absoluteDamping, notPositiveDefinite, updateErrors } from "../update.ts";
 import type {
   ApplySwapsOptions,
   BestSwapsOptions,
@@ -63,7 +63,8 @@ type KernelName =
   | "bestSwapsInBlocks"
   | "applySwaps"
   | "matmul"
-  | "matmulColumns";
+  | "matmulColumns"
+  | "rebuildRows";
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB, the wasm32 limit
@@ -654,9 +655,48 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
       return f64(gram.g64, gram.d * gram.d).slice();
     },
 
-    // The float64 solver of core/update.ts; see there.
+    // core/update.ts's float64 rebuild, rows split over the threads (assembly/update.ts).
     async rebuildRows(options: RebuildOptions): Promise<RebuildResult> {
-      return rebuildRowsFloat64({ ...options, gram: await kernels.readGram(options.gram) });
+      const gram = await ready(options.gram);
+      const { weight, mask, rows, d, damping } = options;
+      const epsilon = absoluteDamping(f64(gram.diag, d), damping);
+      const scratch = 8 * d * d + 16 * d;
+      const sizes = [rows * d * 4, rows * d, rows * d * 4, rows * 4, scratch * threads.count];
+      return await withBuffers(sizes, async (wPtr, mPtr, outPtr, statusPtr, scratchPtr) => {
+        f32(wPtr, rows * d).set(weight.subarray(0, rows * d));
+        u8(mPtr, rows * d).set(mask.subarray(0, rows * d));
+        const work = d * d * d / 3;
+        await threads.run(
+          "rebuildRows",
+          evenRanges(rows, threads.count),
+          rowsPerCall(work),
+          (
+            thread,
+          ) => [
+            gram.g64,
+            d,
+            wPtr,
+            mPtr,
+            damping,
+            epsilon,
+            outPtr,
+            statusPtr,
+            scratchPtr + thread * scratch,
+          ],
+          rows * work,
+        );
+        const bad = i32(statusPtr, rows).findIndex((s) => s !== 0);
+        if (bad >= 0) {
+          throw notPositiveDefinite(
+            `${options.label ?? "Layer"}: row ${bad}: the kept inputs' Gram block`,
+          );
+        }
+        const updated = f32(outPtr, rows * d).slice();
+        return {
+          weight: updated,
+          errors: updateErrors(f64(gram.g64, d * d), weight, updated, rows, d),
+        };
+      });
     },
 
     async readGramDiagonal(handle: GramHandle): Promise<Float64Array> {
