@@ -12,11 +12,11 @@
  * (G_jj = 0: their weights stay as they are) or duplicated. Errors are reported on the undamped
  * G, ‖(W − W')X‖² = Σ_rows qᵀGq with q = w − w'.
  *
- * The float64 solver here (Cholesky per row) is what every backend runs for now: the reference
- * and WebGPU backends (WGSL has no float64) call it on a float64 copy of G; wasm threads can take
- * it over behind {@linkcode Kernels.rebuildRows}. One factorisation costs |K|³/3 multiply-adds per
- * row: seconds for stories15M, far too much for 4096-wide layers (ADMM's one factorisation per
- * layer is the way there).
+ * The float64 solver here (Cholesky per row) is the definition: the reference and WebGPU backends
+ * (WGSL has no float64) run it on a float64 copy of G; the wasm backend runs the same algorithm in
+ * AssemblyScript (assembly/update.ts) on its threads, behind {@linkcode Kernels.rebuildRows}. One
+ * factorisation costs |K|³/3 multiply-adds per row: seconds for stories15M, far too much for
+ * 4096-wide layers (ADMM's one factorisation per layer is the way there).
  *
  * Also here: Boža's ADMM update (`admmUpdate`, converging to the same damped optimum), ADMM-Grad
  * (`admmGrad`, ADMM that chooses its own mask gradually) and `warmStartLayer`, which makes a
