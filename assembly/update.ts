@@ -8,7 +8,8 @@ import { dotF64 } from "./vector";
  * Updates rows [first, end) of W (rows, d) f32 into out (rows, d) f32: kept weights updated,
  * pruned ones 0. G (d, d) f64 row-major. status (rows) i32 gets 1 for a row whose kept block is
  * not positive definite even with damping (its out row is left at 0), else 0. scratch: one
- * thread's 8·d² + 16·d bytes (the k × k factor, k values, the kept and pruned column lists).
+ * thread's 8·c² + 8·c + 8·d bytes, c ≥ the kept count of every row (the k × k factor, k values,
+ * the kept and pruned column lists).
  */
 export function rebuildRows(
   g: usize,
@@ -20,12 +21,13 @@ export function rebuildRows(
   out: usize,
   status: usize,
   scratch: usize,
+  capacity: i32,
   first: i32,
   end: i32,
 ): void {
   const factor = scratch;
-  const solution = factor + (<usize>d * <usize>d << 3);
-  const kept = solution + (<usize>d << 3);
+  const solution = factor + (<usize>capacity * <usize>capacity << 3);
+  const kept = solution + (<usize>capacity << 3);
   const pruned = kept + (<usize>d << 2);
   for (let r = first; r < end; r++) {
     const w = weight + ((<usize>r * <usize>d) << 2);

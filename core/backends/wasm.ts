@@ -660,7 +660,14 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
       const gram = await ready(options.gram);
       const { weight, mask, rows, d, damping } = options;
       const epsilon = absoluteDamping(f64(gram.diag, d), damping);
-      const scratch = 8 * d * d + 16 * d;
+      // Scratch for the largest kept count of any row: a 60% layer needs 16% of d².
+      let capacity = 0;
+      for (let r = 0; r < rows; r++) {
+        let kept = 0;
+        for (let j = r * d; j < (r + 1) * d; j++) kept += mask[j];
+        capacity = Math.max(capacity, kept);
+      }
+      const scratch = Math.ceil((8 * capacity * capacity + 8 * capacity + 8 * d) / 64) * 64;
       const sizes = [rows * d * 4, rows * d, rows * d * 4, rows * 4, scratch * threads.count];
       return await withBuffers(sizes, async (wPtr, mPtr, outPtr, statusPtr, scratchPtr) => {
         f32(wPtr, rows * d).set(weight.subarray(0, rows * d));
@@ -670,9 +677,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
           "rebuildRows",
           evenRanges(rows, threads.count),
           rowsPerCall(work),
-          (
-            thread,
-          ) => [
+          (thread) => [
             gram.g64,
             d,
             wPtr,
@@ -682,6 +687,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
             outPtr,
             statusPtr,
             scratchPtr + thread * scratch,
+            capacity,
           ],
           rows * work,
         );
