@@ -3,7 +3,9 @@
  * either format:
  *
  * - a Hugging Face directory: `config.json`, `model.safetensors` or shards listed in
- *   `model.safetensors.index.json`, F32, F16 or BF16;
+ *   `model.safetensors.index.json`, F32, F16 or BF16; linear weights stored densely or, with a
+ *   compressed-tensors `quantization_config`, as sparse-bitmask / sparse-24-bitmask parts that are
+ *   checked when the checkpoint opens and decoded to the dense tensor as each is read;
  * - a llama2.c `.bin`: 7 int32 (dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size,
  *   negative when an unshared classifier follows, seq_len), then float32 arrays. llama2.c rotates
  *   interleaved pairs of each head, Hugging Face its two halves: q and k rows are permuted on
