@@ -20,6 +20,8 @@ export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", "reference", "
 export interface BackendOptions {
   /** CPU threads for the wasm backend; default: every core. */
   readonly threads?: number;
+  /** Told, for `auto`, of each backend it passed over and why (no GPU adapter, no SIMD, …). */
+  readonly onSkip?: (backend: BackendName, reason: string) => void;
 }
 
 /**
@@ -29,13 +31,18 @@ export interface BackendOptions {
  * Call `dispose()` on the result when done.
  *
  * @param choice The backend to create.
- * @param options Threads for the CPU backend.
+ * @param options Threads for the CPU backend; where `auto` reports the backends it skipped.
  * @returns Its kernels.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * const kernels = await createKernels("reference");
  * assert.equal(kernels.name, "reference");
+ * kernels.dispose();
+ * const skipped: string[] = [];
+ * const auto = await createKernels("auto", { onSkip: (name, why) => skipped.push(`${name}: ${why}`) });
+ * assert.ok(auto.name === "webgpu" || skipped.some((s) => s.startsWith("webgpu: ")));
+ * auto.dispose();
  * ```
  */
 export async function createKernels(
@@ -49,16 +56,22 @@ export async function createKernels(
       return await createWasmKernels({ threads: options.threads });
     case "webgpu":
       return await createWebGpuKernels({ allowFallback: true });
-    case "auto":
-      for (const create of [() => createWebGpuKernels(), () => createWasmKernels(options)]) {
+    case "auto": {
+      const candidates: [BackendName, () => Promise<Kernels>][] = [
+        ["webgpu", () => createWebGpuKernels()],
+        ["wasm", () => createWasmKernels({ threads: options.threads })],
+      ];
+      for (const [name, create] of candidates) {
         try {
           return await create();
         } catch (error) {
-          // Not usable here: try the next one. Anything else (a shader that does not compile) is
-          // a bug, and must not pass for a missing GPU.
+          // Not usable here: say why and try the next one. Anything else (a shader that does
+          // not compile) is a bug, and must not pass for a missing GPU.
           if (!(error instanceof BackendUnavailableError)) throw error;
+          options.onSkip?.(name, error.reason);
         }
       }
       return createReferenceKernels();
+    }
   }
 }

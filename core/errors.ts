@@ -88,9 +88,9 @@ export class SafetensorsError extends InputError {
 export class BackendUnavailableError extends InputError {
   /**
    * @param backend The backend that was asked for.
-   * @param reason Why it cannot be used.
+   * @param reason Why it cannot be used (kept as `reason`).
    */
-  constructor(backend: string, reason: string) {
+  constructor(backend: string, readonly reason: string) {
     super(`Backend "${backend}" is not available: ${reason}`);
     this.name = "BackendUnavailableError";
   }

@@ -131,3 +131,37 @@ Deno.test("auto lets a broken backend's error through instead of silently pickin
     kernels.dispose();
   });
 });
+
+Deno.test("auto says which backends it skipped and why, on stderr and in the summary", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const layer = await writeLayerFiles(dir, 4, 16, 3);
+    const result = await runCli([
+      ...refineArgs(layer),
+      "--sparsity",
+      "0.5",
+      "--out",
+      `${dir}/o.safetensors`,
+      "--json",
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const summary = JSON.parse(result.stdout.at(-1)!);
+    if (summary.backend === "webgpu") {
+      assert.equal(summary.backend_skipped, undefined); // a hardware GPU: nothing skipped
+    } else {
+      assert.match(summary.backend_skipped, /^webgpu: \S/);
+      assert.match(result.stderr, /Backend auto: skipped webgpu \(.+\)\n/);
+    }
+    const quiet = await runCli([
+      ...refineArgs(layer),
+      "--sparsity",
+      "0.5",
+      "--out",
+      `${dir}/o.safetensors`,
+      "--quiet",
+    ]);
+    assert.doesNotMatch(quiet.stderr, /skipped/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { BACKEND_CHOICES, createKernels } from "../backend.ts";
+import { BACKEND_CHOICES } from "../backend.ts";
 import { InputError, UsageError } from "../errors.ts";
 import {
   checkpointWeights,
@@ -23,7 +23,7 @@ import {
   parseThreads,
   requireFlag,
 } from "./args.ts";
-import { type CommandIo, progressBar } from "./io.ts";
+import { type CommandIo, openKernels, progressBar } from "./io.ts";
 import { openModel } from "./model_source.ts";
 
 /** The help text of `eval`. */
@@ -92,7 +92,7 @@ export async function evalCommand(
         `Text "${textPath}" has ${tokens.length} tokens, fewer than one window of ${seqlen}`,
       );
     }
-    const kernels = await createKernels(backend, { threads });
+    const { kernels } = await openKernels(backend, threads, io, quiet);
     try {
       const bar = progressBar(io, "evaluate", source.checkpoint.config.nLayers, "blocks", quiet);
       const result = await perplexity(

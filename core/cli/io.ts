@@ -5,7 +5,9 @@
  * @module
  */
 
+import { type BackendChoice, createKernels } from "../backend.ts";
 import { InterruptedError } from "../errors.ts";
+import type { Kernels } from "../kernels.ts";
 
 /** Output channels of a command. */
 export interface CommandIo {
@@ -115,4 +117,40 @@ export function progressBar(
       if (drawn) io.stderr("\n");
     },
   };
+}
+
+/**
+ * Creates the kernels a command runs on; with `auto`, says on stderr (unless quiet) which
+ * backends it passed over and why, so a slow fallback is never silent.
+ *
+ * @param choice `--backend`.
+ * @param threads `--threads`.
+ * @param io Where to say it.
+ * @param quiet `--quiet`.
+ * @returns The kernels, and the skipped backends as "name: reason".
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const io = { stdout: () => {}, stderr: () => {}, stderrIsTerminal: false };
+ * const { kernels, skipped } = await openKernels("reference", undefined, io, true);
+ * assert.equal(kernels.name, "reference");
+ * assert.deepEqual(skipped, []);
+ * kernels.dispose();
+ * ```
+ */
+export async function openKernels(
+  choice: BackendChoice,
+  threads: number | undefined,
+  io: CommandIo,
+  quiet: boolean,
+): Promise<{ kernels: Kernels; skipped: string[] }> {
+  const skipped: string[] = [];
+  const kernels = await createKernels(choice, {
+    threads,
+    onSkip: (backend, reason) => {
+      skipped.push(`${backend}: ${reason}`);
+      if (!quiet) io.stderr(`Backend auto: skipped ${backend} (${reason})\n`);
+    },
+  });
+  return { kernels, skipped };
 }

@@ -16,7 +16,7 @@
  */
 
 import { join, resolve } from "node:path";
-import { BACKEND_CHOICES, type BackendChoice, createKernels } from "../backend.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../backend.ts";
 import { InputError, InterruptedError, UsageError } from "../errors.ts";
 import type { Kernels } from "../kernels.ts";
 import { expectedTensors, isLinearWeight, LINEAR_LAYERS } from "../model/checkpoint.ts";
@@ -76,7 +76,7 @@ import {
   parseUpdateFlags,
   parseWholeNumber,
 } from "./args.ts";
-import { type CommandIo, progressBar } from "./io.ts";
+import { type CommandIo, openKernels, progressBar } from "./io.ts";
 import { type ModelSource, openModel } from "./model_source.ts";
 import { OutputDirectory } from "./output_dir.ts";
 import {
@@ -267,9 +267,14 @@ export async function pruneCommand(
   const source = await openModel(settings.model, settings.tokenizer, io, settings.quiet);
   try {
     checkSettingsFit(settings, source.checkpoint.config);
-    const kernels = await createKernels(settings.backend, { threads: settings.threads });
+    const { kernels, skipped } = await openKernels(
+      settings.backend,
+      settings.threads,
+      io,
+      settings.quiet,
+    );
     try {
-      const report = await run(settings, source, kernels, output, calibText, io);
+      const report = await run(settings, source, kernels, output, calibText, io, skipped);
       printSummary(io, report, settings);
       return report;
     } finally {
@@ -391,6 +396,7 @@ async function run(
   output: OutputDirectory,
   calibText: string | undefined,
   io: CommandIo,
+  skipped: readonly string[],
 ): Promise<PruneReport> {
   const started = performance.now();
   const dir = output.partial;
@@ -412,7 +418,16 @@ async function run(
       await saveState(dir, prepared.state);
       saved = true;
     }
-    const report = await pruneAndReport(settings, source, kernels, dir, prepared, io, started);
+    const report = await pruneAndReport(
+      settings,
+      source,
+      kernels,
+      dir,
+      prepared,
+      io,
+      started,
+      skipped,
+    );
     for (const name of [...RESUME_FILES, DENSE_MODEL]) {
       await Deno.remove(join(dir, name)).catch((error) => {
         if (!(error instanceof Deno.errors.NotFound)) throw error;
@@ -571,6 +586,7 @@ async function pruneAndReport(
   prepared: Resumed,
   io: CommandIo,
   started: number,
+  skipped: readonly string[],
 ): Promise<PruneReport> {
   const { checkpoint, tokenizer } = source;
   const { config } = checkpoint;
@@ -760,6 +776,7 @@ async function pruneAndReport(
       eval_windows: settings.evalWindows,
       backend: kernels.name,
       backend_description: kernels.description,
+      ...(skipped.length > 0 ? { backend_skipped: skipped.join("; ") } : {}),
     },
     layers,
     summary: {

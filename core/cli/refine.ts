@@ -15,7 +15,7 @@
  */
 
 import { basename, dirname, join, resolve } from "node:path";
-import { BACKEND_CHOICES, type BackendChoice, createKernels } from "../backend.ts";
+import { BACKEND_CHOICES, type BackendChoice } from "../backend.ts";
 import { describeFsError, InputError, UsageError } from "../errors.ts";
 import type { Kernels } from "../kernels.ts";
 import { checkPatternFits, patternLabel, type SparsityPattern } from "../pattern.ts";
@@ -59,7 +59,7 @@ import {
   updateWeights,
   warmStartLayer,
 } from "../update.ts";
-import { type CommandIo, progressBar } from "./io.ts";
+import { type CommandIo, openKernels, progressBar } from "./io.ts";
 
 /** The help text of `refine`. */
 export const REFINE_HELP = `Refine one layer's pruning mask with SparseSwaps.
@@ -153,6 +153,8 @@ export interface RefineSummary {
   readonly backend: string;
   /** The backend in words (threads, SIMD variant, GPU adapter). */
   readonly backend_description: string;
+  /** Backends `auto` passed over, "name: reason; …" (absent when none). */
+  readonly backend_skipped?: string;
   /** The pattern, e.g. "60%" or "2:4". */
   readonly pattern: string;
   /** Warm-start method, or "mask" for a given mask. */
@@ -218,10 +220,15 @@ export async function refineCommand(
   const settings = refineSettings(flags);
   await checkOutputPath(settings);
   const layer = await readLayer(settings);
-  const kernels = await createKernels(settings.backend, { threads: settings.threads });
+  const { kernels, skipped } = await openKernels(
+    settings.backend,
+    settings.threads,
+    io,
+    settings.quiet,
+  );
   let summary: RefineSummary;
   try {
-    summary = await refineLayer(kernels, layer, settings, io);
+    summary = await refineLayer(kernels, layer, settings, io, skipped);
   } finally {
     kernels.dispose();
   }
@@ -235,6 +242,7 @@ async function refineLayer(
   layer: LayerFiles,
   settings: RefineSettings,
   io: CommandIo,
+  skipped: readonly string[],
 ): Promise<RefineSummary> {
   const { rows, d, weight } = layer;
   const pattern = settings.pattern;
@@ -309,6 +317,7 @@ async function refineLayer(
     pairs_brute_force: result.pairsBruteForce,
     backend: kernels.name,
     backend_description: kernels.description,
+    ...(skipped.length > 0 ? { backend_skipped: skipped.join("; ") } : {}),
     pattern: patternLabel(pattern),
     warm_start: layer.mask ? "mask" : settings.warmStart,
     max_iters: Number.isFinite(settings.maxIters) ? settings.maxIters : "inf",
