@@ -1,0 +1,159 @@
+// deno-lint-ignore-file no-console
+/**
+ * A model of real size end to end on the CPU: a seeded synthetic checkpoint with TinyLlama-1.1B's
+ * shapes (hidden 2048, intermediate 5632, 22 blocks, 32 heads, 4 KV heads, vocabulary 32000,
+ * BF16, three shards with model.safetensors.index.json; weights uniform in ±0.02, norms 1) is
+ * written once to the cache, then `prune` runs on it in a fresh process under GNU time with
+ * calibration windows cut from Moby-Dick: peak memory (max RSS) and seconds per phase.
+ *
+ *     deno task bench:scale [--nsamples 2] [--seqlen 64] [-- extra prune flags]
+ *
+ * Defaults keep the run to minutes on two cores: two windows of 64 tokens, Wanda warm start, no
+ * refinement, no evaluation (sampling and evaluation would hold the model resident: see the
+ * README). Add flags after `--` to do more (`--refine sparseswaps --max-iters 2`).
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { expectedTensors } from "../core/model/checkpoint.ts";
+import { type LlamaConfig, llamaConfigJson } from "../core/model/config.ts";
+import { cacheDirectory } from "../core/model/npm_fetch.ts";
+import { ensureStories15M, mobyDick } from "../core/model/stories15m.ts";
+import { float32ToBfloat16 } from "../core/float16.ts";
+import { SafetensorsWriter } from "../core/safetensors.ts";
+import { createRandom } from "../core/synthetic.ts";
+
+const TINYLLAMA: LlamaConfig = {
+  dim: 2048,
+  hiddenDim: 5632,
+  nLayers: 22,
+  nHeads: 32,
+  nKvHeads: 4,
+  headDim: 64,
+  vocabSize: 32000,
+  maxSeqLen: 2048,
+  rmsNormEps: 1e-5,
+  ropeTheta: 10000,
+  tieWordEmbeddings: false,
+};
+const SHARDS = 3;
+
+const { values, positionals } = parseArgs({
+  args: Deno.args,
+  options: { nsamples: { type: "string" }, seqlen: { type: "string" } },
+  allowPositionals: true,
+});
+
+/** Writes the synthetic checkpoint unless a complete one is there. */
+async function syntheticCheckpoint(dir: string): Promise<void> {
+  const done = join(dir, "complete");
+  if (await Deno.stat(done).then(() => true, () => false)) return;
+  await Deno.mkdir(dir, { recursive: true });
+  const tensors = expectedTensors(TINYLLAMA);
+  const per = Math.ceil(tensors.length / SHARDS);
+  const weightMap: Record<string, string> = {};
+  const random = createRandom(2026);
+  const started = performance.now();
+  for (let s = 0; s < SHARDS; s++) {
+    const file = `model-${String(s + 1).padStart(5, "0")}-of-${
+      String(SHARDS).padStart(5, "0")
+    }.safetensors`;
+    const part = tensors.slice(s * per, (s + 1) * per);
+    const writer = await SafetensorsWriter.create(
+      join(dir, file),
+      part.map(({ name, shape }) => ({ name, dtype: "BF16" as const, shape })),
+      { format: "pt" },
+    );
+    for (const { name, shape } of part) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const values = new Float32Array(n);
+      if (name.endsWith("norm.weight")) values.fill(1);
+      else for (let i = 0; i < n; i++) values[i] = 0.04 * (random.uniform() - 0.5);
+      await writer.write(name, float32ToBfloat16(values));
+      weightMap[name] = file;
+    }
+    await writer.close();
+  }
+  await Deno.writeTextFile(
+    join(dir, "model.safetensors.index.json"),
+    JSON.stringify({ metadata: {}, weight_map: weightMap }),
+  );
+  await Deno.writeTextFile(
+    join(dir, "config.json"),
+    JSON.stringify(llamaConfigJson(TINYLLAMA, "BF16"), null, 2),
+  );
+  await Deno.copyFile((await ensureStories15M()).tokenizer, join(dir, "tokenizer.bin"));
+  await Deno.writeTextFile(done, "");
+  console.log(
+    `Wrote the synthetic checkpoint in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
+
+const model = join(cacheDirectory(), "synthetic", "tinyllama-1.1b-bf16");
+await syntheticCheckpoint(model);
+const work = await Deno.makeTempDir({ prefix: "sparseswaps-bench-scale-" });
+try {
+  const calib = join(work, "moby-dick.txt");
+  await Deno.writeTextFile(calib, await mobyDick());
+  const mod = new URL("../mod.ts", import.meta.url).pathname;
+  const args = [
+    "run",
+    "-A",
+    mod,
+    "prune",
+    "--model",
+    model,
+    "--calib",
+    calib,
+    "--nsamples",
+    values.nsamples ?? "2",
+    "--seqlen",
+    values.seqlen ?? "64",
+    "--refine",
+    "none",
+    "--eval-windows",
+    "0",
+    ...positionals,
+    "--out",
+    join(work, "pruned"),
+    "--quiet",
+    "--json",
+  ];
+  const started = performance.now();
+  const result = await new Deno.Command("/usr/bin/time", {
+    args: ["-v", Deno.execPath(), ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const seconds = (performance.now() - started) / 1000;
+  const stderr = new TextDecoder().decode(result.stderr);
+  if (result.code !== 0) {
+    console.error(stderr);
+    Deno.exit(1);
+  }
+  const peak = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1]);
+  const report = JSON.parse(await Deno.readTextFile(join(work, "pruned", "report.json")));
+  console.log(
+    `Command: deno run -A mod.ts prune --model <TinyLlama-1.1B shape> ${args.slice(5).join(" ")}`,
+  );
+  console.log(
+    `Wall time: ${seconds.toFixed(1)} s; peak memory (max RSS): ${(peak / 1024).toFixed(0)} MiB`,
+  );
+  console.log(
+    `Phases: ${
+      Object.entries(report.timings as Record<string, number>).map(([k, v]) =>
+        `${k} ${v.toFixed(1)} s`
+      )
+        .join(", ")
+    }`,
+  );
+  console.log(
+    `Sparsity ${
+      (100 * report.summary.sparsity).toFixed(2)
+    }%, backend ${report.settings.backend_description}`,
+  );
+} finally {
+  await Deno.remove(work, { recursive: true });
+}
