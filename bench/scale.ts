@@ -136,7 +136,7 @@ try {
   const peak = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1]);
   const report = JSON.parse(await Deno.readTextFile(join(work, "pruned", "report.json")));
   console.log(
-    `Command: deno run -A mod.ts prune --model <TinyLlama-1.1B shape> ${args.slice(5).join(" ")}`,
+    `Command: deno run -A mod.ts prune --model ${args.slice(5).join(" ")}`,
   );
   console.log(
     `Wall time: ${seconds.toFixed(1)} s; peak memory (max RSS): ${(peak / 1024).toFixed(0)} MiB`,
