@@ -12,7 +12,7 @@
  * @module
  */
 
-import { InputError } from "./errors.ts";
+import { choleskyFactor, invertPositiveDefinite, updateErrors } from "./linear_algebra.ts";
 import type { RebuildResult } from "./kernels.ts";
 import type { SparsityPattern } from "./pattern.ts";
 
@@ -95,19 +95,7 @@ export function sparseGpt(
     }
   }
   const updated = Float32Array.from(w, (v, i) => (mask[i] ? v : 0));
-  const errors = new Float64Array(rows);
-  const q = new Float64Array(d);
-  for (let r = 0; r < rows; r++) {
-    for (let j = 0; j < d; j++) q[j] = weight[r * d + j] - updated[r * d + j];
-    let total = 0;
-    for (let i = 0; i < d; i++) {
-      if (q[i] === 0) continue;
-      let s = 0;
-      for (let j = 0; j < d; j++) s += gram[i * d + j] * q[j];
-      total += q[i] * s;
-    }
-    errors[r] = total;
-  }
+  const errors = updateErrors(gram, weight, updated, rows, d);
   return { mask, weight: updated, errors };
 }
 
@@ -129,52 +117,12 @@ function inverseFactor(
     if (h[j * d + j] === 0) h[j * d + j] = 1;
     h[j * d + j] += lambda;
   }
-  const fail = (): never => {
-    throw new InputError(
-      `${label ?? "Layer"}: G + λI is not positive definite; G is not positive semidefinite`,
-    );
-  };
-  const lower = cholesky(h, d) ?? fail();
-  // (G + λI)⁻¹ from L: solve L Lᵀ X = I column by column.
-  const inverse = new Float64Array(d * d);
-  const column = new Float64Array(d);
-  for (let c = 0; c < d; c++) {
-    column.fill(0);
-    column[c] = 1;
-    for (let i = 0; i < d; i++) {
-      let s = column[i];
-      for (let t = 0; t < i; t++) s -= lower[i * d + t] * column[t];
-      column[i] = s / lower[i * d + i];
-    }
-    for (let i = d - 1; i >= 0; i--) {
-      let s = column[i];
-      for (let t = i + 1; t < d; t++) s -= lower[t * d + i] * column[t];
-      column[i] = s / lower[i * d + i];
-    }
-    for (let r = 0; r < d; r++) inverse[r * d + c] = column[r];
-  }
+  const what = `${label ?? "Layer"}: SparseGPT's damped Gram matrix`;
   // (G + λI)⁻¹ = L'L'ᵀ = UᵀU: after the first j steps of the factorisation, row j of U is what
   // the Optimal Brain Surgeon needs for column j, with the columns before it eliminated.
-  const l = cholesky(inverse, d) ?? fail();
+  const l = invertPositiveDefinite(h, d, what);
+  choleskyFactor(l, d, what);
   const upper = new Float64Array(d * d);
   for (let i = 0; i < d; i++) for (let j = i; j < d; j++) upper[i * d + j] = l[j * d + i];
   return upper;
-}
-
-/** The lower Cholesky factor of a symmetric matrix, or undefined when it is not positive definite. */
-function cholesky(a: Float64Array, d: number): Float64Array | undefined {
-  const l = new Float64Array(d * d);
-  for (let j = 0; j < d; j++) {
-    let pivot = a[j * d + j];
-    for (let t = 0; t < j; t++) pivot -= l[j * d + t] ** 2;
-    if (!(pivot > 0)) return undefined;
-    const diagonal = Math.sqrt(pivot);
-    l[j * d + j] = diagonal;
-    for (let i = j + 1; i < d; i++) {
-      let s = a[i * d + j];
-      for (let t = 0; t < j; t++) s -= l[i * d + t] * l[j * d + t];
-      l[i * d + j] = s / diagonal;
-    }
-  }
-  return l;
 }

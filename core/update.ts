@@ -25,7 +25,12 @@
  * @module
  */
 
-import { InputError } from "./errors.ts";
+import {
+  choleskyFactor,
+  choleskySubstitute,
+  invertPositiveDefinite,
+  updateErrors,
+} from "./linear_algebra.ts";
 import { sparseGpt } from "./sparsegpt.ts";
 import { perRowPattern, type SparsityPattern } from "./pattern.ts";
 import { WARM_START_METHODS, warmStartMask, type WarmStartMethod } from "./warm_start.ts";
@@ -159,73 +164,6 @@ export function rebuildRowsFloat64(options: RebuildRowsOptions): RebuildResult {
 function choleskySolve(a: Float64Array, b: Float64Array, k: number, what: string): void {
   choleskyFactor(a, k, what);
   choleskySubstitute(a, b, k);
-}
-
-/**
- * A = L Lᵀ in place (lower triangle, row-major k × k); fails on a non-positive pivot, naming
- * `what` was factorised.
- */
-function choleskyFactor(a: Float64Array, k: number, what: string): void {
-  for (let j = 0; j < k; j++) {
-    let pivot = a[j * k + j];
-    for (let t = 0; t < j; t++) pivot -= a[j * k + t] * a[j * k + t];
-    if (!(pivot > 0)) {
-      throw notPositiveDefinite(what, pivot);
-    }
-    const diagonal = Math.sqrt(pivot);
-    a[j * k + j] = diagonal;
-    for (let i = j + 1; i < k; i++) {
-      let s = a[i * k + j];
-      for (let t = 0; t < j; t++) s -= a[i * k + t] * a[j * k + t];
-      a[i * k + j] = s / diagonal;
-    }
-  }
-}
-
-/** b ← (L Lᵀ)⁻¹ b by forward and back substitution. */
-function choleskySubstitute(a: Float64Array, b: Float64Array, k: number): void {
-  for (let i = 0; i < k; i++) {
-    let s = b[i];
-    for (let t = 0; t < i; t++) s -= a[i * k + t] * b[t];
-    b[i] = s / a[i * k + i];
-  }
-  for (let i = k - 1; i >= 0; i--) {
-    let s = b[i];
-    for (let t = i + 1; t < k; t++) s -= a[t * k + i] * b[t];
-    b[i] = s / a[i * k + i];
-  }
-}
-
-/**
- * The error for a Gram block that is not positive definite even with damping: G is not PSD.
- *
- * @param what What was factorised, e.g. `Layer L: row 3: the kept inputs' Gram block`.
- * @param pivot The pivot that was not positive, when known.
- * @returns The error to throw.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.match(notPositiveDefinite("Row 0", -1).message, /Row 0 is not positive definite/);
- * ```
- */
-export function notPositiveDefinite(what: string, pivot?: number): InputError {
-  return new InputError(
-    `${what} is not positive definite even with damping${
-      pivot === undefined ? "" : ` (pivot ${pivot})`
-    }; G is not positive semidefinite`,
-  );
-}
-
-/** qᵀGq in float64. */
-function quadraticForm(gram: Float64Array, q: Float64Array, d: number): number {
-  let total = 0;
-  for (let i = 0; i < d; i++) {
-    if (q[i] === 0) continue;
-    let s = 0;
-    for (let j = 0; j < d; j++) s += gram[i * d + j] * q[j];
-    total += q[i] * s;
-  }
-  return total;
 }
 
 /** Options of {@linkcode admmUpdate}. */
@@ -363,7 +301,9 @@ async function admm(
   const system = damped.slice();
   for (let j = 0; j < d; j++) system[j * d + j] += ADMM_RHO;
   const inverse = await kernels.createMatrix({
-    values: Float32Array.from(invertPositiveDefinite(system, d, options.label)),
+    values: Float32Array.from(
+      invertPositiveDefinite(system, d, `${options.label ?? "Layer"}: ADMM's damped Gram matrix`),
+    ),
     rows: d,
     cols: d,
   });
@@ -400,59 +340,6 @@ async function admm(
     kernels.release(inverse);
     kernels.release(dampedMatrix);
   }
-}
-
-/** A⁻¹ of a symmetric positive definite A (d, d) by Cholesky, float64. */
-function invertPositiveDefinite(
-  a: Float64Array,
-  d: number,
-  label: string | undefined,
-): Float64Array {
-  const factor = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) factor[i * d + j] = a[i * d + j];
-  const inverse = new Float64Array(d * d);
-  const column = new Float64Array(d);
-  choleskyFactor(factor, d, `${label ?? "Layer"}: ADMM's damped Gram matrix`);
-  for (let c = 0; c < d; c++) {
-    column.fill(0);
-    column[c] = 1;
-    choleskySubstitute(factor, column, d);
-    for (let r = 0; r < d; r++) inverse[r * d + c] = column[r];
-  }
-  return inverse;
-}
-
-/**
- * Per-row errors of updated weights, ‖(w − w')X‖² = qᵀGq with q = w − w', in float64.
- *
- * @param gram G (d, d) row-major.
- * @param weight W (rows, d), the dense weights.
- * @param updated W' (rows, d).
- * @param rows Rows.
- * @param d Columns.
- * @returns (rows,) the errors.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * const gram = new Float64Array([2, 1, 1, 2]);
- * const errors = updateErrors(gram, new Float32Array([1, 1]), new Float32Array([1.5, 0]), 1, 2);
- * assert.equal(errors[0], 1.5); // q = (−0.5, 1): 2·0.25 − 2·0.5 + 2
- * ```
- */
-export function updateErrors(
-  gram: Float64Array,
-  weight: Float32Array,
-  updated: Float32Array,
-  rows: number,
-  d: number,
-): Float64Array {
-  const errors = new Float64Array(rows);
-  const q = new Float64Array(d);
-  for (let r = 0; r < rows; r++) {
-    for (let j = 0; j < d; j++) q[j] = weight[r * d + j] - updated[r * d + j];
-    errors[r] = quadraticForm(gram, q, d);
-  }
-  return errors;
 }
 
 /** Options of {@linkcode updateWeights}. */

@@ -14,7 +14,8 @@
 
 import { BOUND_NEIGHBOURS } from "../bounds.ts";
 import { BackendUnavailableError } from "../errors.ts";
-import { absoluteDamping, notPositiveDefinite, updateErrors } from "../update.ts";
+import { notPositiveDefinite, updateErrors } from "../linear_algebra.ts";
+import { absoluteDamping } from "../update.ts";
 import type {
   ApplySwapsOptions,
   BestSwapsOptions,
