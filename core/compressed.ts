@@ -104,9 +104,31 @@ export function zeroPruned(tensor: Tensor, mask: Uint8Array): void {
  * ```
  */
 export function countStored(tensor: Tensor): number {
+  return countWords(tensor, ~0);
+}
+
+/**
+ * Counts the elements of a tensor that are not ±0: what llm-compressor's `global_sparsity`
+ * counts as not sparse.
+ *
+ * @param tensor A floating-point tensor.
+ * @returns The count.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const bytes = new Uint8Array(new Float32Array([0, 1.5, -0, 2]).buffer);
+ * assert.equal(countNonZero({ dtype: "F32", shape: [4], bytes }), 2);
+ * ```
+ */
+export function countNonZero(tensor: Tensor): number {
+  return countWords(tensor, DTYPE_BYTES[tensor.dtype] === 2 ? 0x7fff : 0x7fffffff);
+}
+
+/** Elements whose bits under `bits` are not all zero. */
+function countWords(tensor: Tensor, bits: number): number {
   const words = elementWords(tensor);
   let count = 0;
-  for (let i = 0; i < words.length; i++) if (words[i] !== 0) count++;
+  for (let i = 0; i < words.length; i++) if ((words[i] & bits) !== 0) count++;
   return count;
 }
 

@@ -9,6 +9,7 @@
 
 import {
   compressWeight,
+  countNonZero,
   countStored,
   sparseBytes,
   sparseEntries,
@@ -78,7 +79,7 @@ export async function planStorage(
     const tensor = await dense.read(name);
     const elements = tensor.shape.reduce((a, b) => a * b, 1);
     const denseBytes = elements * DTYPE_BYTES[tensor.dtype];
-    const nonZero = countNonZero(tensor.bytes, DTYPE_BYTES[tensor.dtype]);
+    const nonZero = countNonZero(tensor);
     zeros += elements - nonZero;
     parameters += elements;
     if (!pruned.has(name)) {
@@ -165,20 +166,4 @@ export async function writeCompressedCheckpoint(
 /** `P` of `P.weight`: the name compressed-tensors gives the parts. */
 function modulePath(name: string): string {
   return name.replace(/\.weight$/, "");
-}
-
-/** Elements whose value is not ±0 (a floating-point tensor's raw bytes). */
-function countNonZero(bytes: Uint8Array, size: number): number {
-  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
-  let count = 0;
-  if (size === 2) {
-    const words = new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.length / 2);
-    for (let i = 0; i < words.length; i++) if ((words[i] & 0x7fff) !== 0) count++;
-  } else if (size === 4) {
-    const words = new Uint32Array(aligned.buffer, aligned.byteOffset, aligned.length / 4);
-    for (let i = 0; i < words.length; i++) if ((words[i] & 0x7fffffff) !== 0) count++;
-  } else {
-    throw new TypeError(`Not a 2- or 4-byte floating-point tensor (${size} bytes per element)`);
-  }
-  return count;
 }
