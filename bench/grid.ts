@@ -12,11 +12,11 @@
  * @module
  */
 
+import { prunedWeights } from "./_shared.ts";
 import { parseArgs } from "node:util";
 import { createKernels } from "../core/backend.ts";
 import type { Kernels } from "../core/kernels.ts";
-import { blockWeights, openCheckpoint } from "../core/model/checkpoint.ts";
-import type { DenseBlockWeights } from "../core/model/forward.ts";
+import { openCheckpoint } from "../core/model/checkpoint.ts";
 import { ensureStories15M, mobyDick } from "../core/model/stories15m.ts";
 import { loadLlama2cTokenizer } from "../core/model/tokenizer.ts";
 import {
@@ -27,7 +27,7 @@ import {
 import { calibrationWindows, evaluationSets, perplexities } from "../core/model/datasets.ts";
 import type { SparsityPattern } from "../core/pattern.ts";
 import { pruneModel, type Refiner } from "../core/pipeline.ts";
-import { type Tensor, toFloat32 } from "../core/safetensors.ts";
+import type { Tensor } from "../core/safetensors.ts";
 import type { WarmStartMethod } from "../core/warm_start.ts";
 
 const { values } = parseArgs({
@@ -61,19 +61,6 @@ resident.release();
 
 async function evaluate(weights: ModelWeights): Promise<number[]> {
   return Object.values(await perplexities(kernels, weights, sets)).map((p) => p.perplexity);
-}
-
-/** Weights of the pruned model, from the tensors the pipeline hands over. */
-function prunedWeights(tensors: Map<string, Tensor>): ModelWeights {
-  const read = (name: string) => toFloat32(tensors.get(name)!);
-  const embedding = read("model.embed_tokens.weight");
-  return {
-    config: checkpoint.config,
-    embedding,
-    norm: read("model.norm.weight"),
-    head: checkpoint.config.tieWordEmbeddings ? embedding : read("lm_head.weight"),
-    block: (l): Promise<DenseBlockWeights> => blockWeights(read, l),
-  };
 }
 
 const [denseInDomain, denseMoby] = await evaluate(dense);
@@ -114,7 +101,7 @@ for (const [label, pattern] of PATTERNS) {
           writeMask: () => Promise.resolve(),
         },
       });
-      const [inDomain, moby] = await evaluate(prunedWeights(tensors));
+      const [inDomain, moby] = await evaluate(prunedWeights(checkpoint.config, tensors));
       const reduction = layers.reduce((a, l) => a + l.relativeReduction, 0) / layers.length;
       const name = refiner === "sparseswaps"
         ? `SparseSwaps (${maxIters})`

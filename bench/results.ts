@@ -13,17 +13,14 @@
  * @module
  */
 
+import { paired, prunedWeights } from "./_shared.ts";
 import { parseArgs } from "node:util";
 import { createKernels } from "../core/backend.ts";
-import { blockWeights, openCheckpoint } from "../core/model/checkpoint.ts";
+import { openCheckpoint } from "../core/model/checkpoint.ts";
 import { calibrationWindows, evaluationSets, perplexities } from "../core/model/datasets.ts";
 import { ensureStories15M, mobyDick } from "../core/model/stories15m.ts";
 import { loadLlama2cTokenizer } from "../core/model/tokenizer.ts";
-import {
-  checkpointWeights,
-  type ModelWeights,
-  residentWeights,
-} from "../core/model/transformer.ts";
+import { checkpointWeights, residentWeights } from "../core/model/transformer.ts";
 import { parseNmPattern, perRowPattern, type SparsityPattern } from "../core/pattern.ts";
 import {
   owlBlockPatterns,
@@ -32,7 +29,7 @@ import {
   type Refiner,
   type WeightUpdate,
 } from "../core/pipeline.ts";
-import { type Tensor, toFloat32 } from "../core/safetensors.ts";
+import type { Tensor } from "../core/safetensors.ts";
 import type { LayerWarmStart } from "../core/update.ts";
 
 /** A method: warm start, refiner, update, and whether OWL spreads the sparsity. */
@@ -96,19 +93,6 @@ const tokenizer = await loadLlama2cTokenizer(files.tokenizer, checkpoint.config.
 const dense = await checkpointWeights(checkpoint);
 const moby = await mobyDick();
 
-/** Weights of the pruned model, from the tensors the pipeline hands over. */
-function prunedWeights(tensors: Map<string, Tensor>): ModelWeights {
-  const read = (name: string) => toFloat32(tensors.get(name)!);
-  const embedding = read("model.embed_tokens.weight");
-  return {
-    config: checkpoint.config,
-    embedding,
-    norm: read("model.norm.weight"),
-    head: checkpoint.config.tieWordEmbeddings ? embedding : read("lm_head.weight"),
-    block: (l) => blockWeights(read, l),
-  };
-}
-
 interface Result {
   readonly inDomain: number;
   readonly mobyDick: number;
@@ -157,7 +141,7 @@ for (const seed of seeds) {
       };
       const { layers } = await pruneModel(options);
       const seconds = (performance.now() - t0) / 1000;
-      const ppl = await perplexities(kernels, prunedWeights(tensors), sets);
+      const ppl = await perplexities(kernels, prunedWeights(checkpoint.config, tensors), sets);
       const energy = layers.reduce((a, l) => a + l.outputEnergy, 0);
       const result: Result = {
         inDomain: ppl.in_domain.perplexity,
@@ -177,14 +161,6 @@ for (const seed of seeds) {
   }
 }
 
-/** Mean ± standard error of the per-seed differences a − b. */
-function paired(a: readonly number[], b: readonly number[]): string {
-  const differences = a.map((x, i) => x - b[i]);
-  const n = differences.length;
-  const mean = differences.reduce((s, x) => s + x, 0) / n;
-  const variance = differences.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, n - 1);
-  return `${mean >= 0 ? "+" : ""}${mean.toFixed(2)} ± ${Math.sqrt(variance / n).toFixed(2)}`;
-}
 const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 console.log(
@@ -203,9 +179,9 @@ for (const [label, byMethod] of results) {
     const mobyDick = runs.map((r) => r.mobyDick);
     console.log(
       `| ${label} | ${name} | ${mean(inDomain).toFixed(3)} | ${
-        name === REFERENCE ? "–" : paired(inDomain, reference.map((r) => r.inDomain))
+        name === REFERENCE ? "–" : paired(inDomain, reference.map((r) => r.inDomain), 2)
       } | ${mean(mobyDick).toFixed(1)} | ${
-        name === REFERENCE ? "–" : paired(mobyDick, reference.map((r) => r.mobyDick))
+        name === REFERENCE ? "–" : paired(mobyDick, reference.map((r) => r.mobyDick), 2)
       } | ${mean(runs.map((r) => r.error)).toExponential(3)} | ${
         mean(runs.map((r) => r.seconds)).toFixed(1)
       } |`,

@@ -16,6 +16,7 @@
  * @module
  */
 
+import { paired } from "./_shared.ts";
 import { parseArgs } from "node:util";
 
 const { values, positionals } = parseArgs({
@@ -105,15 +106,6 @@ try {
   await Deno.remove(out, { recursive: true });
 }
 
-/** Mean and standard error of the per-seed differences. */
-function paired(a: readonly number[], b: readonly number[]): string {
-  const differences = a.map((x, i) => x - b[i]);
-  const n = differences.length;
-  const mean = differences.reduce((s, x) => s + x, 0) / n;
-  const variance = differences.reduce((s, x) => s + (x - mean) ** 2, 0) / Math.max(1, n - 1);
-  return `${mean >= 0 ? "+" : ""}${mean.toFixed(3)} ± ${Math.sqrt(variance / n).toFixed(3)}`;
-}
-
 const base = runs.get(baseline)!;
 console.log(`\nPaired against ${baseline} over seeds ${seeds.join(", ")} (mean ± standard error):`);
 console.log("| setting | error / energy ratio | in-domain ppl | Moby-Dick ppl |");
@@ -123,7 +115,7 @@ for (const [label] of settings.slice(1)) {
   const ratio = these.reduce((s, r, i) => s + r.error / base[i].error, 0) / these.length;
   console.log(
     `| ${label} | ${ratio.toFixed(3)} | ${
-      paired(these.map((r) => r.inDomain), base.map((r) => r.inDomain))
-    } | ${paired(these.map((r) => r.mobyDick), base.map((r) => r.mobyDick))} |`,
+      paired(these.map((r) => r.inDomain), base.map((r) => r.inDomain), 3)
+    } | ${paired(these.map((r) => r.mobyDick), base.map((r) => r.mobyDick), 3)} |`,
   );
 }
