@@ -399,3 +399,19 @@ export function tinyHuggingFaceTokenizer(): Record<string, unknown> {
     },
   };
 }
+
+/**
+ * Writes `dir`/model: a tiny text model (weights of `seed`) as a Hugging Face directory with its
+ * llama2.c tokenizer.bin, the input most `prune` tests start from.
+ */
+export async function writeTinyTextModel(
+  dir: string,
+  seed: number,
+  config: LlamaConfig = TINY_TEXT_MODEL,
+  layout: HuggingFaceLayout = {},
+): Promise<string> {
+  const model = `${dir}/model`;
+  await writeHuggingFace(model, tinyWeights(seed, config), config, layout);
+  await Deno.writeFile(`${model}/tokenizer.bin`, tinyTokenizerBytes());
+  return model;
+}

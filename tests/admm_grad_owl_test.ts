@@ -6,12 +6,7 @@
 
 import assert, { assertClose } from "./assert.ts";
 import { runCli } from "./_cli.ts";
-import {
-  TINY_TEXT_MODEL,
-  tinyTokenizerBytes,
-  tinyWeights,
-  writeHuggingFace,
-} from "./_tiny_model.ts";
+import { TINY_TEXT_MODEL, writeTinyTextModel } from "./_tiny_model.ts";
 import { createReferenceKernels } from "../core/backends/reference.ts";
 import { outlierRatio, owlSparsities } from "../core/owl.ts";
 import { rowsBreakingPattern, type SparsityPattern } from "../core/pattern.ts";
@@ -103,9 +98,7 @@ Deno.test("prune --layer-sparsity owl --warm-start admm-grad: per-block sparsiti
   const dir = await Deno.makeTempDir({ prefix: "sparseswaps-owl-" });
   try {
     const config = { ...TINY_TEXT_MODEL, nLayers: 4 };
-    const model = `${dir}/model`;
-    await writeHuggingFace(model, tinyWeights(6, config), config);
-    await Deno.writeFile(`${model}/tokenizer.bin`, tinyTokenizerBytes());
+    const model = await writeTinyTextModel(dir, 6, config);
     const out = `${dir}/out`;
     const result = await runCli([
       "prune",

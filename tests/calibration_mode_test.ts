@@ -6,21 +6,14 @@
 
 import assert from "./assert.ts";
 import { runCli } from "./_cli.ts";
-import {
-  TINY_TEXT_MODEL,
-  tinyTokenizerBytes,
-  tinyWeights,
-  writeHuggingFace,
-} from "./_tiny_model.ts";
+import { TINY_TEXT_MODEL, writeTinyTextModel } from "./_tiny_model.ts";
 import type { PruneReport } from "../core/report.ts";
 
 Deno.test("with dense calibration a layer's warm start does not depend on earlier blocks' pruning", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sparseswaps-calibration-" });
   try {
     const config = { ...TINY_TEXT_MODEL, nLayers: 3 };
-    const model = `${dir}/model`;
-    await writeHuggingFace(model, tinyWeights(8, config), config);
-    await Deno.writeFile(`${model}/tokenizer.bin`, tinyTokenizerBytes());
+    const model = await writeTinyTextModel(dir, 8, config);
     const run = async (mode: string, refine: string) => {
       const out = `${dir}/${mode}-${refine}`;
       const result = await runCli([

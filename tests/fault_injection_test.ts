@@ -8,12 +8,7 @@
 import assert from "./assert.ts";
 import { runCli } from "./_cli.ts";
 import { rawSafetensors, refineArgs, writeLayerFiles, writeTensor } from "./_files.ts";
-import {
-  TINY_TEXT_MODEL,
-  tinyTokenizerBytes,
-  tinyWeights,
-  writeHuggingFace,
-} from "./_tiny_model.ts";
+import { TINY_TEXT_MODEL, writeTinyTextModel } from "./_tiny_model.ts";
 import { main } from "../core/cli/main.ts";
 import { OUTPUT_MARKER } from "../core/cli/output_dir.ts";
 import { RESUME_FILES } from "../core/cli/resume.ts";
@@ -50,11 +45,8 @@ const MODEL: LlamaConfig = {
 
 const FAST = ["--nsamples", "8", "--seqlen", "32", "--eval-windows", "1", "--quiet"];
 
-async function writeModel(dir: string, config: LlamaConfig = MODEL): Promise<string> {
-  const model = `${dir}/model`;
-  await writeHuggingFace(model, tinyWeights(5, config), config);
-  await Deno.writeFile(`${model}/tokenizer.bin`, tinyTokenizerBytes());
-  return model;
+function writeModel(dir: string, config: LlamaConfig = MODEL): Promise<string> {
+  return writeTinyTextModel(dir, 5, config);
 }
 
 /**

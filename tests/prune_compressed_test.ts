@@ -8,13 +8,7 @@
 import assert from "./assert.ts";
 import { runCli } from "./_cli.ts";
 import { refineArgs, writeLayerFiles } from "./_files.ts";
-import {
-  type HuggingFaceLayout,
-  TINY_TEXT_MODEL,
-  tinyTokenizerBytes,
-  tinyWeights,
-  writeHuggingFace,
-} from "./_tiny_model.ts";
+import { type HuggingFaceLayout, TINY_TEXT_MODEL, writeTinyTextModel } from "./_tiny_model.ts";
 import { decompressWeight, SPARSE_PARTS, sparseFormatFor } from "../core/compressed.ts";
 import { openCheckpoint } from "../core/model/checkpoint.ts";
 import type { PruneReport } from "../core/report.ts";
@@ -29,9 +23,7 @@ async function withModel(
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "sparseswaps-compressed-" });
   try {
-    const model = `${dir}/model`;
-    await writeHuggingFace(model, tinyWeights(4, TINY_TEXT_MODEL), TINY_TEXT_MODEL, layout);
-    await Deno.writeFile(`${model}/tokenizer.bin`, tinyTokenizerBytes());
+    const model = await writeTinyTextModel(dir, 4, TINY_TEXT_MODEL, layout);
     await test(dir, model);
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -8,12 +8,7 @@ import assert, { assertClose } from "./assert.ts";
 import { runCli } from "./_cli.ts";
 import { refineArgs, writeLayerFiles } from "./_files.ts";
 import { checkOutput } from "./_outputs.ts";
-import {
-  TINY_TEXT_MODEL,
-  tinyTokenizerBytes,
-  tinyWeights,
-  writeHuggingFace,
-} from "./_tiny_model.ts";
+import { TINY_TEXT_MODEL, writeTinyTextModel } from "./_tiny_model.ts";
 import { decompressWeight, SPARSE_PARTS } from "../core/compressed.ts";
 import { openCheckpoint } from "../core/model/checkpoint.ts";
 import type { PruneReport } from "../core/report.ts";
@@ -87,11 +82,7 @@ Deno.test("refine --update rebuild writes the float64 optimum for the refined ma
 
 Deno.test("prune --update rebuild writes updated BF16 weights, zero where pruned, with both errors reported", async () => {
   await withDir(async (dir) => {
-    const model = `${dir}/model`;
-    await writeHuggingFace(model, tinyWeights(2, TINY_TEXT_MODEL), TINY_TEXT_MODEL, {
-      dtype: "BF16",
-    });
-    await Deno.writeFile(`${model}/tokenizer.bin`, tinyTokenizerBytes());
+    const model = await writeTinyTextModel(dir, 2, TINY_TEXT_MODEL, { dtype: "BF16" });
     const out = `${dir}/out`;
     const args = ["--nsamples", "4", "--seqlen", "16", "--max-iters", "10", "--eval-windows", "1"];
     const result = await runCli([
