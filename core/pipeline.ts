@@ -247,13 +247,7 @@ export async function pruneModel(
   }
   clock("writing", started);
 
-  let h: Float32Array;
-  if (resume) h = resume.hidden.slice();
-  else {
-    const flat = new Int32Array(tokens);
-    calibration.forEach((w, i) => flat.set(w, i * length));
-    h = embed(toFloat32(await checkpoint.read("model.embed_tokens.weight")), flat, config.dim);
-  }
+  const h = resume ? resume.hidden.slice() : await embedCalibration(checkpoint, calibration);
   const layout = { batch: calibration.length, tokens: length, start: 0 };
   const frequencies = ropeFrequencies(config);
   const reports: LayerReport[] = [];
@@ -321,6 +315,18 @@ export async function pruneModel(
   return { layers: reports, timings };
 }
 
+/** h (tokens, dim): the calibration windows embedded, the first block's input. */
+async function embedCalibration(
+  checkpoint: Checkpoint,
+  calibration: readonly Int32Array[],
+): Promise<Float32Array> {
+  const length = calibration[0].length;
+  const flat = new Int32Array(calibration.length * length);
+  calibration.forEach((w, i) => flat.set(w, i * length));
+  const table = toFloat32(await checkpoint.read("model.embed_tokens.weight"));
+  return embed(table, flat, checkpoint.config.dim);
+}
+
 /** Options of {@linkcode owlBlockPatterns}. */
 export interface OwlOptions {
   /** Backend. */
@@ -346,11 +352,8 @@ export interface OwlOptions {
 export async function owlBlockPatterns(options: OwlOptions): Promise<PerRowPattern[]> {
   const { kernels, checkpoint, calibration, sparsity, signal } = options;
   const { config } = checkpoint;
-  const length = calibration[0].length;
-  const flat = new Int32Array(calibration.length * length);
-  calibration.forEach((w, i) => flat.set(w, i * length));
-  const h = embed(toFloat32(await checkpoint.read("model.embed_tokens.weight")), flat, config.dim);
-  const layout = { batch: calibration.length, tokens: length, start: 0 };
+  const h = await embedCalibration(checkpoint, calibration);
+  const layout = { batch: calibration.length, tokens: calibration[0].length, start: 0 };
   const frequencies = ropeFrequencies(config);
   const ratios: number[] = [];
   for (let block = 0; block < config.nLayers; block++) {
