@@ -1,8 +1,11 @@
 // The SparseSwaps kernels for one batch of rows (see core/kernels.ts for the notation):
 // correlate (c = G q), the best-pair search, and swap application with the c update.
 //
-// Storage: G in float64 (g64) and float32 (g32), w float32, mask u8 (1 = kept), c float64.
+// Storage: G in float64 (g64) and float32 (g32), w and v float32, mask u8 (1 = kept), c float64.
 // c and every returned gain are float64; only the pair search's ranking runs in float32.
+// The searches read only v (`weight` there is v: kept u at its value, pruned p at w_p); w enters
+// through the residual q = w − m⊙v (correlate, rowErrors) and the reset v_u = w_u (applySwaps).
+// Without an update v and w are the same buffer.
 
 import { buildEnvelope, envelopeAt } from "./bounds";
 import { axpyF64, higher, horizontalMin, lower, pick, pick32 } from "./vector";
@@ -22,7 +25,7 @@ function gramAt(g64: usize, d: i32, i: i32, j: i32): f64 {
   return load<f64>(g64 + ((<usize>i * <usize>d + <usize>j) << 3));
 }
 
-/** ΔL(u, p) = a_u + b_p − 2 w_u w_p G_up in float64, in the reference backend's order. */
+/** ΔL(u, p) = a_u + b_p − 2 v_u v_p G_up in float64, in the reference backend's order. */
 @inline
 function exactGain(g64: usize, d: i32, w: usize, c: usize, u: i32, p: i32): f64 {
   const wu = <f64>f32At(w, u);
@@ -43,15 +46,23 @@ function exactGain(g64: usize, d: i32, w: usize, c: usize, u: i32, p: i32): f64 
 export const CORRELATE_ROWS = 32;
 const CORRELATE_COLUMNS = 512;
 
+/** q_j = w_j − m_j v_j of row element `at`, in float64 (exact: a difference of two float32). */
+@inline
+function residual(weight: usize, values: usize, mask: usize, at: usize): f64 {
+  const w = <f64>load<f32>(weight + (at << 2));
+  return load<u8>(mask + at) == 0 ? w : w - <f64>load<f32>(values + (at << 2));
+}
+
 /**
- * c = G q and L = qᵀ c for batch rows [first, end), q = (1 − m) ⊙ w.
- * c is built as Σ_{j pruned} w_j G[j, :] (G is symmetric), each step a float64 axpy, j
+ * c = G q and L = qᵀ c for batch rows [first, end), q = w − m ⊙ v.
+ * c is built as Σ_{j: q_j ≠ 0} q_j G[j, :] (G is symmetric), each step a float64 axpy, j
  * ascending for every element of c, so results do not depend on blocks, tiles or threads.
  */
 export function correlate(
   g64: usize,
   d: i32,
   weight: usize,
+  values: usize,
   mask: usize,
   corr: usize,
   errors: usize,
@@ -68,14 +79,12 @@ export function correlate(
       for (let j = 0; j < d; j++) {
         const gTile = g64 + <usize>j * gRowBytes + tile;
         for (let r = r0; r < r1; r++) {
-          const wj = f32At(weight + ((<usize>r * <usize>d) << 2), j);
-          if (load<u8>(mask + <usize>r * <usize>d + j) == 0 && wj != 0) {
-            axpyF64(corr + <usize>r * gRowBytes + tile, gTile, <f64>wj, width);
-          }
+          const q = residual(weight, values, mask, <usize>r * <usize>d + j);
+          if (q != 0) axpyF64(corr + <usize>r * gRowBytes + tile, gTile, q, width);
         }
       }
     }
-    rowErrors(d, weight, mask, corr, errors, r0, r1);
+    rowErrors(d, weight, values, mask, corr, errors, r0, r1);
   }
 }
 
@@ -83,6 +92,7 @@ export function correlate(
 export function rowErrors(
   d: i32,
   weight: usize,
+  values: usize,
   mask: usize,
   corr: usize,
   errors: usize,
@@ -90,12 +100,12 @@ export function rowErrors(
   end: i32,
 ): void {
   for (let r = first; r < end; r++) {
-    const w = weight + ((<usize>r * <usize>d) << 2);
-    const m = mask + <usize>r * <usize>d;
-    const c = corr + ((<usize>r * <usize>d) << 3);
+    const row = <usize>r * <usize>d;
+    const c = corr + (row << 3);
     let error: f64 = 0;
     for (let j = 0; j < d; j++) {
-      if (load<u8>(m + j) == 0) error += <f64>f32At(w, j) * f64At(c, j);
+      const q = residual(weight, values, mask, row + j);
+      if (q != 0) error += q * f64At(c, j);
     }
     store<f64>(errors + (<usize>r << 3), error);
   }
@@ -313,13 +323,14 @@ export function bestSwapsInBlocks(
 }
 
 /**
- * For entries [first, end) of (rows, prune, restore): mask[u] = 0, mask[p] = 1 and
- * c ← c + w_u G[:, u] − w_p G[:, p] (rows of the symmetric G), in float64.
+ * For entries [first, end) of (rows, prune, restore): mask[u] = 0, mask[p] = 1,
+ * c ← c + v_u G[:, u] − v_p G[:, p] (rows of the symmetric G), in float64, and v_u = w_u.
  */
 export function applySwaps(
   g64: usize,
   d: i32,
   weight: usize,
+  values: usize,
   mask: usize,
   corr: usize,
   rows: usize,
@@ -333,12 +344,15 @@ export function applySwaps(
     const row = <usize>load<i32>(rows + (<usize>k << 2));
     const u = load<i32>(prune + (<usize>k << 2));
     const p = load<i32>(restore + (<usize>k << 2));
-    const w = weight + ((row * <usize>d) << 2);
+    const v = values + ((row * <usize>d) << 2);
     const c = corr + row * gRowBytes;
     store<u8>(mask + row * <usize>d + u, 0);
     store<u8>(mask + row * <usize>d + p, 1);
-    const wu = f64x2.splat(<f64>f32At(w, u));
-    const wp = f64x2.splat(<f64>f32At(w, p));
+    const vu = <f64>f32At(v, u);
+    const vp = <f64>f32At(v, p);
+    store<f32>(v + (<usize>u << 2), f32At(weight + ((row * <usize>d) << 2), u));
+    const wu = f64x2.splat(vu);
+    const wp = f64x2.splat(vp);
     const gu = g64 + <usize>u * gRowBytes;
     const gp = g64 + <usize>p * gRowBytes;
     const vectorEnd = d & ~1;
@@ -350,7 +364,7 @@ export function applySwaps(
     }
     for (; i < d; i++) {
       const offset = <usize>i << 3;
-      const step = <f64>f32At(w, u) * load<f64>(gu + offset) - <f64>f32At(w, p) * load<f64>(gp + offset);
+      const step = vu * load<f64>(gu + offset) - vp * load<f64>(gp + offset);
       store<f64>(c + offset, load<f64>(c + offset) + step);
     }
   }

@@ -12,12 +12,13 @@
  *     N_K(u)  the K channels v ≠ u with the largest C_uv, and their G_uv
  *     ρ_u     the (K+1)-th largest C_uv: every v outside N_K(u) has C_uv ≤ ρ_u
  *
- * Per row and search, with α_u = |w_u| s_u and β_p = |w_p| s_p:
+ * Per row and search, with α_u = |v_u| s_u and β_p = |v_p| s_p (v: the row's values, see
+ * core/kernels.ts; v = w without a weight update):
  *
  *     f(x)  = min over pruned p of (b_p − 2 x β_p)        (x ≥ 0; the lower envelope of lines)
- *     LB_u  = a_u + min( f(ρ_u α_u),  min over p ∈ N_K(u) pruned of (b_p − 2 w_u w_p G_up) )
+ *     LB_u  = a_u + min( f(ρ_u α_u),  min over p ∈ N_K(u) pruned of (b_p − 2 v_u v_p G_up) )
  *
- * LB_u ≤ min_p ΔL(u, p): outside N_K(u), −2 w_u w_p G_up ≥ −2 α_u β_p C_up ≥ −2 ρ_u α_u β_p;
+ * LB_u ≤ min_p ΔL(u, p): outside N_K(u), −2 v_u v_p G_up ≥ −2 α_u β_p C_up ≥ −2 ρ_u α_u β_p;
  * inside, the terms are exact. These are the pure functions; backends run them in their kernels.
  *
  * @module

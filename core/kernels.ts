@@ -4,11 +4,16 @@
  *
  * Notation (one row of a layer; see docs in ../shared/docs/method.md, "The 1-swap"):
  *
- *     w (d,)       weights of the row            m (d,)  mask, 1 = kept
- *     q = (1−m)⊙w  pruned part of the row        G (d,d) Gram matrix XXᵀ of the inputs
+ *     w (d,)       dense weights of the row      m (d,)  mask, 1 = kept
+ *     v (d,)       current values: v_j = w_j unless an update moved a kept weight
+ *     q = w − m⊙v  the row's residual            G (d,d) Gram matrix XXᵀ of the inputs
  *     c = G q      correlation vector            L = qᵀ c  the row's pruning error
- *     ΔL(u,p) = a_u + b_p − 2 w_u w_p G_up,  a_u = 2 w_u c_u + w_u² G_uu,
- *                                           b_p = −2 w_p c_p + w_p² G_pp
+ *     ΔL(u,p) = a_u + b_p − 2 v_u v_p G_up,  a_u = 2 v_u c_u + v_u² G_uu,
+ *                                           b_p = −2 v_p c_p + v_p² G_pp
+ *
+ * Swapping kept u for pruned p changes q by v_u e_u − v_p e_p: u's value leaves the row and p
+ * comes back at its dense value (a pruned p always has v_p = w_p); after the swap v_u = w_u, the
+ * value u would come back with. With v = w (no update) q = (1−m)⊙w, SparseSwaps' own setting.
  *
  * Rows and Gram matrices live inside the backend (on the GPU they stay resident across
  * iterations); the handles below are opaque and only valid with the backend that made them.
@@ -26,7 +31,7 @@ export interface GramHandle {
   readonly d: number;
 }
 
-/** A batch of rows held by a backend: w (rows, d), mask (rows, d) and c (rows, d). */
+/** A batch of rows held by a backend: w, v, mask and c, each (rows, d). */
 export interface RowBatchHandle {
   /** Rows in the batch. */
   readonly rows: number;
@@ -85,8 +90,13 @@ export interface GramAccumulateOptions {
 
 /** Options of {@linkcode Kernels.loadRows}. */
 export interface LoadRowsOptions {
-  /** w (rows, d) row-major. */
+  /** w (rows, d) row-major: the dense weights the row's error is measured against. */
   readonly weight: Float32Array;
+  /**
+   * v (rows, d): the kept weights' current values (e.g. after a weight update); default w.
+   * Entries where the mask is 0 are ignored (a pruned weight's value is w).
+   */
+  readonly values?: Float32Array;
   /** m (rows, d) row-major, 1 = kept; must already satisfy the sparsity pattern. */
   readonly mask: Uint8Array;
   /** Rows in the batch. */
@@ -235,7 +245,10 @@ export interface Kernels {
    * of the chosen pair; rows whose best gain is not below their threshold may report none.
    */
   bestSwaps(options: BestSwapsOptions): Promise<SwapProposals>;
-  /** Swaps u ↔ p in the mask of each listed row and updates c ← c + w_u G[:,u] − w_p G[:,p]. */
+  /**
+   * Swaps u ↔ p in the mask of each listed row, updates c ← c + v_u G[:,u] − v_p G[:,p] and
+   * resets v_u to w_u.
+   */
   applySwaps(options: ApplySwapsOptions): Promise<void>;
   /** Reads the batch's mask (rows, d) back. */
   readMask(batch: RowBatchHandle): Promise<Uint8Array>;

@@ -8,7 +8,7 @@
  *     repeat up to maxIters times:
  *         (u*, p*) = argmin over feasible pairs ΔL(u, p)  (kernels.bestSwaps)
  *         stop the row unless ΔL < −tolerance · L          (1-swap local optimum)
- *         swap u*, p*; c += w_u G[:,u] − w_p G[:,p]       (kernels.applySwaps)
+ *         swap u*, p*; c += v_u G[:,u] − v_p G[:,p]       (kernels.applySwaps)
  *         L += ΔL; every kernels.recomputeEvery iterations c and L are recomputed from
  *         scratch, and a row whose recomputed L did not fall since the last time stops
  *
@@ -16,8 +16,12 @@
  * improving swap, up to float64 rounding), and *stalled* otherwise: its best swap was smaller
  * than the backend's accept guard (float32 gains on WebGPU), or it stopped falling.
  *
+ * The kept weights may carry updated values v (a warm start or update that moved them, see
+ * core/kernels.ts): the swaps then refine that layer, and a weight a swap restores comes back at
+ * its dense value.
+ *
  * Numeric guards: with s_j = √G_jj, every row error qᵀGq of a PSD G lies in [0, S] with
- * S = (Σ_j |w_j| s_j)². A row with S beyond MAX_ERROR_SCALE would overflow float32 pair searches
+ * S = (Σ_j x_j s_j)², x_j = max(|w_j|, |v_j|, |w_j − v_j|), which bounds every q and gain term. A row with S beyond MAX_ERROR_SCALE would overflow float32 pair searches
  * and is refused; a non-finite error is refused; an error below −NEGATIVE_ERROR_TOLERANCE · S
  * (10⁴ times any rounding of qᵀGq) proves that G is not positive semidefinite and is refused.
  *
@@ -45,7 +49,7 @@ export const MAX_ERROR_SCALE = 1e36;
  */
 export const NEGATIVE_ERROR_TOLERANCE = 1e-4;
 
-/** Bytes of row state (w and c in float64) a batch may hold; bounds memory for any layer size. */
+/** Bytes of row state (w, v and c in float64) a batch may hold; bounds memory for any layer size. */
 const BATCH_BYTES = 64 * 1024 * 1024;
 
 /** A layer and its Gram matrix, as every refiner and error function takes them. */
@@ -60,6 +64,11 @@ export interface LayerOperands {
   readonly rows: number;
   /** Columns of W (input features). */
   readonly d: number;
+  /**
+   * V (rows, d): the kept weights' current values, when an update moved them; default W. Only
+   * entries the mask keeps are read.
+   */
+  readonly values?: Float32Array;
   /** Rows per batch; default: as many as fit in 64 MiB of float64 row state. */
   readonly batchRows?: number;
   /** Names the layer in error messages (e.g. `Tensor "gram" in "G.safetensors"`). */
@@ -96,6 +105,11 @@ export interface SparseSwapsOptions extends LayerOperands {
 export interface SparseSwapsResult {
   /** Refined mask (rows, d), 1 = kept. */
   readonly mask: Uint8Array;
+  /**
+   * W' (rows, d): the refined layer, exactly 0 where the mask is 0; the kept weights at their
+   * values (V, or W for a weight a swap restored).
+   */
+  readonly weight: Float32Array;
   /** (rows,) error qᵀGq of the warm start, float64. */
   readonly errorBefore: Float64Array;
   /**
@@ -151,6 +165,7 @@ export async function refineSparseSwaps(options: SparseSwapsOptions): Promise<Sp
   const pairsPerRow = (d / blockLength) * blocks.kept * (blockLength - blocks.kept);
   const scale = await errorScales(options);
   const mask = new Uint8Array(rows * d);
+  const weight = initialValues(options);
   const errorBefore = new Float64Array(rows);
   const errorAfter = new Float64Array(rows);
   let swaps = 0;
@@ -208,7 +223,12 @@ export async function refineSparseSwaps(options: SparseSwapsOptions): Promise<Sp
         prune: Int32Array.from(accepted, (k) => proposals.prune[k]),
         restore: Int32Array.from(accepted, (k) => proposals.restore[k]),
       });
-      for (const k of accepted) error[active[k]] += proposals.gain[k];
+      for (const k of accepted) {
+        error[active[k]] += proposals.gain[k];
+        // The backend resets a pruned weight's value to its dense one; so does this copy.
+        const at = (first + active[k]) * d + proposals.prune[k];
+        weight[at] = options.weight[at];
+      }
       swaps += accepted.length;
       iterations = Math.max(iterations, t + 1);
       active = acceptedRows;
@@ -219,10 +239,12 @@ export async function refineSparseSwaps(options: SparseSwapsOptions): Promise<Sp
     checkRowErrors(final, rowScale, first, options.label);
     errorAfter.set(final, first);
     mask.set(await kernels.readMask(batch), first * d);
+    for (let i = first * d; i < (first + batch.rows) * d; i++) if (mask[i] === 0) weight[i] = 0;
     options.onProgress?.({ rowsDone: first + batch.rows, rows, swaps });
   });
   return {
     mask,
+    weight,
     errorBefore,
     errorAfter,
     swaps,
@@ -234,18 +256,32 @@ export async function refineSparseSwaps(options: SparseSwapsOptions): Promise<Sp
   };
 }
 
+/** W with the kept entries replaced by their values V (a copy; W itself without values). */
+function initialValues(
+  { weight, values, mask }: LayerOperands & { mask: Uint8Array },
+): Float32Array {
+  const current = weight.slice();
+  if (values) { for (let i = 0; i < current.length; i++) if (mask[i]) current[i] = values[i]; }
+  return current;
+}
+
 /**
- * S_r = (Σ_j |w_j| √G_jj)² per row: the largest error any mask of row r can have when G is PSD.
+ * S_r = (Σ_j x_j √G_jj)² per row, x_j = max(|w_j|, |v_j|, |w_j − v_j|): the largest error any
+ * mask of row r can have when G is PSD, and a bound of every gain term's scale.
  * Fails when a row's S_r is beyond {@linkcode MAX_ERROR_SCALE} or not finite.
  */
 async function errorScales(layer: LayerOperands): Promise<Float64Array> {
-  const { weight, rows, d } = layer;
+  const { weight, values, rows, d } = layer;
   const diagonal = await layer.kernels.readGramDiagonal(layer.gram);
   const root = Float64Array.from(diagonal, (g) => Math.sqrt(Math.max(0, g)));
   const scale = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     let sum = 0;
-    for (let j = 0; j < d; j++) sum += Math.abs(weight[r * d + j]) * root[j];
+    for (let j = 0; j < d; j++) {
+      const w = weight[r * d + j];
+      const v = values?.[r * d + j] ?? w;
+      sum += Math.max(Math.abs(w), Math.abs(v), Math.abs(w - v)) * root[j];
+    }
     scale[r] = sum * sum;
     if (Number.isNaN(scale[r])) {
       throw new InputError(`${layer.label ?? "The layer"}: row ${r} of W or diag(G) is not finite`);
@@ -286,9 +322,9 @@ function checkRowErrors(
 
 /**
  * Per-row pruning error `qᵀ G q` of a mask, in float64 (the layer's reconstruction error
- * `‖(W − M⊙W) X‖²` row by row).
+ * `‖(W − M⊙V) X‖²` row by row, V = W unless values are given).
  *
- * @param options Layer, Gram matrix and the mask to score.
+ * @param options Layer, Gram matrix, the mask to score and optionally the kept values.
  * @returns (rows,) errors.
  * @example
  * ```ts
@@ -359,12 +395,13 @@ async function forEachRowBatch(
   mask: Uint8Array,
   work: (batch: RowBatchHandle, first: number) => Promise<void>,
 ): Promise<void> {
-  const { kernels, weight, rows, d } = layer;
-  const batchRows = layer.batchRows ?? Math.max(1, Math.floor(BATCH_BYTES / (16 * d)));
+  const { kernels, weight, values, rows, d } = layer;
+  const batchRows = layer.batchRows ?? Math.max(1, Math.floor(BATCH_BYTES / (24 * d)));
   for (let first = 0; first < rows; first += batchRows) {
     const count = Math.min(batchRows, rows - first);
     const batch = await kernels.loadRows({
       weight: weight.subarray(first * d, (first + count) * d),
+      values: values?.subarray(first * d, (first + count) * d),
       mask: mask.subarray(first * d, (first + count) * d),
       rows: count,
       d,

@@ -1,8 +1,8 @@
-// c[r, i] = Σ_j G[i, j] · q[r, j] with q = (1 − mask) ⊙ w, for the columns i of one panel of
+// c[r, i] = Σ_j G[i, j] · q[r, j] with q = w − mask ⊙ v, for the columns i of one panel of
 // G's rows (G is symmetric), Kahan-compensated: the sum runs over all d inputs.
 //
-// Bindings: 0 params (uniform), 1 g (panelRows, d), 2 w (rows, d), 3 mask (rows, d),
-// 4 c (rows, d).
+// Bindings: 0 params (uniform), 1 g (panelRows, d), 2 w (rows, d), 3 v (rows, d),
+// 4 mask (rows, d), 5 c (rows, d).
 // Dispatch: (ceil(panelRows / 16), ceil(rows / 16)) workgroups of 16 × 16.
 
 struct Params {
@@ -15,8 +15,9 @@ struct Params {
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> g: array<f32>;
 @group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read> mask: array<u32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
+@group(0) @binding(3) var<storage, read> v: array<f32>;
+@group(0) @binding(4) var<storage, read> mask: array<u32>;
+@group(0) @binding(5) var<storage, read_write> c: array<f32>;
 
 const TILE: u32 = 16u;
 var<workgroup> tileQ: array<array<f32, 16>, 16>; // [r][j]
@@ -32,8 +33,12 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local
   var lost = 0.0;
   for (var j0 = 0u; j0 < d; j0 += TILE) {
     let j = j0 + local.x;
-    let inside = r < params.rows && j < d;
-    tileQ[local.y][local.x] = select(0.0, w[r * d + j], inside && mask[r * d + j] == 0u);
+    var q = 0.0;
+    if (r < params.rows && j < d) {
+      let at = r * d + j;
+      q = select(w[at], w[at] - v[at], mask[at] != 0u);
+    }
+    tileQ[local.y][local.x] = q;
     tileG[local.y][local.x] = select(0.0, g[loadI * d + j], loadI < params.panelRows && j < d);
     workgroupBarrier();
     for (var jj = 0u; jj < TILE; jj++) {

@@ -1,8 +1,8 @@
 // Per-row sparsity, last pass: for each active row whose chosen u (from select_best) lies in
-// this panel of G's rows, the p that minimises b_p + w_u · (s_p · G[u, p]) (ties: smallest p),
+// this panel of G's rows, the p that minimises b_p + v_u · (s_p · G[u, p]) (ties: smallest p),
 // and the row's gain a_u + that minimum, both written over select_best's outputs.
 //
-// Bindings: 0 params (uniform), 1 g (panelRows, d), 2 activeRows (slots), 3 w (rows, d),
+// Bindings: 0 params (uniform), 1 g (panelRows, d), 2 activeRows (slots), 3 v (rows, d),
 // 4 b (slots, d), 5 s (slots, d), 6 a (slots, d), 7 gain (slots), 8 pair (slots, 2).
 // Dispatch: (slots) workgroups of 256.
 
@@ -16,7 +16,7 @@ struct Params {
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> g: array<f32>;
 @group(0) @binding(2) var<storage, read> activeRows: array<u32>;
-@group(0) @binding(3) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> v: array<f32>;
 @group(0) @binding(4) var<storage, read> b: array<f32>;
 @group(0) @binding(5) var<storage, read> s: array<f32>;
 @group(0) @binding(6) var<storage, read> a: array<f32>;
@@ -46,12 +46,12 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local
   }
   let u = workgroupUniformLoad(&chosen);
   let base = slot * d;
-  let wu = w[activeRows[slot] * d + u];
+  let vu = v[activeRows[slot] * d + u];
   let gRow = (u - params.panelStart) * d;
   var value = 2.0 * NONE;
   var index = 0u;
   for (var p = local.x; p < d; p += THREADS) {
-    let t = b[base + p] + wu * (s[base + p] * g[gRow + p]);
+    let t = b[base + p] + vu * (s[base + p] * g[gRow + p]);
     if (t < value) {
       value = t;
       index = p;

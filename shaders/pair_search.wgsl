@@ -1,5 +1,5 @@
 // Per-row sparsity, first pass: for every active row and every u of one panel of G's rows,
-//   cand[slot, u] = a_u + min_p (b_p + w_u · (s_p · G[u, p]))
+//   cand[slot, u] = a_u + min_p (b_p + v_u · (s_p · G[u, p]))
 // (a_u = NONE when u is already pruned, b_p = NONE when p is kept): the best swap that prunes u.
 // Only the minimum is kept here; find_pair recovers the p of each row's winning u.
 //
@@ -7,7 +7,7 @@
 // (rows ly + 16 i, u lx + 16 j) held in registers, so every value read from workgroup memory
 // serves four products; b, s and G stream through workgroup memory 16 p at a time.
 //
-// Bindings: 0 params (uniform), 1 g (panelRows, d), 2 activeRows (slots), 3 w (rows, d),
+// Bindings: 0 params (uniform), 1 g (panelRows, d), 2 activeRows (slots), 3 v (rows, d),
 // 4 b (slots, d), 5 s (slots, d), 6 a (slots, d), 7 cand (slots, d).
 // Dispatch: (ceil(panelRows / 64), ceil(slots / 64)) workgroups of 16 × 16.
 
@@ -21,7 +21,7 @@ struct Params {
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> g: array<f32>;
 @group(0) @binding(2) var<storage, read> activeRows: array<u32>;
-@group(0) @binding(3) var<storage, read> w: array<f32>;
+@group(0) @binding(3) var<storage, read> v: array<f32>;
 @group(0) @binding(4) var<storage, read> b: array<f32>;
 @group(0) @binding(5) var<storage, read> s: array<f32>;
 @group(0) @binding(6) var<storage, read> a: array<f32>;
@@ -40,7 +40,7 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local
   let slot0 = group.y * BLOCK;
   let row0 = group.x * BLOCK; // first panel row of the tile
   let flat = local.y * 16u + local.x;
-  var wu: array<array<f32, 4>, 4>;
+  var vu: array<array<f32, 4>, 4>;
   var best: array<array<f32, 4>, 4>;
   for (var i = 0u; i < 4u; i++) {
     let slot = slot0 + local.y + 16u * i;
@@ -48,9 +48,9 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local
       let u = params.panelStart + row0 + local.x + 16u * j;
       var value = 0.0;
       if (slot < params.slots && u < d) {
-        value = w[activeRows[slot] * d + u];
+        value = v[activeRows[slot] * d + u];
       }
-      wu[i][j] = value;
+      vu[i][j] = value;
       best[i][j] = NONE;
     }
   }
@@ -80,7 +80,7 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local
       }
       for (var i = 0u; i < 4u; i++) {
         for (var j = 0u; j < 4u; j++) {
-          best[i][j] = min(best[i][j], bs[i] + wu[i][j] * (ss[i] * gs[j]));
+          best[i][j] = min(best[i][j], bs[i] + vu[i][j] * (ss[i] * gs[j]));
         }
       }
     }

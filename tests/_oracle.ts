@@ -5,19 +5,21 @@
  * @module
  */
 
-/** qᵀ G q for one row, q = (1 − m) ⊙ w, straight from the definition. */
+/**
+ * qᵀ G q for one row, q = w − m ⊙ v (v: the kept weights' values, default w), straight from
+ * the definition.
+ */
 export function rowError(
   w: ArrayLike<number>,
   mask: ArrayLike<number>,
   gram: ArrayLike<number>,
   d: number,
+  values: ArrayLike<number> = w,
 ): number {
+  const q = Array.from({ length: d }, (_, j) => (mask[j] !== 0 ? w[j] - values[j] : w[j]));
   let error = 0;
   for (let i = 0; i < d; i++) {
-    if (mask[i] !== 0) continue;
-    for (let j = 0; j < d; j++) {
-      if (mask[j] === 0) error += w[i] * gram[i * d + j] * w[j];
-    }
+    for (let j = 0; j < d; j++) error += q[i] * gram[i * d + j] * q[j];
   }
   return error;
 }
@@ -44,15 +46,19 @@ export interface BruteSwap {
   readonly delta: number;
 }
 
-/** Every feasible swap of a row (u kept, p pruned, same block), with ΔL by recomputation. */
+/**
+ * Every feasible swap of a row (u kept, p pruned, same block), with ΔL by recomputation: u's
+ * value leaves the row, p comes back at its dense weight w_p.
+ */
 export function allSwaps(
   w: ArrayLike<number>,
   mask: Uint8Array,
   gram: ArrayLike<number>,
   d: number,
   blockLength: number,
+  values: ArrayLike<number> = w,
 ): BruteSwap[] {
-  const before = rowError(w, mask, gram, d);
+  const before = rowError(w, mask, gram, d, values);
   const swaps: BruteSwap[] = [];
   for (let u = 0; u < d; u++) {
     if (mask[u] !== 1) continue;
@@ -62,7 +68,9 @@ export function allSwaps(
       const swapped = mask.slice();
       swapped[u] = 0;
       swapped[p] = 1;
-      swaps.push({ u, p, delta: rowError(w, swapped, gram, d) - before });
+      const moved = Array.from(values);
+      moved[p] = w[p];
+      swaps.push({ u, p, delta: rowError(w, swapped, gram, d, moved) - before });
     }
   }
   return swaps;

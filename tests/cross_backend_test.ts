@@ -15,6 +15,7 @@ import type { Kernels } from "../core/kernels.ts";
 import { rowsBreakingPattern, type SparsityPattern, swapBlocks } from "../core/pattern.ts";
 import { refineSparseSwaps } from "../core/sparseswaps.ts";
 import { createRandom, syntheticLayer } from "../core/synthetic.ts";
+import { rebuildRowsFloat64 } from "../core/update.ts";
 import { gramDiagonal, warmStartMask } from "../core/warm_start.ts";
 
 /** Final errors of the two backends may differ by this much, relative (the issue's bound). */
@@ -37,6 +38,8 @@ interface Candidate {
 
 interface Layer {
   readonly weight: Float32Array;
+  /** Updated values of the kept weights (see core/kernels.ts), when the test gives them. */
+  readonly values?: Float32Array;
   readonly gram: Float64Array;
   readonly rows: number;
   readonly d: number;
@@ -150,8 +153,18 @@ async function refineWith(
 ) {
   const gram = await kernels.createGram({ d: layer.d, values: layer.gram });
   try {
-    const { weight, rows, d } = layer;
-    return await refineSparseSwaps({ kernels, gram, weight, rows, d, mask, pattern, maxIters });
+    const { weight, values, rows, d } = layer;
+    return await refineSparseSwaps({
+      kernels,
+      gram,
+      weight,
+      values,
+      rows,
+      d,
+      mask,
+      pattern,
+      maxIters,
+    });
   } finally {
     kernels.release(gram);
   }
@@ -184,6 +197,20 @@ async function compareRefinement(
     const slack = candidate.float32Gains ? 1e-5 : 1e-12;
     assert.ok(got.errorAfter[r] <= got.errorBefore[r] * (1 + slack) + 1e-300, `row ${r} got worse`);
   }
+  // The refined layer the result returns has the error the refinement reports.
+  const { rows, d } = layer;
+  const oracle = Array.from(
+    { length: rows },
+    (_, r) =>
+      rowError(
+        layer.weight.subarray(r * d, (r + 1) * d),
+        got.mask.subarray(r * d, (r + 1) * d),
+        layer.gram,
+        d,
+        got.weight.subarray(r * d, (r + 1) * d),
+      ),
+  );
+  assertClose(gotAfter, oracle.reduce((a, b) => a + b, 0), 1e-5, "error of the returned weight");
 }
 
 const wasm: Candidate = {
@@ -294,6 +321,20 @@ function crossBackendSuite(candidate: Candidate, size: "large" | "small"): void 
       // d not a multiple of the SIMD width exercises every scalar tail; inf runs to convergence.
       const odd = large ? generated(48, 99, 6) : generated(16, 99, 6);
       await compareRefinement(odd, { kind: "per-row", sparsity: 0.6 }, Infinity, candidate);
+    },
+  });
+
+  Deno.test({
+    name:
+      `${candidate.label} refines updated weights (a rebuild of the warm start) to the reference's final error`,
+    sanitizeResources: false,
+    fn: async () => {
+      const layer = large ? generated(96, 256, 12) : generated(24, 96, 12);
+      for (const pattern of PATTERNS) {
+        const mask = warmStart(layer, pattern);
+        const { weight: values } = rebuildRowsFloat64({ ...layer, mask, damping: 0.1 });
+        await compareRefinement({ ...layer, values }, pattern, large ? 30 : 10, candidate, mask);
+      }
     },
   });
 

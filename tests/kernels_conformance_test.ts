@@ -8,9 +8,9 @@ import { allSwaps, rowError } from "./_oracle.ts";
 import { createKernels } from "../core/backend.ts";
 import { createWasmKernels } from "../core/backends/wasm.ts";
 import { createWebGpuKernels } from "../core/backends/webgpu.ts";
-import type { BackendName, Kernels } from "../core/kernels.ts";
+import type { BackendName, GramHandle, Kernels } from "../core/kernels.ts";
 import { type SparsityPattern, swapBlocks } from "../core/pattern.ts";
-import { createRandom, syntheticLayer } from "../core/synthetic.ts";
+import { createRandom, type SyntheticLayer, syntheticLayer } from "../core/synthetic.ts";
 import { gramOf } from "../core/backends/reference.ts";
 
 /**
@@ -116,103 +116,149 @@ async function conformance(t: Deno.TestContext, kernels: Kernels): Promise<void>
   );
 
   const gram = await kernels.createGram({ d, values: gramOf(layer.x, 50, d) });
+  // Updated values of the kept weights (as a weight update leaves them); the pruned entries hold
+  // junk that the kernels must ignore.
+  const random = createRandom(5);
+  const updated = Float32Array.from(layer.weight, (w) => w * (0.4 + 1.2 * random.uniform()));
   for (const pattern of PATTERNS) {
-    const label = pattern.kind === "n:m" ? `${pattern.n}:${pattern.m}` : `${pattern.sparsity}`;
-    const { length } = swapBlocks(pattern, d);
-    const mask = randomMask(rows, d, pattern, 7 + length);
-    const active = Uint32Array.from({ length: rows }, (_, i) => i);
-
-    await t.step(`correlate returns qᵀGq per row (${label})`, async () => {
-      const batch = await kernels.loadRows({ weight: layer.weight, mask, rows, d });
-      const errors = await kernels.correlate({ gram, batch });
-      for (let r = 0; r < rows; r++) {
-        const expected = rowError(
-          layer.weight.subarray(r * d),
-          mask.subarray(r * d),
-          layer.gram,
-          d,
-        );
-        assertClose(errors[r], expected, tolerance.error, `row ${r}`);
-      }
-      kernels.release(batch);
-    });
-
-    await t.step(
-      `bestSwaps returns the brute-force best feasible pair and its gain (${label})`,
-      async () => {
-        const batch = await kernels.loadRows({ weight: layer.weight, mask, rows, d });
-        await kernels.correlate({ gram, batch });
-        const proposals = await kernels.bestSwaps({ gram, batch, active, blockLength: length });
-        for (let r = 0; r < rows; r++) {
-          const w = layer.weight.subarray(r * d, (r + 1) * d);
-          const m = mask.subarray(r * d, (r + 1) * d);
-          const swaps = allSwaps(w, m, layer.gram, d, length);
-          const chosen = swaps.find((s) =>
-            s.u === proposals.prune[r] && s.p === proposals.restore[r]
-          );
-          assert.ok(
-            chosen,
-            `row ${r}: proposed pair (${proposals.prune[r]}, ${
-              proposals.restore[r]
-            }) is not feasible`,
-          );
-          const scale = rowError(w, m, layer.gram, d);
-          assertClose(proposals.gain[r], chosen.delta, tolerance.gain, `row ${r} gain`, scale);
-          const best = Math.min(...swaps.map((s) => s.delta));
-          assertClose(chosen.delta, best, tolerance.gain, `row ${r} optimality`, scale);
-        }
-        kernels.release(batch);
-      },
-    );
-
-    await t.step(
-      `applySwaps updates the mask and c like a fresh load of the swapped mask; rowErrors reads qᵀGq from that c (${label})`,
-      async () => {
-        const batch = await kernels.loadRows({ weight: layer.weight, mask, rows, d });
-        await kernels.correlate({ gram, batch });
-        const proposals = await kernels.bestSwaps({ gram, batch, active, blockLength: length });
-        const chosen = Uint32Array.from([1, 4, 5, 9]);
-        const prune = Int32Array.from(chosen, (r) => proposals.prune[r]);
-        const restore = Int32Array.from(chosen, (r) => proposals.restore[r]);
-        await kernels.applySwaps({ gram, batch, rows: chosen, prune, restore });
-        const expected = mask.slice();
-        chosen.forEach((r, k) => {
-          expected[r * d + prune[k]] = 0;
-          expected[r * d + restore[k]] = 1;
-        });
-        assert.deepEqual(await kernels.readMask(batch), expected);
-        // The updated c must give the same next proposals as c computed from scratch.
-        const incremental = await kernels.bestSwaps({ gram, batch, active, blockLength: length });
-        const fresh = await kernels.loadRows({ weight: layer.weight, mask: expected, rows, d });
-        await kernels.correlate({ gram, batch: fresh });
-        const scratch = await kernels.bestSwaps({
-          gram,
-          batch: fresh,
-          active,
-          blockLength: length,
-        });
-        for (let r = 0; r < rows; r++) {
-          const scale = rowError(
-            layer.weight.subarray(r * d),
-            expected.subarray(r * d),
-            layer.gram,
-            d,
-          );
-          assertClose(incremental.gain[r], scratch.gain[r], tolerance.gain, `row ${r}`, scale);
-        }
-        // rowErrors from the updated c: qᵀGq of the swapped mask.
-        const errors = await kernels.rowErrors({ gram, batch });
-        for (let r = 0; r < rows; r++) {
-          const w = layer.weight.subarray(r * d);
-          const expectedError = rowError(w, expected.subarray(r * d), layer.gram, d);
-          assertClose(errors[r], expectedError, tolerance.error, `row ${r} error`);
-        }
-        kernels.release(batch);
-        kernels.release(fresh);
-      },
-    );
+    for (const values of [undefined, updated]) {
+      const label = `${pattern.kind === "n:m" ? `${pattern.n}:${pattern.m}` : pattern.sparsity}${
+        values ? ", updated values" : ""
+      }`;
+      const { length } = swapBlocks(pattern, d);
+      const mask = randomMask(rows, d, pattern, 7 + length);
+      const junk = values?.map((v, i) => (mask[i] ? v : 1e3));
+      await patternSteps(t, kernels, gram, layer, mask, length, label, junk);
+    }
   }
   kernels.release(gram);
+}
+
+/** correlate, bestSwaps and applySwaps on one mask (and, when given, updated kept values). */
+async function patternSteps(
+  t: Deno.TestContext,
+  kernels: Kernels,
+  gram: GramHandle,
+  layer: SyntheticLayer,
+  mask: Uint8Array,
+  length: number,
+  label: string,
+  values?: Float32Array,
+): Promise<void> {
+  const tolerance = TOLERANCES[kernels.name];
+  const { weight } = layer;
+  const d = Math.sqrt(layer.gram.length);
+  const rows = weight.length / d;
+  const active = Uint32Array.from({ length: rows }, (_, i) => i);
+  const row = <T extends Float32Array | Uint8Array>(a: T, r: number) =>
+    a.subarray(r * d, (r + 1) * d) as T;
+  const error = (m: Uint8Array, v: Float32Array | undefined, r: number) =>
+    rowError(row(weight, r), row(m, r), layer.gram, d, v ? row(v, r) : undefined);
+
+  await t.step(`correlate returns qᵀGq per row (${label})`, async () => {
+    const batch = await kernels.loadRows({ weight, values, mask, rows, d });
+    const errors = await kernels.correlate({ gram, batch });
+    for (let r = 0; r < rows; r++) {
+      assertClose(errors[r], error(mask, values, r), tolerance.error, `row ${r}`);
+    }
+    kernels.release(batch);
+  });
+
+  await t.step(
+    `bestSwaps returns the brute-force best feasible pair and its gain (${label})`,
+    async () => {
+      const batch = await kernels.loadRows({ weight, values, mask, rows, d });
+      await kernels.correlate({ gram, batch });
+      const proposals = await kernels.bestSwaps({ gram, batch, active, blockLength: length });
+      for (let r = 0; r < rows; r++) {
+        const v = values ? row(values, r) : undefined;
+        const swaps = allSwaps(row(weight, r), row(mask, r), layer.gram, d, length, v);
+        const chosen = swaps.find((s) =>
+          s.u === proposals.prune[r] && s.p === proposals.restore[r]
+        );
+        assert.ok(
+          chosen,
+          `row ${r}: proposed pair (${proposals.prune[r]}, ${
+            proposals.restore[r]
+          }) is not feasible`,
+        );
+        const scale = error(mask, values, r);
+        assertClose(proposals.gain[r], chosen.delta, tolerance.gain, `row ${r} gain`, scale);
+        const best = Math.min(...swaps.map((s) => s.delta));
+        assertClose(chosen.delta, best, tolerance.gain, `row ${r} optimality`, scale);
+      }
+      kernels.release(batch);
+    },
+  );
+
+  await t.step(
+    `applySwaps updates the mask and c like a fresh load of the swapped mask; rowErrors reads qᵀGq from that c (${label})`,
+    async () => {
+      const batch = await kernels.loadRows({ weight, values, mask, rows, d });
+      await kernels.correlate({ gram, batch });
+      const proposals = await kernels.bestSwaps({ gram, batch, active, blockLength: length });
+      const chosen = Uint32Array.from([1, 4, 5, 9]);
+      const prune = Int32Array.from(chosen, (r) => proposals.prune[r]);
+      const restore = Int32Array.from(chosen, (r) => proposals.restore[r]);
+      await kernels.applySwaps({ gram, batch, rows: chosen, prune, restore });
+      const expected = mask.slice();
+      // A restored weight comes back at its dense value.
+      const expectedValues = values?.slice();
+      chosen.forEach((r, k) => {
+        expected[r * d + prune[k]] = 0;
+        expected[r * d + restore[k]] = 1;
+        if (expectedValues) expectedValues[r * d + restore[k]] = weight[r * d + restore[k]];
+      });
+      assert.deepEqual(await kernels.readMask(batch), expected);
+      // The updated c must give the same next proposals as c computed from scratch.
+      const incremental = await kernels.bestSwaps({ gram, batch, active, blockLength: length });
+      const fresh = await kernels.loadRows({
+        weight,
+        values: expectedValues,
+        mask: expected,
+        rows,
+        d,
+      });
+      await kernels.correlate({ gram, batch: fresh });
+      const scratch = await kernels.bestSwaps({ gram, batch: fresh, active, blockLength: length });
+      for (let r = 0; r < rows; r++) {
+        const scale = error(expected, expectedValues, r);
+        assertClose(incremental.gain[r], scratch.gain[r], tolerance.gain, `row ${r}`, scale);
+      }
+      // rowErrors from the updated c: qᵀGq of the swapped mask.
+      const errors = await kernels.rowErrors({ gram, batch });
+      for (let r = 0; r < rows; r++) {
+        assertClose(
+          errors[r],
+          error(expected, expectedValues, r),
+          tolerance.error,
+          `row ${r} error`,
+        );
+      }
+      if (values) {
+        // A pruned weight's value is reset: swapping u straight back restores it at w_u.
+        const back = Int32Array.from(chosen, (_, k) => restore[k]);
+        const again = Int32Array.from(chosen, (_, k) => prune[k]);
+        await kernels.applySwaps({ gram, batch, rows: chosen, prune: back, restore: again });
+        chosen.forEach((r, k) => {
+          expected[r * d + prune[k]] = 1;
+          expected[r * d + restore[k]] = 0;
+          expectedValues![r * d + prune[k]] = weight[r * d + prune[k]];
+        });
+        const undone = await kernels.rowErrors({ gram, batch });
+        for (let r = 0; r < rows; r++) {
+          assertClose(
+            undone[r],
+            error(expected, expectedValues, r),
+            tolerance.error,
+            `row ${r} back`,
+          );
+        }
+      }
+      kernels.release(batch);
+      kernels.release(fresh);
+    },
+  );
 }
 
 /** Every backend configuration the suite runs against. */

@@ -136,6 +136,41 @@ Deno.test("with maxIters Infinity no improving 1-swap is left in any row", async
   }
 });
 
+Deno.test("on updated weights, swaps restore dense values, errors match the returned layer and no improving swap is left", async () => {
+  for (const pattern of PATTERNS) {
+    const p = await problem(12, 24, 21, pattern);
+    // Kept weights moved as an update would move them (scaled per row and channel).
+    const values = p.weight.map((w, i) => w * (0.5 + ((i * 7919) % 13) / 12));
+    const result = await refineSparseSwaps({ ...p.operands, values, maxIters: Infinity });
+    assert.ok(result.swaps > 0, `${pattern.kind}: the refinement did something`);
+    const { length } = swapBlocks(pattern, p.d);
+    for (let r = 0; r < p.rows; r++) {
+      const row = <T extends Float32Array | Uint8Array>(a: T) =>
+        a.subarray(r * p.d, (r + 1) * p.d) as T;
+      const w = row(p.weight);
+      const m = row(result.mask);
+      const refined = row(result.weight);
+      const before = rowError(w, row(p.mask), p.gram, p.d, row(values));
+      assertClose(result.errorBefore[r], before, 1e-9, `row ${r} error before`);
+      const after = rowError(w, m, p.gram, p.d, refined);
+      assertClose(result.errorAfter[r], after, 1e-9, `row ${r} error after`, before);
+      assert.ok(after <= before * (1 + 1e-12), `row ${r} got worse`);
+      for (let j = 0; j < p.d; j++) {
+        if (m[j] === 0) assert.ok(Object.is(refined[j], 0), `row ${r}: pruned ${j} is not 0`);
+        else if (p.mask[r * p.d + j]) {
+          assert.ok(refined[j] === row(values)[j] || refined[j] === w[j], `row ${r}: kept ${j}`);
+        } else assert.equal(refined[j], w[j], `row ${r}: restored ${j} is not at its dense value`);
+      }
+      for (const swap of allSwaps(w, m, p.gram, p.d, length, refined)) {
+        assert.ok(
+          swap.delta >= -1e-9 * after,
+          `${pattern.kind} row ${r}: swap (${swap.u}, ${swap.p}) still improves by ${swap.delta}`,
+        );
+      }
+    }
+  }
+});
+
 Deno.test("maxIters 0 returns the warm start unchanged with equal errors before and after", async () => {
   const pattern: SparsityPattern = { kind: "per-row", sparsity: 0.6 };
   const p = await problem(10, 20, 3, pattern);

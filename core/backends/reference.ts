@@ -41,16 +41,31 @@ class ReferenceGram implements GramHandle {
 }
 
 class ReferenceRows implements RowBatchHandle {
+  readonly rows: number;
+  readonly d: number;
   /** w (rows, d). */
   readonly weight: Float64Array;
+  /** v (rows, d): w where pruned, the kept weights' current values where kept. */
+  readonly values: Float64Array;
   /** m (rows, d), 1 = kept. */
   readonly mask: Uint8Array;
   /** c (rows, d) = G q. */
   readonly correlation: Float64Array;
-  constructor(readonly rows: number, readonly d: number, weight: Float32Array, mask: Uint8Array) {
+  constructor({ weight, values, mask, rows, d }: LoadRowsOptions) {
+    this.rows = rows;
+    this.d = d;
     this.weight = Float64Array.from(weight.subarray(0, rows * d));
     this.mask = mask.slice(0, rows * d);
+    this.values = Float64Array.from(
+      this.weight,
+      (w, i) => (values && this.mask[i] ? values[i] : w),
+    );
     this.correlation = new Float64Array(rows * d);
+  }
+
+  /** q_j = w_j − m_j v_j of the element at `at`. */
+  residual(at: number): number {
+    return this.mask[at] ? this.weight[at] - this.values[at] : this.weight[at];
   }
 }
 
@@ -93,8 +108,8 @@ function readGramDiagonal(gram: GramHandle): Promise<Float64Array> {
   return Promise.resolve(Float64Array.from({ length: g.d }, (_, j) => g.values[j * g.d + j]));
 }
 
-function loadRows({ weight, mask, rows, d }: LoadRowsOptions): Promise<RowBatchHandle> {
-  return Promise.resolve(new ReferenceRows(rows, d, weight, mask));
+function loadRows(options: LoadRowsOptions): Promise<RowBatchHandle> {
+  return Promise.resolve(new ReferenceRows(options));
 }
 
 function rowErrors(options: RowsAndGram): Promise<Float64Array> {
@@ -103,8 +118,8 @@ function rowErrors(options: RowsAndGram): Promise<Float64Array> {
   for (let r = 0; r < b.rows; r++) {
     let error = 0;
     for (let j = 0; j < b.d; j++) {
-      const at = r * b.d + j;
-      if (b.mask[at] === 0) error += b.weight[at] * b.correlation[at];
+      const q = b.residual(r * b.d + j);
+      if (q !== 0) error += q * b.correlation[r * b.d + j];
     }
     errors[r] = error;
   }
@@ -115,24 +130,19 @@ function correlate(options: RowsAndGram): Promise<Float64Array> {
   const g = asGram(options.gram);
   const b = asRows(options.batch);
   const d = b.d;
-  const errors = new Float64Array(b.rows);
   for (let r = 0; r < b.rows; r++) {
     const row = r * d;
-    // c_i = Σ_j G_ij q_j, where q_j = w_j for pruned j and 0 for kept j.
+    // c_i = Σ_j G_ij q_j, where q_j = w_j for pruned j and w_j − v_j for kept j.
     for (let i = 0; i < d; i++) {
       let sum = 0;
       for (let j = 0; j < d; j++) {
-        if (b.mask[row + j] === 0) sum += g.values[i * d + j] * b.weight[row + j];
+        const q = b.residual(row + j);
+        if (q !== 0) sum += g.values[i * d + j] * q;
       }
       b.correlation[row + i] = sum;
     }
-    let error = 0;
-    for (let j = 0; j < d; j++) {
-      if (b.mask[row + j] === 0) error += b.weight[row + j] * b.correlation[row + j];
-    }
-    errors[r] = error;
   }
-  return Promise.resolve(errors);
+  return rowErrors(options);
 }
 
 function bestSwaps(
@@ -151,12 +161,12 @@ function bestSwaps(
   if (bounded) g.neighbours ??= gramNeighbours(g.values, d, neighbourCount);
   for (let k = 0; k < active.length; k++) {
     const row = active[k] * d;
-    const w = b.weight.subarray(row, row + d);
+    const v = b.values.subarray(row, row + d);
     const mask = b.mask.subarray(row, row + d);
     const c = b.correlation.subarray(row, row + d);
     const best = bounded
-      ? boundedSearch(g.values, d, w, mask, c, g.neighbours!, options.threshold?.[k] ?? Infinity)
-      : bruteForceSearch(g.values, d, blockLength, w, mask, c);
+      ? boundedSearch(g.values, d, v, mask, c, g.neighbours!, options.threshold?.[k] ?? Infinity)
+      : bruteForceSearch(g.values, d, blockLength, v, mask, c);
     gain[k] = best.gain;
     prune[k] = best.u;
     restore[k] = best.p;
@@ -173,16 +183,16 @@ interface RowSearch {
   evaluated: number;
 }
 
-/** a_u = 2 w_u c_u + w_u² G_uu (kept u) or b_p = −2 w_p c_p + w_p² G_pp (pruned p). */
+/** a_u = 2 v_u c_u + v_u² G_uu (kept u) or b_p = −2 v_p c_p + v_p² G_pp (pruned p). */
 function swapTerm(
   g: Float64Array,
   d: number,
-  w: Float64Array,
+  v: Float64Array,
   c: Float64Array,
   j: number,
   kept: boolean,
 ): number {
-  return (kept ? 2 : -2) * w[j] * c[j] + w[j] * w[j] * g[j * d + j];
+  return (kept ? 2 : -2) * v[j] * c[j] + v[j] * v[j] * g[j * d + j];
 }
 
 /** Every feasible pair, u then p ascending: ties go to the smallest u, then p. */
@@ -190,7 +200,7 @@ function bruteForceSearch(
   g: Float64Array,
   d: number,
   blockLength: number,
-  w: Float64Array,
+  v: Float64Array,
   mask: Uint8Array,
   c: Float64Array,
 ): RowSearch {
@@ -198,10 +208,10 @@ function bruteForceSearch(
   for (let start = 0; start < d; start += blockLength) {
     for (let u = start; u < start + blockLength; u++) {
       if (mask[u] !== 1) continue;
-      const a = swapTerm(g, d, w, c, u, true);
+      const a = swapTerm(g, d, v, c, u, true);
       for (let p = start; p < start + blockLength; p++) {
         if (mask[p] !== 0) continue;
-        const delta = a + swapTerm(g, d, w, c, p, false) - 2 * w[u] * w[p] * g[u * d + p];
+        const delta = a + swapTerm(g, d, v, c, p, false) - 2 * v[u] * v[p] * g[u * d + p];
         best.evaluated++;
         if (delta < best.gain) {
           best.gain = delta;
@@ -233,7 +243,7 @@ const GUESS_TERMS = 2;
 function boundedSearch(
   g: Float64Array,
   d: number,
-  w: Float64Array,
+  v: Float64Array,
   mask: Uint8Array,
   c: Float64Array,
   neighbours: GramNeighbours,
@@ -245,12 +255,12 @@ function boundedSearch(
   const kept: number[] = [];
   const pruned: number[] = [];
   for (let j = 0; j < d; j++) {
-    term[j] = swapTerm(g, d, w, c, j, mask[j] === 1);
+    term[j] = swapTerm(g, d, v, c, j, mask[j] === 1);
     (mask[j] === 1 ? kept : pruned).push(j);
   }
   if (kept.length === 0 || pruned.length === 0) return best;
-  const delta = (u: number, p: number) => term[u] + term[p] - 2 * w[u] * w[p] * g[u * d + p];
-  const beta = (p: number) => Math.abs(w[p]) * root[p];
+  const delta = (u: number, p: number) => term[u] + term[p] - 2 * v[u] * v[p] * g[u * d + p];
+  const beta = (p: number) => Math.abs(v[p]) * root[p];
   const byBeta = [...pruned].sort((x, y) => beta(y) - beta(x));
   const envelope = LowerEnvelope.build(
     byBeta.map(beta),
@@ -276,18 +286,18 @@ function boundedSearch(
   const lowerBound = new Float64Array(d);
   const margin = new Float64Array(d);
   for (const u of kept) {
-    const alpha = Math.abs(w[u]) * root[u];
+    const alpha = Math.abs(v[u]) * root[u];
     let nearest = Infinity;
     let coupling = Math.max(1, rho[u]);
     for (let j = 0; j < k; j++) {
       const p = index[u * k + j];
       if (p < 0 || mask[p] !== 0) continue;
-      nearest = Math.min(nearest, term[p] - 2 * w[u] * w[p] * value[u * k + j]);
+      nearest = Math.min(nearest, term[p] - 2 * v[u] * v[p] * value[u * k + j]);
       coupling = Math.max(coupling, correlation(value[u * k + j], root[u], root[p]));
       guess = Math.min(guess, delta(u, p));
       best.evaluated++;
     }
-    const far = w[u] === 0 ? minB : rho[u] === Infinity ? -Infinity : envelope.at(rho[u] * alpha);
+    const far = v[u] === 0 ? minB : rho[u] === Infinity ? -Infinity : envelope.at(rho[u] * alpha);
     lowerBound[u] = term[u] + Math.min(far, nearest);
     margin[u] = BOUND_ROUNDING * (Math.abs(term[u]) + maxAbsB + 2 * alpha * betaMax * coupling);
   }
@@ -315,12 +325,13 @@ function applySwaps(options: ApplySwapsOptions): Promise<void> {
     const row = options.rows[k] * d;
     const u = options.prune[k];
     const p = options.restore[k];
-    const wu = b.weight[row + u];
-    const wp = b.weight[row + p];
+    const vu = b.values[row + u];
+    const vp = b.values[row + p];
     b.mask[row + u] = 0;
     b.mask[row + p] = 1;
+    b.values[row + u] = b.weight[row + u];
     for (let i = 0; i < d; i++) {
-      b.correlation[row + i] += wu * g.values[i * d + u] - wp * g.values[i * d + p];
+      b.correlation[row + i] += vu * g.values[i * d + u] - vp * g.values[i * d + p];
     }
   }
   return Promise.resolve();

@@ -321,6 +321,8 @@ class WasmRows implements RowBatchHandle {
     readonly rows: number,
     readonly d: number,
     readonly weight: number,
+    /** v (rows, d) f32: the `weight` buffer itself when the kept weights keep their values. */
+    readonly values: number,
     readonly mask: number,
     readonly corr: number,
     readonly errors: number,
@@ -453,7 +455,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
           gram.g64,
           b.d,
           blockLength,
-          b.weight,
+          b.values,
           b.mask,
           b.corr,
           activePtr,
@@ -484,7 +486,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
             gram.g64,
             gram.diag,
             d,
-            b.weight,
+            b.values,
             b.mask,
             b.corr,
             activePtr,
@@ -541,7 +543,10 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
     return neighbours;
   }
 
-  /** Each row's channels by β descending (assembly/bounds.ts rowOrders), once per batch and G. */
+  /**
+   * Each row's channels by β descending (assembly/bounds.ts rowOrders), once per batch and G.
+   * Made from w, which the envelope's pruned channels always carry (v_p = w_p).
+   */
   async function ordersOf(b: WasmRows, gram: WasmGram, root: number): Promise<number> {
     if (b.order?.gram === gram) return b.order.pointer;
     if (b.order) heap.release(b.order.pointer);
@@ -585,7 +590,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
             gram.g64,
             gram.diag,
             d,
-            b.weight,
+            b.values,
             b.mask,
             b.corr,
             activePtr,
@@ -711,17 +716,23 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
       return f64(gram.diag, gram.d).slice();
     },
 
-    loadRows({ weight, mask, rows, d }: LoadRowsOptions): Promise<RowBatchHandle> {
+    loadRows({ weight, values, mask, rows, d }: LoadRowsOptions): Promise<RowBatchHandle> {
+      const weightPtr = heap.allocate(rows * d * 4);
       const batch = new WasmRows(
         rows,
         d,
-        heap.allocate(rows * d * 4),
+        weightPtr,
+        values ? heap.allocate(rows * d * 4) : weightPtr,
         heap.allocate(rows * d),
         heap.allocate(rows * d * 8),
         heap.allocate(rows * 8),
       );
       f32(batch.weight, rows * d).set(weight.subarray(0, rows * d));
       u8(batch.mask, rows * d).set(mask.subarray(0, rows * d));
+      if (values) {
+        const v = f32(batch.values, rows * d);
+        for (let i = 0; i < rows * d; i++) v[i] = mask[i] ? values[i] : weight[i];
+      }
       return Promise.resolve(batch);
     },
 
@@ -733,7 +744,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
         evenRanges(b.rows, threads.count),
         // Whole blocks of rows per call: the kernel reads each row of G once per block.
         Math.max(constants.correlateRows, rowsPerCall(b.d * b.d)),
-        () => [gram.g64, b.d, b.weight, b.mask, b.corr, b.errors],
+        () => [gram.g64, b.d, b.weight, b.values, b.mask, b.corr, b.errors],
       );
       return f64(b.errors, b.rows).slice();
     },
@@ -744,7 +755,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
         "rowErrors",
         evenRanges(b.rows, threads.count),
         rowsPerCall(b.d),
-        () => [b.d, b.weight, b.mask, b.corr, b.errors],
+        () => [b.d, b.weight, b.values, b.mask, b.corr, b.errors],
         b.rows * b.d,
       );
       return f64(b.errors, b.rows).slice();
@@ -774,7 +785,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
           "applySwaps",
           evenRanges(n, threads.count),
           rowsPerCall(b.d),
-          () => [gram.g64, b.d, b.weight, b.mask, b.corr, rows, prune, restore],
+          () => [gram.g64, b.d, b.weight, b.values, b.mask, b.corr, rows, prune, restore],
         );
       });
     },
@@ -834,6 +845,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
         for (const ptr of [handle.weight, handle.mask, handle.corr, handle.errors]) {
           heap.release(ptr);
         }
+        if (handle.values !== handle.weight) heap.release(handle.values);
         if (handle.order) heap.release(handle.order.pointer);
       }
     },

@@ -70,6 +70,8 @@ class GpuRows implements RowBatchHandle {
     readonly rows: number,
     readonly d: number,
     readonly weight: GPUBuffer,
+    /** v (rows, d): the `weight` buffer itself when the kept weights keep their values. */
+    readonly values: GPUBuffer,
     readonly mask: GPUBuffer,
     readonly corr: GPUBuffer,
     readonly errors: GPUBuffer,
@@ -491,6 +493,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
   const rowErrorsOf = async (b: GpuRows): Promise<Float64Array> => {
     dispatch("row_error", [b.d, b.rows], [
       whole(b.weight),
+      whole(b.values),
       whole(b.mask),
       whole(b.corr),
       whole(b.errors),
@@ -568,12 +571,20 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       return Float64Array.from(new Float32Array(await read(gram.diag, gram.d * 4)));
     },
 
-    async loadRows({ weight, mask, rows, d }: LoadRowsOptions): Promise<RowBatchHandle> {
+    async loadRows({ weight, values, mask, rows, d }: LoadRowsOptions): Promise<RowBatchHandle> {
       checkFits(rows * d * 4, `A batch of ${rows} rows × ${d}`);
+      const w = upload(weight.subarray(0, rows * d), "W");
+      const v = values
+        ? upload(
+          Float32Array.from({ length: rows * d }, (_, i) => mask[i] ? values[i] : weight[i]),
+          "V",
+        )
+        : w;
       const batch = new GpuRows(
         rows,
         d,
-        upload(weight.subarray(0, rows * d), "W"),
+        w,
+        v,
         upload(Uint32Array.from(mask.subarray(0, rows * d)), "mask"),
         buffer(rows * d * 4, "c"),
         buffer(rows * 4, "row errors"),
@@ -589,6 +600,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
         dispatch("correlate", [b.d, b.rows, panel.start, panel.rows], [
           panelBinding(gram.g, panel.start, panel.rows, b.d),
           whole(b.weight),
+          whole(b.values),
           whole(b.mask),
           whole(b.corr),
         ], [Math.ceil(panel.rows / 16), Math.ceil(b.rows / 16)]);
@@ -624,7 +636,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       diagonal(gram);
       dispatch("prepare_rows", [d, n], [
         whole(activeBuffer),
-        whole(b.weight),
+        whole(b.values),
         whole(b.mask),
         whole(b.corr),
         whole(gram.diag),
@@ -635,7 +647,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       const searchInputs = (panel: { start: number; rows: number }) => [
         panelBinding(gram.g, panel.start, panel.rows, d),
         whole(activeBuffer),
-        whole(b.weight),
+        whole(b.values),
         whole(s.b),
         whole(s.s),
         whole(s.a),
@@ -664,10 +676,15 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
         dispatch("apply_swaps", [b.d, n, panel.start, panel.rows], [
           panelBinding(gram.g, panel.start, panel.rows, b.d),
           whole(swaps),
-          whole(b.weight),
+          whole(b.values),
           whole(b.corr),
           whole(b.mask),
         ], [Math.ceil(b.d / 256), n]);
+      }
+      if (b.values !== b.weight) {
+        dispatch("reset_values", [b.d, n], [whole(swaps), whole(b.weight), whole(b.values)], [
+          Math.ceil(n / 64),
+        ]);
       }
       submit();
       swaps.destroy();
@@ -724,6 +741,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       else if (handle instanceof GpuRows) {
         [
           handle.weight,
+          ...(handle.values === handle.weight ? [] : [handle.values]),
           handle.mask,
           handle.corr,
           handle.errors,
