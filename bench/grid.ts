@@ -26,7 +26,8 @@ import {
 } from "../core/model/transformer.ts";
 import { calibrationWindows, evaluationSets, perplexities } from "../core/model/datasets.ts";
 import type { SparsityPattern } from "../core/pattern.ts";
-import { pruneModel, type Refiner } from "../core/pipeline.ts";
+import type { Refiner } from "../core/layer.ts";
+import { pruneModel } from "../core/pipeline.ts";
 import type { Tensor } from "../core/safetensors.ts";
 import type { WarmStartMethod } from "../core/warm_start.ts";
 

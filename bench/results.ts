@@ -22,13 +22,8 @@ import { ensureStories15M, mobyDick } from "../core/model/stories15m.ts";
 import { loadLlama2cTokenizer } from "../core/model/tokenizer.ts";
 import { checkpointWeights, residentWeights } from "../core/model/transformer.ts";
 import { parseNmPattern, perRowPattern, type SparsityPattern } from "../core/pattern.ts";
-import {
-  owlBlockPatterns,
-  pruneModel,
-  type PruneOptions,
-  type Refiner,
-  type WeightUpdate,
-} from "../core/pipeline.ts";
+import type { Refiner, WeightUpdate } from "../core/layer.ts";
+import { owlBlockPatterns, pruneModel, type PruneOptions } from "../core/pipeline.ts";
 import type { Tensor } from "../core/safetensors.ts";
 import type { LayerWarmStart } from "../core/update.ts";
 

@@ -7,10 +7,10 @@
  *        ├─ dense forward of a copy of h, capturing each linear layer's input
  *        │    → G = XᵀX and channel means/variances for the four inputs
  *        │      (q/k/v share one, gate/up share one; o and down have their own)
- *        ├─ for each of its seven linear layers:
- *        │    warm start (a score, or ADMM-Grad with its updated weights)
+ *        ├─ for each of its seven linear layers, core/layer.ts's pruneLayer:
+ *        │    warm start (a score, or SparseGPT / ADMM-Grad with their updated weights)
  *        │    → refine (SparseSwaps, DSnoT or none) → zero the pruned weights
- *        │    → optionally update the kept ones (rebuild or ADMM, core/update.ts)
+ *        │    → optionally update the kept ones (rebuild or ADMM) and alternate
  *        ├─ hand the block's tensors and masks to the output
  *        ├─ h = forward of the pruned block (later blocks see pruned outputs; with dense
  *        │    calibration, h = the dense block's output, from the capturing forward)
@@ -20,14 +20,13 @@
  * the tensors outside the blocks and blocks 0 … k − 1, and then computes exactly what an
  * uninterrupted run computes. An aborted `signal` stops the run between layers and between
  * SparseSwaps iterations. *
- * The numeric work is in core/ (warm_start, sparseswaps, dsnot, model/forward); this module
+ * The numeric work is in core/ (layer, warm_start, sparseswaps, update, model/forward); this module
  * owns the calibration state, timings and progress events, and does no file I/O itself.
  *
  * @module
  */
 
 import { zeroPruned } from "./compressed.ts";
-import { refineDsnot } from "./dsnot.ts";
 import { InputError } from "./errors.ts";
 import type { GramHandle, Kernels } from "./kernels.ts";
 import {
@@ -55,8 +54,9 @@ import {
   type SparsityPattern,
 } from "./pattern.ts";
 import { fromFloat32, type Tensor, toFloat32 } from "./safetensors.ts";
-import { type LayerWarmStart, type UpdateMethod, updateWeights, warmStartLayer } from "./update.ts";
-import { layerErrors, refineSparseSwaps } from "./sparseswaps.ts";
+import { pruneLayer, type Refiner, total, type WeightUpdate } from "./layer.ts";
+import type { LayerWarmStart } from "./update.ts";
+import { layerErrors } from "./sparseswaps.ts";
 
 /** Where calibration inputs come from: the pruned earlier blocks, or the dense model. */
 export type CalibrationMode = "sequential" | "dense";
@@ -69,12 +69,6 @@ export type LayerSparsity = "uniform" | "owl";
 
 /** The layer-sparsity choices, for flag validation. */
 export const LAYER_SPARSITIES: readonly LayerSparsity[] = ["uniform", "owl"];
-
-/** How masks are improved after the warm start. */
-export type Refiner = "sparseswaps" | "dsnot" | "none";
-
-/** The refiners, for flag validation. */
-export const REFINERS: readonly Refiner[] = ["sparseswaps", "dsnot", "none"];
 
 /** What happened to one linear layer. */
 export interface LayerReport {
@@ -189,16 +183,6 @@ export interface PruneOptions {
   readonly signal?: AbortSignal;
 }
 
-/** How kept weights are updated once a layer's mask is final. */
-export interface WeightUpdate {
-  /** The method. */
-  readonly method: Exclude<UpdateMethod, "none">;
-  /** α of the damping (see core/update.ts). */
-  readonly damping: number;
-  /** ADMM iterations (admm only). */
-  readonly iterations?: number;
-}
-
 /** Seconds spent per phase. */
 export interface PruneTimings {
   /** Block forwards and Gram accumulation. */
@@ -276,7 +260,13 @@ export async function pruneModel(
         const name = linearName(index, layer);
         const weight = weights[LINEAR_ROLES[layer].field];
         const input = inputs[LINEAR_ROLES[layer].input];
-        const { report, mask, updated } = await pruneLayer(options, index, layer, weight, input);
+        const { report, mask, updated } = await pruneBlockLayer(
+          options,
+          index,
+          layer,
+          weight,
+          input,
+        );
         const raw = await checkpoint.read(name);
         let written: Tensor;
         if (updated) {
@@ -473,84 +463,40 @@ async function captureInputs(
   return result;
 }
 
-/** Warm start and refinement of one linear layer. */
-async function pruneLayer(
+/** One linear layer of a block: core/layer.ts's method, and its report. */
+async function pruneBlockLayer(
   options: PruneOptions,
   block: number,
   layer: LinearLayer,
   weight: Float32Array,
   input: CapturedInput,
 ): Promise<{ report: LayerReport; mask: Uint8Array; updated?: Float32Array }> {
-  const { kernels, refiner } = options;
-  const pattern = options.blockPatterns?.[block] ?? options.pattern;
+  const { kernels } = options;
   const started = performance.now();
   const d = input.width;
   const rows = weight.length / d;
   const label = `Layer ${linearName(block, layer)}`;
   const operands = { kernels, gram: input.gram, weight, rows, d, label };
-  const warmStart = await warmStartLayer({
+  const outputEnergy = total(await layerErrors({ ...operands, mask: new Uint8Array(rows * d) }));
+  const pruned = await pruneLayer({
     ...operands,
     gramDiagonal: input.diagonal,
-    pattern,
-    method: options.warmStart,
-    damping: options.update?.damping,
+    pattern: options.blockPatterns?.[block] ?? options.pattern,
+    warmStart: options.warmStart,
+    refiner: options.refiner,
+    maxIters: options.maxIters,
+    update: options.update,
+    moments: input,
+    signal: options.signal,
   });
-  const warm = warmStart.mask;
-  const outputEnergy = sum(await layerErrors({ ...operands, mask: new Uint8Array(rows * d) }));
-  let mask = warm;
-  let errorWarm: number;
-  let errorRefined: number;
-  let swaps = 0;
-  let iterations = 0;
-  let convergedRows = 0;
-  let stalledRows = 0;
-  let pairsEvaluated = 0;
-  let pairsBruteForce = 0;
-  if (refiner === "sparseswaps") {
-    const result = await refineSparseSwaps({
-      ...operands,
-      mask: warm,
-      pattern,
-      maxIters: options.maxIters,
-      signal: options.signal,
-    });
-    mask = result.mask;
-    errorWarm = sum(result.errorBefore);
-    errorRefined = sum(result.errorAfter);
-    ({ swaps, iterations, convergedRows, stalledRows, pairsEvaluated, pairsBruteForce } = result);
-  } else {
-    errorWarm = sum(await layerErrors({ ...operands, mask: warm }));
-    if (refiner === "dsnot") {
-      const result = refineDsnot({
-        weight,
-        rows,
-        d,
-        mask: warm,
-        pattern,
-        inputMean: input.mean,
-        inputVariance: input.variance,
-        gramDiagonal: input.diagonal,
-      });
-      mask = result.mask;
-      swaps = result.swaps;
-      errorRefined = sum(await layerErrors({ ...operands, mask }));
-    } else {
-      errorRefined = errorWarm;
-    }
-  }
-  // A warm start's own updated weights (SparseGPT, ADMM-Grad) stand while its mask does.
-  const update = options.update
-    ? await updateWeights({ ...operands, mask, ...options.update })
-    : warmStart.updated && mask.every((m, i) => m === warm[i])
-    ? warmStart.updated
-    : undefined;
-  const updated = update?.weight;
-  const errorUpdated = update && sum(update.errors);
-  let pruned = 0;
-  for (const m of mask) pruned += m === 0 ? 1 : 0;
+  const { mask } = pruned;
+  const errorWarm = total(pruned.errorWarm);
+  const errorRefined = total(pruned.errorRefined);
+  let zeros = 0;
+  for (const m of mask) zeros += m === 0 ? 1 : 0;
   return {
     mask,
-    updated,
+    updated: pruned.weight,
     report: {
       block,
       layer,
@@ -559,22 +505,16 @@ async function pruneLayer(
       outputEnergy,
       errorWarm,
       errorRefined,
-      ...(errorUpdated === undefined ? {} : { errorUpdated }),
-      sparsity: pruned / mask.length,
+      ...(pruned.errorUpdated ? { errorUpdated: total(pruned.errorUpdated) } : {}),
+      sparsity: zeros / mask.length,
       relativeReduction: errorWarm > 0 ? 1 - errorRefined / errorWarm : 0,
-      swaps,
-      iterations,
-      convergedRows,
-      stalledRows,
-      pairsEvaluated,
-      pairsBruteForce,
+      swaps: pruned.swaps,
+      iterations: pruned.iterations,
+      convergedRows: pruned.convergedRows,
+      stalledRows: pruned.stalledRows,
+      pairsEvaluated: pruned.pairsEvaluated,
+      pairsBruteForce: pruned.pairsBruteForce,
       seconds: (performance.now() - started) / 1000,
     },
   };
-}
-
-function sum(values: Float64Array): number {
-  let total = 0;
-  for (const v of values) total += v;
-  return total;
 }

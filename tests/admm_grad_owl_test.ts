@@ -128,7 +128,9 @@ Deno.test("prune --layer-sparsity owl --warm-start admm-grad: per-block sparsiti
     const byBlock = new Map<number, Set<number>>();
     for (const layer of report.layers) {
       byBlock.set(layer.block, (byBlock.get(layer.block) ?? new Set()).add(layer.sparsity));
-      assert.ok(layer.errorUpdated !== undefined && layer.errorUpdated < layer.errorWarm);
+      // The warm start's own weights are the layer: no refinement, no further update.
+      assert.equal(layer.errorRefined, layer.errorWarm);
+      assert.equal(layer.errorUpdated, undefined);
     }
     // Each block one per-row sparsity, spread over blocks (⌊d·s⌋ of these 16- and 24-wide rows
     // rounds down by up to 1/16).
@@ -142,10 +144,14 @@ Deno.test("prune --layer-sparsity owl --warm-start admm-grad: per-block sparsiti
     // ADMM-Grad's weights are what was written: zero where pruned, most kept ones moved.
     using written = await SafetensorsFile.open(`${out}/model.safetensors`);
     using masks = await SafetensorsFile.open(`${out}/masks.safetensors`);
+    using dense = await SafetensorsFile.open(`${model}/model.safetensors`);
     for (const name of masks.names) {
       const mask = (await masks.read(name)).bytes;
       const w = toFloat32(await written.read(name));
+      const original = toFloat32(await dense.read(name));
       mask.forEach((m, i) => assert.ok(m === 1 || Object.is(w[i], 0), `${name}[${i}]`));
+      const moved = mask.filter((m, i) => m === 1 && w[i] !== original[i]).length;
+      assert.ok(moved > 0.5 * mask.filter((m) => m === 1).length, `${name}: ${moved} kept moved`);
     }
     const refused = await runCli(["prune", "--layer-sparsity", "owl", "--pattern", "2:4"]);
     assert.equal(refused.code, 2);

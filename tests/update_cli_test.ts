@@ -143,6 +143,9 @@ Deno.test("conflicting update flags stop with exit 2 and say why", async () => {
     [["--update", "admm2"], /--update/],
     [["--update", "rebuild", "--admm-iters", "5"], /--admm-iters applies to --update admm/],
     [["--update", "admm", "--admm-iters", "0"], /--admm-iters must be a whole number ≥ 1/],
+    [["--alternate", "2"], /--alternate repeats SparseSwaps ↔ weight update rounds/],
+    [["--update", "rebuild", "--refine", "none", "--alternate", "2"], /needs --refine sparseswaps/],
+    [["--update", "rebuild", "--alternate", "-1"], /--alternate/],
   ];
   for (const [flags, message] of cases) {
     const result = await runCli(["prune", ...flags, "--out", "never-written"]);

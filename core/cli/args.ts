@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { InputError, UsageError } from "../errors.ts";
 import { parseNmPattern, perRowPattern, type SparsityPattern } from "../pattern.ts";
-import type { WeightUpdate } from "../pipeline.ts";
+import type { WeightUpdate } from "../layer.ts";
 import { DEFAULT_ADMM_ITERATIONS, DEFAULT_DAMPING, UPDATE_METHODS } from "../update.ts";
 
 /** Flag declarations: each flag takes a string value or is a boolean switch. */
@@ -291,56 +291,79 @@ export function parseIterations(value: string, flag: string): number {
   return Number(value);
 }
 
+/** The flags {@linkcode parseUpdateFlags} reads, as given on the command line. */
+export interface UpdateFlags {
+  /** `--update`: none, rebuild or admm (default none). */
+  readonly update?: string;
+  /** `--damping`: α ≥ 0 (default {@linkcode DEFAULT_DAMPING}). */
+  readonly damping?: string;
+  /** `--admm-iters` (default {@linkcode DEFAULT_ADMM_ITERATIONS}). */
+  readonly admmIters?: string;
+  /** `--alternate`: swap ↔ update rounds after the first update (default 0). */
+  readonly alternate?: string;
+  /** `--refine`, where the command has it (default sparseswaps). */
+  readonly refiner?: string;
+}
+
 /**
- * Parses `--update`, `--damping` and `--admm-iters` into the weight update to run, refusing
- * combinations that make no sense: `--damping` without an update, `--admm-iters` without ADMM,
- * a negative damping, and an update after `--refine dsnot` (DSnoT is offered as its paper
- * publishes it, a mask-only baseline).
+ * Parses `--update`, `--damping`, `--admm-iters` and `--alternate` into the weight update to
+ * run, refusing combinations that make no sense: `--damping` or `--alternate` without an update,
+ * `--admm-iters` without ADMM, a negative damping, an update after `--refine dsnot` (DSnoT is
+ * offered as its paper publishes it, a mask-only baseline) and `--alternate` without SparseSwaps.
  *
- * @param update `--update` (none, rebuild or admm; default none).
- * @param damping `--damping` (α ≥ 0; default {@linkcode DEFAULT_DAMPING}).
- * @param refiner `--refine`, where the command has it.
- * @param admmIters `--admm-iters` (default {@linkcode DEFAULT_ADMM_ITERATIONS}).
+ * @param flags The flags as given.
  * @returns The update, or undefined for none.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * assert.deepEqual(parseUpdateFlags("rebuild", "0.01"), { method: "rebuild", damping: 0.01 });
- * assert.equal(parseUpdateFlags(undefined, undefined), undefined);
- * assert.throws(() => parseUpdateFlags(undefined, "0.1"), /--damping applies to a weight update/);
- * assert.throws(() => parseUpdateFlags("rebuild", undefined, "dsnot"), /--refine dsnot/);
+ * assert.deepEqual(parseUpdateFlags({ update: "rebuild", damping: "0.01" }), { method: "rebuild", damping: 0.01 });
+ * assert.equal(parseUpdateFlags({}), undefined);
+ * assert.throws(() => parseUpdateFlags({ damping: "0.1" }), /--damping applies to a weight update/);
+ * assert.throws(() => parseUpdateFlags({ update: "rebuild", refiner: "dsnot" }), /--refine dsnot/);
+ * assert.throws(() => parseUpdateFlags({ alternate: "2" }), /--alternate repeats/);
  * ```
  */
-export function parseUpdateFlags(
-  update: string | undefined,
-  damping: string | undefined,
-  refiner?: string,
-  admmIters?: string,
-): WeightUpdate | undefined {
-  const method = parseChoice(update ?? "none", "update", UPDATE_METHODS);
+export function parseUpdateFlags(flags: UpdateFlags): WeightUpdate | undefined {
+  const method = parseChoice(flags.update ?? "none", "update", UPDATE_METHODS);
   if (method === "none") {
-    if (damping !== undefined) {
+    if (flags.damping !== undefined) {
       throw new UsageError(
         "Flag --damping applies to a weight update: add --update rebuild or --update admm",
       );
     }
+    if (flags.alternate !== undefined) {
+      throw new UsageError(
+        "Flag --alternate repeats SparseSwaps ↔ weight update rounds: add --update rebuild or --update admm",
+      );
+    }
   }
-  if (admmIters !== undefined && method !== "admm") {
+  if (flags.admmIters !== undefined && method !== "admm") {
     throw new UsageError("Flag --admm-iters applies to --update admm");
   }
   if (method === "none") return undefined;
-  if (refiner === "dsnot") {
+  if (flags.refiner === "dsnot") {
     throw new UsageError(
       "Flag --update cannot follow --refine dsnot: DSnoT is offered as published, a mask-only baseline; use --refine sparseswaps or none",
     );
   }
-  const alpha = damping === undefined ? DEFAULT_DAMPING : parseNumberFlag(damping, "damping");
-  if (alpha < 0) throw new UsageError(`Flag --damping must be ≥ 0: got "${damping}"`);
-  if (method === "admm") {
-    const iterations = admmIters === undefined
-      ? DEFAULT_ADMM_ITERATIONS
-      : parseCount(admmIters, "admm-iters");
-    return { method, damping: alpha, iterations };
+  const alternate = flags.alternate === undefined
+    ? 0
+    : parseWholeNumber(flags.alternate, "alternate");
+  if (alternate > 0 && flags.refiner === "none") {
+    throw new UsageError(
+      "Flag --alternate alternates SparseSwaps with the update: it needs --refine sparseswaps",
+    );
   }
-  return { method, damping: alpha };
+  const damping = flags.damping === undefined
+    ? DEFAULT_DAMPING
+    : parseNumberFlag(flags.damping, "damping");
+  if (damping < 0) throw new UsageError(`Flag --damping must be ≥ 0: got "${flags.damping}"`);
+  const rounds = alternate > 0 ? { alternate } : {};
+  if (method === "admm") {
+    const iterations = flags.admmIters === undefined
+      ? DEFAULT_ADMM_ITERATIONS
+      : parseCount(flags.admmIters, "admm-iters");
+    return { method, damping, iterations, ...rounds };
+  }
+  return { method, damping, ...rounds };
 }

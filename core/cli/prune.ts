@@ -41,10 +41,8 @@ import {
   owlBlockPatterns,
   pruneModel,
   type PruneTimings,
-  type Refiner,
-  REFINERS,
-  type WeightUpdate,
 } from "../pipeline.ts";
+import { type Refiner, REFINERS, type WeightUpdate } from "../layer.ts";
 import {
   compressionConfig,
   sparseFormatFor,
@@ -101,7 +99,7 @@ Usage:
   deno run -A mod.ts prune [--model stories15M|DIR|FILE.bin] [--sparsity S | --pattern N:M]
     [--warm-start wanda|magnitude|ria|sparsegpt|admm-grad] [--refine sparseswaps|dsnot|none]
     [--max-iters N|inf] [--update none|rebuild|admm] [--damping A] [--admm-iters N]
-    [--layer-sparsity uniform|owl]
+    [--alternate N] [--layer-sparsity uniform|owl]
     [--nsamples N] [--seqlen N] [--seed N] [--calib FILE] [--calibration sequential|dense]
     [--eval-windows N]
     [--backend auto|reference|wasm|webgpu] [--threads N] [--out DIR]
@@ -118,8 +116,9 @@ Method:
                     of outlier weights (OWL, M = 5, λ = 0.08), mean --sparsity
   --warm-start M    wanda (default), magnitude, ria, or a method that also updates the
                     weights: sparsegpt (SparseGPT, row-balanced) or admm-grad (Boža's gradual
-                    ADMM); their weights stand while refinement keeps their mask, or --update
-                    re-fits them
+                    ADMM); SparseSwaps refines those weights (a restored weight comes back at
+                    its dense value), DSnoT drops them if it changes the mask, --update re-fits
+                    them
   --refine R        sparseswaps (default), dsnot or none
   --max-iters N     SparseSwaps swaps per row (default 100; inf = until converged)
   --update U        none (default: kept weights keep their values); rebuild: the exact
@@ -128,6 +127,9 @@ Method:
                     for wide layers)
   --damping A       the update's damping α, relative to each input's energy (default 0.1)
   --admm-iters N    ADMM iterations (default 20, the authors' setting)
+  --alternate N     after the update, up to N more rounds of SparseSwaps on the updated
+                    weights followed by the update; a round that does not lower a layer's
+                    error is dropped and ends that layer's rounds (default 0)
 Calibration:
   --nsamples N      calibration sequences (default 32)
   --seqlen N        tokens per sequence (default 256)
@@ -160,6 +162,7 @@ const PRUNE_FLAGS = {
   update: "string",
   damping: "string",
   "admm-iters": "string",
+  alternate: "string",
   nsamples: "string",
   seqlen: "string",
   seed: "string",
@@ -223,7 +226,13 @@ function pruneSettings(argv: readonly string[]): PruneSettings | undefined {
     layerSparsity,
     refiner,
     maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),
-    update: parseUpdateFlags(flags.update, flags.damping, refiner, flags["admm-iters"]),
+    update: parseUpdateFlags({
+      update: flags.update,
+      damping: flags.damping,
+      admmIters: flags["admm-iters"],
+      alternate: flags.alternate,
+      refiner,
+    }),
     nsamples: parseCount(flags.nsamples ?? "32", "nsamples"),
     seqlen: parseSequenceLength(flags.seqlen ?? "256"),
     seed: parseWholeNumber(flags.seed ?? "0", "seed"),
@@ -768,6 +777,7 @@ async function pruneAndReport(
       update: settings.update?.method ?? "none",
       ...(settings.update ? { damping: settings.update.damping } : {}),
       ...(settings.update?.iterations ? { admm_iters: settings.update.iterations } : {}),
+      ...(settings.update?.alternate ? { alternate: settings.update.alternate } : {}),
       nsamples: calibration.length,
       seqlen: settings.seqlen,
       seed: settings.seed,
@@ -916,11 +926,7 @@ function printSummary(io: CommandIo, report: PruneReport, settings: PruneSetting
         report.summary.relativeErrorRefined.toExponential(3)
       } after refinement, ${
         report.summary.relativeErrorUpdated.toExponential(3)
-      } with the updated weights (${
-        settings.update
-          ? `${settings.update.method}, damping ${settings.update.damping}`
-          : `${settings.warmStart}'s own`
-      })`,
+      } with the updated weights (${settings.update?.method}, damping ${settings.update?.damping})`,
     );
   }
   for (const [name, p] of Object.entries(report.perplexity)) {

@@ -39,7 +39,7 @@ import {
   type StorageFormat,
   zeroPruned,
 } from "../compressed.ts";
-import { checkMaskFits, refineSparseSwaps } from "../sparseswaps.ts";
+import { checkMaskFits } from "../sparseswaps.ts";
 import { checkFinite, checkGram } from "../validate.ts";
 import { gramDiagonal } from "../warm_start.ts";
 import {
@@ -51,14 +51,8 @@ import {
   parseUpdateFlags,
   requireFlag,
 } from "./args.ts";
-import type { WeightUpdate } from "../pipeline.ts";
-import {
-  LAYER_WARM_STARTS,
-  type LayerWarmStart,
-  type UpdateMethod,
-  updateWeights,
-  warmStartLayer,
-} from "../update.ts";
+import { pruneLayer, total, type WeightUpdate } from "../layer.ts";
+import { LAYER_WARM_STARTS, type LayerWarmStart, type UpdateMethod } from "../update.ts";
 import { type CommandIo, openKernels, progressBar } from "./io.ts";
 
 /** The help text of `refine`. */
@@ -68,7 +62,7 @@ Usage:
   deno run -A mod.ts refine --weight W.safetensors --gram G.safetensors
     [--mask M.safetensors | --warm-start wanda|magnitude|ria|sparsegpt|admm-grad]
     (--sparsity S | --pattern N:M) [--max-iters N|inf]
-    [--update none|rebuild|admm] [--damping A] [--admm-iters N]
+    [--update none|rebuild|admm] [--damping A] [--admm-iters N] [--alternate N]
     [--backend auto|reference|wasm|webgpu] [--threads N] --out OUT.safetensors
     [--format dense|compressed] [--json] [--quiet]
 
@@ -77,8 +71,9 @@ Inputs:
   --gram FILE       tensor "gram" [d, d] = X Xᵀ of the layer's inputs, F32 or F64
   --mask FILE       tensor "mask" [rows, d], U8 or BOOL, 1 = kept: the warm start to refine
   --warm-start M    build the warm start instead: wanda (default), magnitude, ria, sparsegpt
-                    or admm-grad (these two also update the weight, written while no swap
-                    changes their mask)
+                    or admm-grad (these two also update the kept weights: SparseSwaps then
+                    refines those, a restored weight coming back at its dense value, and the
+                    result is written as tensor "weight")
 Pattern (exactly one):
   --sparsity S      prune floor(d · S) weights in every row, 0 < S < 1
   --pattern N:M     keep N of every M consecutive weights (2:4, 4:8)
@@ -90,10 +85,13 @@ Run:
                     weight is written as tensor "weight" (F32)
   --damping A       the update's damping α, relative to each input's energy (default 0.1)
   --admm-iters N    ADMM iterations (default 20, the authors' setting)
+  --alternate N     after the update, up to N more rounds of SparseSwaps on the updated
+                    weights followed by the update; a round that does not lower the error is
+                    dropped and ends them (default 0)
   --backend B       auto (default: WebGPU on a hardware GPU, else wasm), reference, wasm or webgpu
   --threads N       CPU threads for the wasm backend (default: every core)
 Output:
-  --out FILE        tensor "mask" U8 [rows, d] (and "weight" F32 with --update); the summary
+  --out FILE        tensor "mask" U8 [rows, d] (and "weight" F32 when kept weights moved); the summary
                     goes into __metadata__
   --format F        dense (default: the mask only) or compressed: also the pruned weight in
                     compressed-tensors' layout (shape, compressed, bitmask and, for
@@ -113,6 +111,7 @@ const REFINE_FLAGS = {
   update: "string",
   damping: "string",
   "admm-iters": "string",
+  alternate: "string",
   backend: "string",
   threads: "string",
   out: "string",
@@ -126,7 +125,7 @@ const REFINE_FLAGS = {
 export interface RefineSummary {
   /** Σ over rows of qᵀGq for the warm start, float64. */
   readonly error_before: number;
-  /** Σ over rows of qᵀGq for the refined mask, float64. */
+  /** Σ over rows of qᵀGq after SparseSwaps' first round, float64. */
   readonly error_after: number;
   /** 1 − error_after / error_before (0 when the warm start is exact). */
   readonly relative_reduction: number;
@@ -163,14 +162,18 @@ export interface RefineSummary {
   readonly max_iters: number | "inf";
   /** Wall time of warm start, refinement and weight update, in seconds. */
   readonly seconds: number;
-  /** The weight update after the mask: none, rebuild, admm, or the warm start's own. */
+  /** Where the written weight comes from: the update, the warm start's own, or none (mask only). */
   readonly update: UpdateMethod | "sparsegpt" | "admm-grad";
   /** α of --update's damping (with --update). */
   readonly damping?: number;
   /** ADMM iterations (with --update admm). */
   readonly admm_iters?: number;
-  /** Σ over rows of ‖(w − w')X‖² = qᵀGq after the update, float64 (with an update). */
+  /** Σ over rows of ‖(w − w')X‖² = qᵀGq after the update (and rounds), float64 (with --update). */
   readonly error_updated?: number;
+  /** Alternating rounds asked for (with --alternate). */
+  readonly alternate?: number;
+  /** Alternating rounds kept, each lowering the error (with --alternate). */
+  readonly rounds?: number;
   /** What the output holds besides the mask: "dense" (nothing) or the sparse layout written. */
   readonly format: "dense" | SparseFormat;
   /** Bytes of the pruned weight stored densely. */
@@ -249,7 +252,8 @@ async function refineLayer(
   const gram = await kernels.createGram({ d, values: layer.gram });
   const started = performance.now();
   const label = `Weights "${settings.weightPath}" with Gram matrix "${settings.gramPath}"`;
-  const warmStart = layer.mask ? { mask: layer.mask } : await warmStartLayer({
+  const bar = progressBar(io, "refine", rows, "rows", settings.quiet);
+  const result = await pruneLayer({
     kernels,
     gram,
     gramDiagonal: gramDiagonal(layer.gram, d),
@@ -257,52 +261,26 @@ async function refineLayer(
     rows,
     d,
     pattern,
-    method: settings.warmStart,
-    damping: settings.update?.damping,
-    label,
-  });
-  const warm = warmStart.mask;
-  const bar = progressBar(io, "refine", rows, "rows", settings.quiet);
-  const result = await refineSparseSwaps({
-    kernels,
-    gram,
-    weight,
-    rows,
-    d,
-    mask: warm,
-    pattern,
+    warmStart: layer.mask ?? settings.warmStart,
+    refiner: "sparseswaps",
     maxIters: settings.maxIters,
+    update: settings.update,
     label,
     onProgress: ({ rowsDone }) => bar.update(rowsDone),
     signal: io.signal,
   });
   bar.finish();
-  // A warm start's own updated weights (SparseGPT, ADMM-Grad) stand while its mask does.
-  const update = settings.update
-    ? await updateWeights({
-      kernels,
-      gram,
-      weight,
-      mask: result.mask,
-      rows,
-      d,
-      ...settings.update,
-      label,
-    })
-    : result.swaps === 0
-    ? warmStart.updated
-    : undefined;
   kernels.release(gram);
   // The final weight in W's dtype: updated, or W with the pruned entries zeroed.
   const dtype = layer.weightTensor.dtype as "F32" | "F16" | "BF16";
-  const pruned = update
-    ? fromFloat32(update.weight, dtype, [rows, d])
+  const pruned = result.weight
+    ? fromFloat32(result.weight, dtype, [rows, d])
     : { ...layer.weightTensor, bytes: layer.weightTensor.bytes.slice() };
   zeroPruned(pruned, result.mask);
   const format = sparseFormatFor(pattern);
   const stored = format === "sparse-24-bitmask" ? rows * d / 2 : countStored(pruned);
-  const errorBefore = sum(result.errorBefore);
-  const errorAfter = sum(result.errorAfter);
+  const errorBefore = total(result.errorWarm);
+  const errorAfter = total(result.errorRefined);
   const summary: RefineSummary = {
     error_before: errorBefore,
     error_after: errorAfter,
@@ -322,12 +300,13 @@ async function refineLayer(
     warm_start: layer.mask ? "mask" : settings.warmStart,
     max_iters: Number.isFinite(settings.maxIters) ? settings.maxIters : "inf",
     seconds: (performance.now() - started) / 1000,
-    // Without --update, updated weights can only come from the warm start (SparseGPT, ADMM-Grad).
-    update: settings.update?.method ??
-      (update ? settings.warmStart as "sparsegpt" | "admm-grad" : "none"),
+    update: result.weightSource,
     ...(settings.update ? { damping: settings.update.damping } : {}),
-    ...(update ? { error_updated: sum(update.errors) } : {}),
+    ...(result.errorUpdated ? { error_updated: total(result.errorUpdated) } : {}),
     ...(settings.update?.iterations ? { admm_iters: settings.update.iterations } : {}),
+    ...(settings.update?.alternate
+      ? { alternate: settings.update.alternate, rounds: result.rounds }
+      : {}),
     format: settings.format === "compressed" ? format : "dense",
     dense_bytes: pruned.bytes.length,
     compressed_bytes: sparseBytes(pruned.dtype, [rows, d], stored, format),
@@ -335,7 +314,7 @@ async function refineLayer(
   const written: Record<string, TensorToWrite> = {
     mask: { dtype: "U8", shape: [rows, d], data: result.mask },
   };
-  if (update) written.weight = { dtype: "F32", shape: [rows, d], data: update.weight };
+  if (result.weight) written.weight = { dtype: "F32", shape: [rows, d], data: result.weight };
   if (settings.format === "compressed") {
     for (const [suffix, part] of Object.entries(compressWeight(pruned, format, result.mask))) {
       written[suffix] = { dtype: part.dtype, shape: part.shape, data: part.bytes };
@@ -364,7 +343,12 @@ function refineSettings(flags: ReturnType<typeof parseFlags<typeof REFINE_FLAGS>
     warmStart: parseChoice(flags["warm-start"] ?? "wanda", "warm-start", LAYER_WARM_STARTS),
     pattern,
     maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),
-    update: parseUpdateFlags(flags.update, flags.damping, undefined, flags["admm-iters"]),
+    update: parseUpdateFlags({
+      update: flags.update,
+      damping: flags.damping,
+      admmIters: flags["admm-iters"],
+      alternate: flags.alternate,
+    }),
     backend: parseChoice(flags.backend ?? "auto", "backend", BACKEND_CHOICES),
     threads: parseThreads(flags.threads),
     outPath,
@@ -490,12 +474,6 @@ async function readTensor(
   return await file.read(name);
 }
 
-function sum(values: Float64Array): number {
-  let total = 0;
-  for (const v of values) total += v;
-  return total;
-}
-
 function printSummary(io: CommandIo, summary: RefineSummary, settings: RefineSettings): void {
   if (settings.json) {
     io.stdout(JSON.stringify(summary));
@@ -526,6 +504,10 @@ function printSummary(io: CommandIo, summary: RefineSummary, settings: RefineSet
     io.stdout(
       `After the ${summary.update} update${
         summary.damping === undefined ? "" : ` (damping ${summary.damping})`
+      }${
+        summary.alternate === undefined
+          ? ""
+          : ` and ${summary.rounds} of ${summary.alternate} alternating rounds`
       }: error ${summary.error_updated.toPrecision(6)}`,
     );
   }
@@ -536,7 +518,7 @@ function printSummary(io: CommandIo, summary: RefineSummary, settings: RefineSet
     }`,
   );
   io.stdout(
-    `Wrote ${settings.outPath} (mask${summary.error_updated === undefined ? "" : ", weight"}${
+    `Wrote ${settings.outPath} (mask${summary.update === "none" ? "" : ", weight"}${
       summary.format === "dense" ? "" : `, pruned weight as ${summary.format}`
     })`,
   );
