@@ -43,13 +43,21 @@ const METHODS: Readonly<Record<string, Method>> = {
   "Wanda + SparseSwaps + rebuild": { warmStart: "wanda", refiner: "sparseswaps", update: REBUILD },
   "Wanda + SparseSwaps + ADMM": { warmStart: "wanda", refiner: "sparseswaps", update: ADMM },
   "SparseGPT": { warmStart: "sparsegpt", refiner: "none" },
+  "Wanda + SparseSwaps ↔ rebuild (2 rounds)": {
+    warmStart: "wanda",
+    refiner: "sparseswaps",
+    update: { ...REBUILD, alternate: 2 },
+  },
+  "SparseGPT + SparseSwaps": { warmStart: "sparsegpt", refiner: "sparseswaps" },
   "ADMM-Grad": { warmStart: "admm-grad", refiner: "none" },
+  "ADMM-Grad + SparseSwaps": { warmStart: "admm-grad", refiner: "sparseswaps" },
   "ADMM-Grad + SparseSwaps + rebuild": {
     warmStart: "admm-grad",
     refiner: "sparseswaps",
     update: REBUILD,
   },
   "OWL + ADMM-Grad": { warmStart: "admm-grad", refiner: "none", owl: true },
+  "OWL + ADMM-Grad + SparseSwaps": { warmStart: "admm-grad", refiner: "sparseswaps", owl: true },
   "OWL + SparseSwaps + rebuild": {
     warmStart: "wanda",
     refiner: "sparseswaps",
