@@ -21,7 +21,13 @@ import { refineDsnot } from "./dsnot.ts";
 import type { GramHandle, Kernels, PairSearch } from "./kernels.ts";
 import type { SparsityPattern } from "./pattern.ts";
 import { layerErrors, type RefineProgress, refineSparseSwaps } from "./sparseswaps.ts";
-import { type LayerWarmStart, type UpdateMethod, updateWeights, warmStartLayer } from "./update.ts";
+import {
+  type LayerWarmStart,
+  type UpdateMethod,
+  updateWeights,
+  type UpdatingWarmStart,
+  warmStartLayer,
+} from "./update.ts";
 
 /** How masks are improved after the warm start. */
 export type Refiner = "sparseswaps" | "dsnot" | "none";
@@ -98,7 +104,7 @@ export interface PrunedLayer {
    */
   readonly weight?: Float32Array;
   /** Where W' comes from: the update, the warm start's own, or none. */
-  readonly weightSource: UpdateMethod | "sparsegpt" | "admm-grad";
+  readonly weightSource: UpdateMethod | UpdatingWarmStart;
   /** (rows,) ‖(W − W_warm)X‖² of the warm start (with its own updated weights). */
   readonly errorWarm: Float64Array;
   /** (rows,) the error after the refiner's first round. */
@@ -158,7 +164,7 @@ export async function pruneLayer(options: PruneLayerOptions): Promise<PrunedLaye
     });
   const warmSource = options.warmStart instanceof Uint8Array || !warm.updated
     ? "none"
-    : options.warmStart as "sparsegpt" | "admm-grad";
+    : options.warmStart as UpdatingWarmStart;
   const swap = (mask: Uint8Array, values: Float32Array | undefined, first: boolean) =>
     refineSparseSwaps({
       ...operands,

@@ -3,10 +3,12 @@
  * column by the Optimal Brain Surgeon saliency w² / [H⁻¹]_jj and moving its error onto the
  * columns not yet visited, with H = G + λI (λ = 1% of mean diag G, the paper's damping) and the
  * upper Cholesky factor of H⁻¹ giving every step's inverse at once. As the authors' code
- * (`fasterprune`, block size 128), in float64, except for the mask: theirs is chosen per block
- * over all rows at once (rows end up 11–97% sparse), ours is row-balanced, as every warm start
- * here: each row prunes ⌊i₂·s⌋ − ⌊i₁·s⌋ weights of block [i₁, i₂) (⌊d·s⌋ in all), and N:M picks
- * the N of each group by the same saliency when the group is reached (their `prunen` branch).
+ * (`fasterprune`, block size 128), in float64. The mask, by default, is row-balanced, as every
+ * warm start here: each row prunes ⌊i₂·s⌋ − ⌊i₁·s⌋ weights of block [i₁, i₂) (⌊d·s⌋ in all);
+ * `rowBalanced: false` chooses it as published, per block over all rows at once (the
+ * ⌊rows·(i₂ − i₁)·s⌋ smallest saliencies of the block; rows end up 11–97% sparse, so the mask
+ * breaks the per-row pattern and only the layer's sparsity is exact). N:M picks the N of each
+ * group by the same saliency when the group is reached (their `prunen` branch), either way.
  * Pure.
  *
  * @module
@@ -34,6 +36,11 @@ export interface SparseGptOptions {
   readonly d: number;
   /** The mask's pattern. */
   readonly pattern: SparsityPattern;
+  /**
+   * Per-row sparsity: prune the same count in every row (default true), or choose each block's
+   * mask over all rows at once as the paper does (false).
+   */
+  readonly rowBalanced?: boolean;
   /** λ relative to mean diag G (default {@linkcode SPARSEGPT_DAMPING}). */
   readonly damping?: number;
   /** Names the layer in error messages. */
@@ -68,21 +75,27 @@ export function sparseGpt(
   const w = Float64Array.from(weight);
   const mask = new Uint8Array(rows * d).fill(1);
   const saliency = (r: number, j: number) => (w[r * d + j] / upper[j * d + j]) ** 2;
-  const pruneSmallest = (r: number, from: number, to: number, count: number) => {
-    const order = Array.from({ length: to - from }, (_, i) => from + i);
-    // Smallest saliency first; ties prune the lower column first, as the warm starts do.
-    order.sort((a, b) => saliency(r, a) - saliency(r, b) || a - b);
-    for (const j of order.slice(0, count)) mask[r * d + j] = 0;
+  // Smallest saliency first; ties prune the lower row, then the lower column first.
+  const pruneSmallest = (first: number, last: number, from: number, to: number, count: number) => {
+    const order: number[] = [];
+    for (let r = first; r < last; r++) for (let j = from; j < to; j++) order.push(r * d + j);
+    const at = (i: number) => saliency(Math.floor(i / d), i % d);
+    order.sort((a, b) => at(a) - at(b) || a - b);
+    for (const i of order.slice(0, count)) mask[i] = 0;
   };
   for (let start = 0; start < d; start += blockSize) {
     const end = Math.min(start + blockSize, d);
-    if (pattern.kind === "per-row") {
+    if (pattern.kind === "per-row" && options.rowBalanced === false) {
+      pruneSmallest(0, rows, start, end, Math.floor(rows * (end - start) * pattern.sparsity));
+    } else if (pattern.kind === "per-row") {
       const count = Math.floor(end * pattern.sparsity) - Math.floor(start * pattern.sparsity);
-      for (let r = 0; r < rows; r++) pruneSmallest(r, start, end, count);
+      for (let r = 0; r < rows; r++) pruneSmallest(r, r + 1, start, end, count);
     }
     for (let j = start; j < end; j++) {
       if (pattern.kind === "n:m" && (j - start) % pattern.m === 0) {
-        for (let r = 0; r < rows; r++) pruneSmallest(r, j, j + pattern.m, pattern.m - pattern.n);
+        for (let r = 0; r < rows; r++) {
+          pruneSmallest(r, r + 1, j, j + pattern.m, pattern.m - pattern.n);
+        }
       }
       // Column j is final: its error, scaled by the inverse, moves onto every later column.
       const pivot = upper[j * d + j];

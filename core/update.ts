@@ -395,16 +395,38 @@ export async function updateWeights(options: UpdateOptions): Promise<RebuildResu
 
 /**
  * A layer's warm start: a score (magnitude, Wanda, RIA), or a method that also updates the
- * weights (SparseGPT, ADMM-Grad).
+ * weights (SparseGPT, row-balanced or as published; ADMM-Grad).
  */
-export type LayerWarmStart = WarmStartMethod | "sparsegpt" | "admm-grad";
+export type LayerWarmStart = WarmStartMethod | UpdatingWarmStart;
+
+/** The warm starts that also update the kept weights. */
+export type UpdatingWarmStart = "sparsegpt" | "sparsegpt-unbalanced" | "admm-grad";
 
 /** The layer warm starts, for flag validation. */
 export const LAYER_WARM_STARTS: readonly LayerWarmStart[] = [
   ...WARM_START_METHODS,
   "sparsegpt",
+  "sparsegpt-unbalanced",
   "admm-grad",
 ];
+
+/**
+ * Whether a warm start's masks keep the per-row pattern: all but SparseGPT as published, whose
+ * per-row masks are balanced over each block of all rows, not per row (N:M masks always are).
+ *
+ * @param method The warm start.
+ * @param pattern The pattern.
+ * @returns False where masks may break the pattern's per-row counts.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * assert.equal(keepsRowBalance("sparsegpt-unbalanced", { kind: "per-row", sparsity: 0.5 }), false);
+ * assert.equal(keepsRowBalance("sparsegpt-unbalanced", { kind: "n:m", n: 2, m: 4 }), true);
+ * ```
+ */
+export function keepsRowBalance(method: LayerWarmStart, pattern: SparsityPattern): boolean {
+  return method !== "sparsegpt-unbalanced" || pattern.kind === "n:m";
+}
 
 /** Options of {@linkcode warmStartLayer}. */
 export interface WarmStartLayerOptions {
@@ -454,9 +476,14 @@ export async function warmStartLayer(
   options: WarmStartLayerOptions,
 ): Promise<{ readonly mask: Uint8Array; readonly updated?: RebuildResult }> {
   const { method } = options;
-  if (method === "sparsegpt") {
+  if (method === "sparsegpt" || method === "sparsegpt-unbalanced") {
     const gram = await options.kernels.readGram(options.gram);
-    const { mask, weight, errors } = sparseGpt({ ...options, gram, damping: undefined });
+    const { mask, weight, errors } = sparseGpt({
+      ...options,
+      gram,
+      damping: undefined,
+      rowBalanced: method === "sparsegpt",
+    });
     return { mask, updated: { weight, errors } };
   }
   if (method !== "admm-grad") return { mask: warmStartMask({ ...options, method }) };

@@ -1,8 +1,8 @@
 /**
  * SparseGPT: its blocked update with the Cholesky factor of H⁻¹ equals column-by-column Optimal
  * Brain Surgeon with the inverse recomputed for the columns still to visit (the paper's lemma,
- * checked against that slow oracle), masks are row-balanced or exactly N:M, and the update beats
- * the mask alone.
+ * checked against that slow oracle), masks are row-balanced or exactly N:M (or, as published,
+ * balanced over each block of all rows), and the update beats the mask alone.
  */
 
 import assert, { assertClose } from "./assert.ts";
@@ -12,6 +12,7 @@ import { SafetensorsFile, toFloat32 } from "../core/safetensors.ts";
 import { rowsBreakingPattern, type SparsityPattern } from "../core/pattern.ts";
 import { sparseGpt } from "../core/sparsegpt.ts";
 import { syntheticLayer } from "../core/synthetic.ts";
+import { writeTinyTextModel } from "./_tiny_model.ts";
 
 /** Inverse of a small symmetric positive definite matrix by Gauss-Jordan elimination. */
 function invert(a: number[][]): number[][] {
@@ -139,6 +140,91 @@ Deno.test("refine --warm-start sparsegpt --max-iters 0 writes SparseGPT's mask a
     assertClose(summary.error_after, expected.errors.reduce((a, b) => a + b, 0), 1e-9);
     assert.equal(summary.error_before, summary.error_after);
     assert.equal(summary.error_updated, undefined);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("SparseGPT as published: each block prunes its smallest saliencies over all rows, so rows differ; the update is OBS for that mask", () => {
+  const [rows, d] = [5, 20];
+  const layer = syntheticLayer({ rows, d, tokens: 60, seed: 33 });
+  const pattern: SparsityPattern = { kind: "per-row", sparsity: 0.55 };
+  const result = sparseGpt({ ...layer, rows, d, pattern, rowBalanced: false });
+  const pruned = result.mask.reduce((a, m) => a + (m ? 0 : 1), 0);
+  assert.equal(pruned, Math.floor(rows * d * 0.55));
+  const perRow = Array.from(
+    { length: rows },
+    (_, r) => result.mask.subarray(r * d, (r + 1) * d).reduce((a, m) => a + m, 0),
+  );
+  assert.ok(new Set(perRow).size > 1, `rows keep ${perRow}: not balanced`);
+  // One block (d < 128): saliency w² / [H⁻¹]_jj of the original weights, H = G + 1% mean diag.
+  let trace = 0;
+  for (let j = 0; j < d; j++) trace += layer.gram[j * d + j];
+  // [H⁻¹]_jj as SparseGPT sees column j: after the columns before it are eliminated.
+  const pivot = Array.from({ length: d }, (_, j) => {
+    const rest = Array.from(
+      { length: d - j },
+      (_, a) =>
+        Array.from(
+          { length: d - j },
+          (_, b) => layer.gram[(j + a) * d + j + b] + (a === b ? 0.01 * trace / d : 0),
+        ),
+    );
+    return invert(rest)[0][0];
+  });
+  const saliency = (i: number) => layer.weight[i] ** 2 / pivot[i % d];
+  let largestPruned = -Infinity;
+  let smallestKept = Infinity;
+  for (let i = 0; i < rows * d; i++) {
+    if (result.mask[i]) smallestKept = Math.min(smallestKept, saliency(i));
+    else largestPruned = Math.max(largestPruned, saliency(i));
+  }
+  assert.ok(largestPruned <= smallestKept * (1 + 1e-9), `${largestPruned} > ${smallestKept}`);
+  const expected = obs(layer.gram, layer.weight, result.mask, rows, d);
+  const scale = Math.max(...layer.weight.map(Math.abs));
+  for (let i = 0; i < rows * d; i++) {
+    assert.ok(Math.abs(result.weight[i] - expected[i]) < 1e-5 * scale, `[${i}]`);
+  }
+});
+
+Deno.test("prune --warm-start sparsegpt-unbalanced writes the published mask with --refine none, and refuses a refiner", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sparseswaps-sparsegpt-" });
+  try {
+    const model = await writeTinyTextModel(dir, 4);
+    const out = `${dir}/out`;
+    const args = ["prune", "--model", model, "--nsamples", "4", "--seqlen", "16"];
+    const result = await runCli([
+      ...args,
+      "--eval-windows",
+      "1",
+      "--sparsity",
+      "0.5",
+      "--warm-start",
+      "sparsegpt-unbalanced",
+      "--refine",
+      "none",
+      "--out",
+      out,
+      "--json",
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    using masks = await SafetensorsFile.open(`${out}/masks.safetensors`);
+    let unbalanced = 0;
+    for (const name of masks.names) {
+      const tensor = await masks.read(name);
+      const [rows, d] = tensor.shape;
+      const kept = Array.from(
+        { length: rows },
+        (_, r) => tensor.bytes.subarray(r * d, (r + 1) * d).reduce((a, m) => a + m, 0),
+      );
+      // Exactly half of every block of 128 columns (or the rest of the row) over all rows.
+      assert.equal(kept.reduce((a, b) => a + b, 0), rows * d - Math.floor(rows * d * 0.5), name);
+      if (new Set(kept).size > 1) unbalanced++;
+    }
+    assert.ok(unbalanced > 0);
+    const refused = await runCli([...args, "--warm-start", "sparsegpt-unbalanced", "--out", out]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /use --refine none/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -9,7 +9,14 @@ import { parseArgs } from "node:util";
 import { InputError, UsageError } from "../errors.ts";
 import { parseNmPattern, perRowPattern, type SparsityPattern } from "../pattern.ts";
 import type { WeightUpdate } from "../layer.ts";
-import { DEFAULT_ADMM_ITERATIONS, DEFAULT_DAMPING, UPDATE_METHODS } from "../update.ts";
+import {
+  DEFAULT_ADMM_ITERATIONS,
+  DEFAULT_DAMPING,
+  keepsRowBalance,
+  LAYER_WARM_STARTS,
+  type LayerWarmStart,
+  UPDATE_METHODS,
+} from "../update.ts";
 
 /** Flag declarations: each flag takes a string value or is a boolean switch. */
 export type FlagSpec = Readonly<Record<string, "string" | "boolean">>;
@@ -289,6 +296,36 @@ export function parseIterations(value: string, flag: string): number {
     throw new UsageError(`Flag --${flag} must be a whole number ≥ 0 or inf: got "${value}"`);
   }
   return Number(value);
+}
+
+/**
+ * Parses `--warm-start`, refusing SparseGPT's published (row-unbalanced) per-row masks before a
+ * refiner: SparseSwaps and DSnoT keep every row's count, so they need balanced rows.
+ *
+ * @param value `--warm-start` (default wanda).
+ * @param pattern The pattern.
+ * @param refiner `--refine` (refine always runs SparseSwaps).
+ * @returns The warm start.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const perRow = { kind: "per-row", sparsity: 0.5 } as const;
+ * assert.equal(parseWarmStart("sparsegpt-unbalanced", perRow, "none"), "sparsegpt-unbalanced");
+ * assert.throws(() => parseWarmStart("sparsegpt-unbalanced", perRow, "sparseswaps"), /--refine none/);
+ * ```
+ */
+export function parseWarmStart(
+  value: string | undefined,
+  pattern: SparsityPattern,
+  refiner: string,
+): LayerWarmStart {
+  const warmStart = parseChoice(value ?? "wanda", "warm-start", LAYER_WARM_STARTS);
+  if (refiner !== "none" && !keepsRowBalance(warmStart, pattern)) {
+    throw new UsageError(
+      `Flag --warm-start ${warmStart} chooses each block's mask over all rows, so rows are not equally sparse; ${refiner} keeps every row's count and cannot refine it: use --refine none (prune), or --warm-start sparsegpt for row-balanced masks`,
+    );
+  }
+  return warmStart;
 }
 
 /** The flags {@linkcode parseUpdateFlags} reads, as given on the command line. */

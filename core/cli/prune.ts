@@ -62,7 +62,7 @@ import {
   type StoragePlan,
   writeCompressedCheckpoint,
 } from "../model/sparse_checkpoint.ts";
-import { LAYER_WARM_STARTS, type LayerWarmStart } from "../update.ts";
+import type { LayerWarmStart } from "../update.ts";
 import {
   parseChoice,
   parseCount,
@@ -72,6 +72,7 @@ import {
   parseSequenceLength,
   parseThreads,
   parseUpdateFlags,
+  parseWarmStart,
   parseWholeNumber,
 } from "./args.ts";
 import { type CommandIo, openKernels, progressBar } from "./io.ts";
@@ -97,7 +98,8 @@ export const PRUNE_HELP = `Prune every linear layer of a LLaMA-family model and 
 
 Usage:
   deno run -A mod.ts prune [--model stories15M|DIR|FILE.bin] [--sparsity S | --pattern N:M]
-    [--warm-start wanda|magnitude|ria|sparsegpt|admm-grad] [--refine sparseswaps|dsnot|none]
+    [--warm-start wanda|magnitude|ria|sparsegpt|sparsegpt-unbalanced|admm-grad]
+    [--refine sparseswaps|dsnot|none]
     [--max-iters N|inf] [--update none|rebuild|admm] [--damping A] [--admm-iters N]
     [--alternate N] [--layer-sparsity uniform|owl]
     [--nsamples N] [--seqlen N] [--seed N] [--calib FILE] [--calibration sequential|dense]
@@ -115,7 +117,9 @@ Method:
   --layer-sparsity L  uniform (default) or owl: per-block sparsity from each block's share
                     of outlier weights (OWL, M = 5, λ = 0.08), mean --sparsity
   --warm-start M    wanda (default), magnitude, ria, or a method that also updates the
-                    weights: sparsegpt (SparseGPT, row-balanced) or admm-grad (Boža's gradual
+                    weights: sparsegpt (SparseGPT, row-balanced), sparsegpt-unbalanced
+                    (SparseGPT's published mask, chosen per block over all rows: rows are not
+                    equally sparse, so only with --refine none) or admm-grad (Boža's gradual
                     ADMM); SparseSwaps refines those weights (a restored weight comes back at
                     its dense value), DSnoT drops them if it changes the mask, --update re-fits
                     them
@@ -222,7 +226,7 @@ function pruneSettings(argv: readonly string[]): PruneSettings | undefined {
     model,
     tokenizer: flags.tokenizer,
     pattern,
-    warmStart: parseChoice(flags["warm-start"] ?? "wanda", "warm-start", LAYER_WARM_STARTS),
+    warmStart: parseWarmStart(flags["warm-start"], pattern, refiner),
     layerSparsity,
     refiner,
     maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),

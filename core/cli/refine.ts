@@ -49,10 +49,11 @@ import {
   parsePatternFlags,
   parseThreads,
   parseUpdateFlags,
+  parseWarmStart,
   requireFlag,
 } from "./args.ts";
 import { pruneLayer, total, type WeightUpdate } from "../layer.ts";
-import { LAYER_WARM_STARTS, type LayerWarmStart, type UpdateMethod } from "../update.ts";
+import type { LayerWarmStart, UpdateMethod, UpdatingWarmStart } from "../update.ts";
 import { type CommandIo, openKernels, progressBar } from "./io.ts";
 
 /** The help text of `refine`. */
@@ -163,7 +164,7 @@ export interface RefineSummary {
   /** Wall time of warm start, refinement and weight update, in seconds. */
   readonly seconds: number;
   /** Where the written weight comes from: the update, the warm start's own, or none (mask only). */
-  readonly update: UpdateMethod | "sparsegpt" | "admm-grad";
+  readonly update: UpdateMethod | UpdatingWarmStart;
   /** α of --update's damping (with --update). */
   readonly damping?: number;
   /** ADMM iterations (with --update admm). */
@@ -340,7 +341,7 @@ function refineSettings(flags: ReturnType<typeof parseFlags<typeof REFINE_FLAGS>
     weightPath,
     gramPath,
     maskPath: flags.mask,
-    warmStart: parseChoice(flags["warm-start"] ?? "wanda", "warm-start", LAYER_WARM_STARTS),
+    warmStart: parseWarmStart(flags["warm-start"], pattern, "sparseswaps"),
     pattern,
     maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),
     update: parseUpdateFlags({
