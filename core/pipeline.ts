@@ -120,8 +120,11 @@ export interface PrunedOutput {
 export interface BlockDone {
   /** The block (0-based). */
   readonly block: number;
-  /** h (tokens, dim): the pruned block's output, the next block's calibration input. */
-  readonly hidden: Float32Array;
+  /**
+   * h (tokens, dim): the block's output, the next block's calibration input; absent when the
+   * layers' results come from `layerResults` (no calibration runs).
+   */
+  readonly hidden?: Float32Array;
   /** Seconds per phase so far in this call. */
   readonly timings: Readonly<PruneTimings>;
 }
@@ -143,36 +146,58 @@ export interface PruneEvents {
 export interface PruneResume {
   /** Blocks already done (their tensors, and those outside the blocks, already written). */
   readonly blocks: number;
-  /** h (tokens, dim) that block `blocks − 1` produced. */
-  readonly hidden: Float32Array;
+  /** h (tokens, dim) that block `blocks − 1` produced (not needed with `layerResults`). */
+  readonly hidden?: Float32Array;
 }
 
-/** Options of {@linkcode pruneModel}. */
-export interface PruneOptions {
-  /** Backend. */
-  readonly kernels: Kernels;
-  /** The dense model. */
-  readonly checkpoint: Checkpoint;
-  /** Calibration windows, all the same length. */
-  readonly calibration: readonly Int32Array[];
+/** The method every layer is pruned with. */
+export interface PruneMethod {
   /** Sparsity pattern. */
   readonly pattern: SparsityPattern;
-  /** Warm start. */
-  readonly warmStart: LayerWarmStart;
   /** A pattern per block (OWL's layer-wise sparsity), instead of `pattern` everywhere. */
   readonly blockPatterns?: readonly SparsityPattern[];
+  /** Warm start. */
+  readonly warmStart: LayerWarmStart;
   /** Refiner. */
   readonly refiner: Refiner;
   /** SparseSwaps iteration budget. */
   readonly maxIters: number;
   /** Update of the kept weights after the mask (default none). */
   readonly update?: WeightUpdate;
+}
+
+/** One linear layer's finished work, as pruneModel writes it. */
+export interface LayerOutcome {
+  /** What happened. */
+  readonly report: LayerReport;
+  /** Mask (rows, d), 1 = kept. */
+  readonly mask: Uint8Array;
+  /** W' (rows, d) F32 when kept weights moved; else the dense weights with zeros are written. */
+  readonly updated?: Float32Array;
+}
+
+/**
+ * Layers pruned elsewhere (layer jobs, with dense calibration): pruneModel writes their outcomes
+ * instead of calibrating and pruning.
+ */
+export type LayerResults = (block: number, layer: LinearLayer) => Promise<LayerOutcome>;
+
+/** Options of {@linkcode pruneModel}. */
+export interface PruneOptions extends PruneMethod {
+  /** Backend. */
+  readonly kernels: Kernels;
+  /** The dense model. */
+  readonly checkpoint: Checkpoint;
+  /** Calibration windows, all the same length. */
+  readonly calibration: readonly Int32Array[];
   /**
    * Where each block's calibration inputs come from: "sequential" (default; the pruned earlier
    * blocks, as SparseGPT and Wanda calibrate) or "dense" (the dense model, so that every layer's
    * pruning is independent of the others').
    */
   readonly calibrationMode?: CalibrationMode;
+  /** Each layer's outcome made elsewhere, instead of calibrating and pruning here. */
+  readonly layerResults?: LayerResults;
   /** Where the result goes. */
   readonly output: PrunedOutput;
   /** Progress. */
@@ -212,9 +237,13 @@ export async function pruneModel(
   const length = calibration[0].length;
   const tokens = calibration.length * length;
   const first = resume?.blocks ?? 0;
-  if (resume && (first > config.nLayers || resume.hidden.length !== tokens * config.dim)) {
+  const calibrating = options.layerResults === undefined;
+  if (
+    resume &&
+    (first > config.nLayers || (calibrating && resume.hidden?.length !== tokens * config.dim))
+  ) {
     throw new RangeError(
-      `Cannot resume at block ${first} with ${resume.hidden.length} hidden values`,
+      `Cannot resume at block ${first} with ${resume.hidden?.length ?? 0} hidden values`,
     );
   }
   let started = performance.now();
@@ -231,7 +260,11 @@ export async function pruneModel(
   }
   clock("writing", started);
 
-  const h = resume ? resume.hidden.slice() : await embedCalibration(checkpoint, calibration);
+  const h = !calibrating
+    ? undefined
+    : resume?.hidden
+    ? resume.hidden.slice()
+    : await embedCalibration(checkpoint, calibration);
   const layout = { batch: calibration.length, tokens: length, start: 0 };
   const frequencies = ropeFrequencies(config);
   const reports: LayerReport[] = [];
@@ -243,30 +276,23 @@ export async function pruneModel(
     const weights = await readBlock(checkpoint, index);
     // Dense calibration: the capturing forward of the dense block is also the next block's input.
     const dense = options.calibrationMode === "dense";
-    const inputs = await captureInputs(
-      kernels,
-      config,
-      weights,
-      dense ? h : h.slice(),
-      layout,
-      frequencies,
-    );
+    const inputs = h &&
+      await captureInputs(kernels, config, weights, dense ? h : h.slice(), layout, frequencies);
     clock("calibration", started);
     try {
-      checkCapturedInputs(inputs, index);
+      if (inputs) checkLayerInputs(inputs, index);
       for (const layer of LINEAR_LAYERS) {
         signal?.throwIfAborted();
         started = performance.now();
         const name = linearName(index, layer);
         const weight = weights[LINEAR_ROLES[layer].field];
-        const input = inputs[LINEAR_ROLES[layer].input];
-        const { report, mask, updated } = await pruneBlockLayer(
-          options,
-          index,
-          layer,
-          weight,
-          input,
-        );
+        const { report, mask, updated } = inputs
+          ? await pruneModelLayer(
+            { ...options, block: index, layer },
+            weight,
+            inputs[LINEAR_ROLES[layer].input],
+          )
+          : await options.layerResults!(index, layer);
         const raw = await checkpoint.read(name);
         let written: Tensor;
         if (updated) {
@@ -287,7 +313,7 @@ export async function pruneModel(
         events?.onLayer?.(report);
       }
     } finally {
-      for (const input of Object.values(inputs)) kernels.release(input.gram);
+      for (const input of Object.values(inputs ?? {})) kernels.release(input.gram);
     }
     started = performance.now();
     for (const t of ["input_layernorm", "post_attention_layernorm"]) {
@@ -295,7 +321,7 @@ export async function pruneModel(
       await output.writeTensor(normName, await checkpoint.read(normName));
     }
     clock("writing", started);
-    if (!dense) {
+    if (h && !dense) {
       started = performance.now();
       await blockForward(kernels, config, weights, h, layout, frequencies);
       clock("calibration", started);
@@ -303,6 +329,50 @@ export async function pruneModel(
     await events?.onBlockDone?.({ block: index, hidden: h, timings: { ...timings } });
   }
   return { layers: reports, timings };
+}
+
+/** Options of {@linkcode denseLayerInputs}. */
+export interface DenseInputsOptions {
+  /** Backend. */
+  readonly kernels: Kernels;
+  /** The dense model. */
+  readonly checkpoint: Checkpoint;
+  /** Calibration windows, all the same length. */
+  readonly calibration: readonly Int32Array[];
+  /** Receives each block's dense weights and linear-layer inputs; they are released after it. */
+  readonly onBlock: (
+    block: number,
+    weights: DenseBlockWeights,
+    inputs: Readonly<Record<LinearInput, LayerInput>>,
+  ) => Promise<void>;
+  /** Stops the pass between blocks. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Every block's linear-layer inputs under dense calibration, block by block: exactly what
+ * pruneModel with calibrationMode "dense" computes before pruning each block (layer jobs are
+ * planned from them).
+ *
+ * @param options Backend, model, calibration and where each block's inputs go.
+ */
+export async function denseLayerInputs(options: DenseInputsOptions): Promise<void> {
+  const { kernels, checkpoint, calibration, signal } = options;
+  const { config } = checkpoint;
+  const h = await embedCalibration(checkpoint, calibration);
+  const layout = { batch: calibration.length, tokens: calibration[0].length, start: 0 };
+  const frequencies = ropeFrequencies(config);
+  for (let block = 0; block < config.nLayers; block++) {
+    signal?.throwIfAborted();
+    const weights = await readBlock(checkpoint, block);
+    const inputs = await captureInputs(kernels, config, weights, h, layout, frequencies);
+    try {
+      checkLayerInputs(inputs, block);
+      await options.onBlock(block, weights, inputs);
+    } finally {
+      for (const input of Object.values(inputs)) kernels.release(input.gram);
+    }
+  }
 }
 
 /** h (tokens, dim): the calibration windows embedded, the first block's input. */
@@ -402,7 +472,7 @@ export function checkPatternFitsModel(pattern: SparsityPattern, config: LlamaCon
  * Fails when a captured input holds a non-finite value (the block's activations overflowed
  * float32), which would otherwise turn every error and every mask of the block into noise.
  */
-function checkCapturedInputs(inputs: Record<LinearInput, CapturedInput>, block: number): void {
+function checkLayerInputs(inputs: Record<LinearInput, LayerInput>, block: number): void {
   for (const [input, captured] of Object.entries(inputs)) {
     const bad = captured.diagonal.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) {
@@ -413,13 +483,50 @@ function checkCapturedInputs(inputs: Record<LinearInput, CapturedInput>, block: 
   }
 }
 
-/** A captured linear-layer input: its Gram matrix and per-channel moments. */
-interface CapturedInput {
+/** A linear layer's input as calibration captured it: its Gram matrix and per-channel moments. */
+export interface LayerInput {
+  /** G (width, width) = XᵀX, on the backend. */
   readonly gram: GramHandle;
+  /** Input features. */
   readonly width: number;
+  /** diag(G), as the backend reads it. */
   readonly diagonal: Float64Array;
+  /** Mean of each input channel. */
   readonly mean: Float64Array;
+  /** Variance of each input channel. */
   readonly variance: Float64Array;
+}
+
+/**
+ * A layer input from saved values (a layer job's): G made on the backend and its diagonal read
+ * back, as calibration makes them, so a job prunes exactly as the one-shot run does.
+ *
+ * @param kernels The backend.
+ * @param values G (width, width) float64, and the channel moments.
+ * @returns The input; release its `gram` when done.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createReferenceKernels } from "./backends/reference.ts";
+ * const kernels = createReferenceKernels();
+ * const input = await layerInput(kernels, {
+ *   gram: new Float64Array([2, 1, 1, 3]), mean: new Float64Array(2), variance: new Float64Array(2),
+ * });
+ * assert.deepEqual([...input.diagonal], [2, 3]);
+ * ```
+ */
+export async function layerInput(
+  kernels: Kernels,
+  values: {
+    readonly gram: Float64Array;
+    readonly mean: Float64Array;
+    readonly variance: Float64Array;
+  },
+): Promise<LayerInput> {
+  const width = values.mean.length;
+  const gram = await kernels.createGram({ d: width, values: values.gram });
+  const diagonal = await kernels.readGramDiagonal(gram);
+  return { gram, width, diagonal, mean: values.mean, variance: values.variance };
 }
 
 /**
@@ -433,12 +540,12 @@ async function captureInputs(
   h: Float32Array,
   layout: ChunkLayout,
   frequencies: Float64Array,
-): Promise<Record<LinearInput, CapturedInput>> {
+): Promise<Record<LinearInput, LayerInput>> {
   const captured = new Map<LinearInput, { x: Float32Array; width: number }>();
   await blockForward(kernels, config, weights, h, layout, frequencies, {
     capture: (input, x, width) => void captured.set(input, { x, width }),
   });
-  const result = {} as Record<LinearInput, CapturedInput>;
+  const result = {} as Record<LinearInput, LayerInput>;
   for (const [input, { x, width }] of captured) {
     const rows = x.length / width;
     const gram = await kernels.createGram({ d: width });
@@ -463,15 +570,26 @@ async function captureInputs(
   return result;
 }
 
-/** One linear layer of a block: core/layer.ts's method, and its report. */
-async function pruneBlockLayer(
-  options: PruneOptions,
-  block: number,
-  layer: LinearLayer,
+/**
+ * One linear layer of a block: core/layer.ts's method, and its report (what pruneModel does for
+ * every layer, and a layer job for one).
+ *
+ * @param options The method, backend, and which layer this is.
+ * @param weight W (rows, width), the dense layer.
+ * @param input Its calibration input.
+ * @returns The mask, updated weights if any, and the layer's report.
+ */
+export async function pruneModelLayer(
+  options: PruneMethod & {
+    readonly kernels: Kernels;
+    readonly block: number;
+    readonly layer: LinearLayer;
+    readonly signal?: AbortSignal;
+  },
   weight: Float32Array,
-  input: CapturedInput,
-): Promise<{ report: LayerReport; mask: Uint8Array; updated?: Float32Array }> {
-  const { kernels } = options;
+  input: LayerInput,
+): Promise<LayerOutcome> {
+  const { kernels, block, layer } = options;
   const started = performance.now();
   const d = input.width;
   const rows = weight.length / d;

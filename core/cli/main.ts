@@ -11,6 +11,7 @@
 import { InputError, InterruptedError, UsageError } from "../errors.ts";
 import type { CommandIo } from "./io.ts";
 import { evalCommand } from "./eval.ts";
+import { jobCommand } from "./jobs.ts";
 import { pruneCommand } from "./prune.ts";
 import { refineCommand } from "./refine.ts";
 
@@ -24,6 +25,7 @@ Commands:
   prune     prune every linear layer of a model (default: stories15M to 60%) and evaluate it
   eval      perplexity of a model on a text file
   refine    refine one layer's mask from W and G safetensors files
+  job       run one layer job of a plan made by "prune --plan"
 
 Run "deno run -A mod.ts <command> --help" for a command's flags.`;
 
@@ -61,8 +63,11 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
       case "eval":
         await evalCommand(rest, io);
         return 0;
+      case "job":
+        await jobCommand(rest, io);
+        return 0;
       default:
-        throw new UsageError(`Unknown command "${command}" (commands: prune, eval, refine)`);
+        throw new UsageError(`Unknown command "${command}" (commands: prune, eval, refine, job)`);
     }
   } catch (error) {
     if (error instanceof InterruptedError) {
@@ -70,7 +75,7 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
       return error.exitCode;
     }
     if (error instanceof UsageError) {
-      const help = ["refine", "prune", "eval"].includes(command) ? ` ${command}` : "";
+      const help = ["refine", "prune", "eval", "job"].includes(command) ? ` ${command}` : "";
       io.stderr(`error: ${error.message}\nRun "deno run -A mod.ts${help} --help" for usage.\n`);
       return 2;
     }

