@@ -6,7 +6,12 @@
  * written once to the cache, then `prune` runs on it in a fresh process under GNU time with
  * calibration windows cut from Moby-Dick: peak memory (max RSS) and seconds per phase.
  *
- *     deno task bench:scale [--nsamples 2] [--seqlen 64] [-- extra prune flags]
+ *     deno task bench:scale [--nsamples 2] [--seqlen 64] [--jobs q,o,gate,down]
+ *       [-- extra prune flags]
+ *
+ * With `--jobs`, the model is planned as layer jobs instead (`prune --plan`, dense calibration,
+ * prune's default method) and the named jobs of block 0 run one by one, each timed in its own
+ * process: what one job of a batch system needs.
  *
  * Defaults keep the run to minutes on two cores: two windows of 64 tokens, Wanda warm start, no
  * refinement, no evaluation (sampling and evaluation would hold the model resident: see the
@@ -42,7 +47,7 @@ const SHARDS = 3;
 
 const { values, positionals } = parseArgs({
   args: Deno.args,
-  options: { nsamples: { type: "string" }, seqlen: { type: "string" } },
+  options: { nsamples: { type: "string" }, seqlen: { type: "string" }, jobs: { type: "string" } },
   allowPositionals: true,
 });
 
@@ -91,39 +96,12 @@ async function syntheticCheckpoint(dir: string): Promise<void> {
   );
 }
 
-const model = join(cacheDirectory(), "synthetic", "tinyllama-1.1b-bf16");
-await syntheticCheckpoint(model);
-const work = await Deno.makeTempDir({ prefix: "sparseswaps-bench-scale-" });
-try {
-  const calib = join(work, "moby-dick.txt");
-  await Deno.writeTextFile(calib, await mobyDick());
-  const mod = new URL("../mod.ts", import.meta.url).pathname;
-  const args = [
-    "run",
-    "-A",
-    mod,
-    "prune",
-    "--model",
-    model,
-    "--calib",
-    calib,
-    "--nsamples",
-    values.nsamples ?? "2",
-    "--seqlen",
-    values.seqlen ?? "64",
-    "--refine",
-    "none",
-    "--eval-windows",
-    "0",
-    ...positionals,
-    "--out",
-    join(work, "pruned"),
-    "--quiet",
-    "--json",
-  ];
+/** Seconds and peak memory (max RSS, MiB) of one command in a fresh process under GNU time. */
+async function timed(args: string[], cwd?: string): Promise<{ seconds: number; peak: number }> {
   const started = performance.now();
   const result = await new Deno.Command("/usr/bin/time", {
     args: ["-v", Deno.execPath(), ...args],
+    cwd,
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -133,14 +111,55 @@ try {
     console.error(stderr);
     Deno.exit(1);
   }
-  const peak = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1]);
+  const peak = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(stderr)?.[1]) / 1024;
+  return { seconds, peak };
+}
+
+const model = join(cacheDirectory(), "synthetic", "tinyllama-1.1b-bf16");
+await syntheticCheckpoint(model);
+const work = await Deno.makeTempDir({ prefix: "sparseswaps-bench-scale-" });
+const mod = new URL("../mod.ts", import.meta.url).pathname;
+try {
+  const calib = join(work, "moby-dick.txt");
+  await Deno.writeTextFile(calib, await mobyDick());
+  const calibration = [
+    "--model",
+    model,
+    "--calib",
+    calib,
+    "--nsamples",
+    values.nsamples ?? "2",
+    "--seqlen",
+    values.seqlen ?? "64",
+    "--eval-windows",
+    "0",
+  ];
+  if (values.jobs !== undefined) await layerJobs(calibration, values.jobs.split(","));
+  else await oneShot(calibration);
+} finally {
+  await Deno.remove(work, { recursive: true });
+}
+
+/** `prune` in one process: Wanda, no refinement unless the extra flags ask for it. */
+async function oneShot(calibration: string[]): Promise<void> {
+  const args = [
+    "run",
+    "-A",
+    mod,
+    "prune",
+    ...calibration,
+    "--refine",
+    "none",
+    ...positionals,
+    "--out",
+    join(work, "pruned"),
+    "--quiet",
+    "--json",
+  ];
+  const { seconds, peak } = await timed(args);
   const report = JSON.parse(await Deno.readTextFile(join(work, "pruned", "report.json")));
-  console.log(
-    `Command: deno run -A mod.ts prune --model ${args.slice(5).join(" ")}`,
-  );
-  console.log(
-    `Wall time: ${seconds.toFixed(1)} s; peak memory (max RSS): ${(peak / 1024).toFixed(0)} MiB`,
-  );
+  console.log(`Command: deno run -A mod.ts prune ${args.slice(4).join(" ")}`);
+  console.log(`Wall time: ${seconds.toFixed(1)} s; peak memory (max RSS): ${peak.toFixed(0)} MiB`);
   console.log(
     `Phases: ${
       Object.entries(report.timings as Record<string, number>).map(([k, v]) =>
@@ -154,6 +173,53 @@ try {
       (100 * report.summary.sparsity).toFixed(2)
     }%, backend ${report.settings.backend_description}`,
   );
-} finally {
-  await Deno.remove(work, { recursive: true });
+}
+
+/**
+ * `prune --plan` (dense calibration, prune's default method unless the extra flags change it),
+ * then the named layers' jobs of block 0 (q, k, v, o, gate, up, down), each in its own process:
+ * what a batch system's job needs, in seconds and memory.
+ */
+async function layerJobs(calibration: string[], layers: string[]): Promise<void> {
+  const jobdir = join(work, "jobs");
+  const plan = ["run", "-A", mod, "prune", ...calibration, "--calibration", "dense"];
+  const planned = await timed([...plan, ...positionals, "--plan", jobdir, "--quiet"]);
+  console.log(
+    `Command: deno run -A mod.ts prune ${
+      [...plan.slice(4), ...positionals].join(" ")
+    } --plan JOBDIR`,
+  );
+  console.log(
+    `Plan: ${planned.seconds.toFixed(1)} s, peak memory ${planned.peak.toFixed(0)} MiB, JOBDIR ${
+      (await directoryBytes(jobdir) / 2 ** 30).toFixed(2)
+    } GiB`,
+  );
+  const names = ["q", "k", "v", "o", "gate", "up", "down"];
+  console.log("| job (block 0) | rows × d | seconds | peak memory |\n|---|---|---|---|");
+  for (const layer of layers) {
+    const index = names.indexOf(layer);
+    if (index < 0) throw new Error(`--jobs: unknown layer "${layer}" (${names.join(", ")})`);
+    const { seconds, peak } = await timed(
+      ["run", "-A", mod, "job", "--index", String(index), "--quiet"],
+      jobdir,
+    );
+    const shape = layer === "down"
+      ? `${TINYLLAMA.dim} × ${TINYLLAMA.hiddenDim}`
+      : ["gate", "up"].includes(layer)
+      ? `${TINYLLAMA.hiddenDim} × ${TINYLLAMA.dim}`
+      : ["k", "v"].includes(layer)
+      ? `${TINYLLAMA.nKvHeads * TINYLLAMA.headDim} × ${TINYLLAMA.dim}`
+      : `${TINYLLAMA.dim} × ${TINYLLAMA.dim}`;
+    console.log(`| ${layer} | ${shape} | ${seconds.toFixed(1)} | ${peak.toFixed(0)} MiB |`);
+  }
+}
+
+/** Bytes of the files under a directory. */
+async function directoryBytes(dir: string): Promise<number> {
+  let bytes = 0;
+  for await (const entry of Deno.readDir(dir)) {
+    const path = join(dir, entry.name);
+    bytes += entry.isDirectory ? await directoryBytes(path) : (await Deno.stat(path)).size;
+  }
+  return bytes;
 }
