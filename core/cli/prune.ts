@@ -459,7 +459,7 @@ async function planJobs(
     },
     backend: settings.backend,
     ...(settings.threads === undefined ? {} : { threads: settings.threads }),
-    flags: settings.flags,
+    flags: await absolutePaths(settings.flags),
     jobs,
   }, packageEntry());
   const summary = { plan: dir, jobs: jobs.length, jobs_file: join(dir, "jobs.txt") };
@@ -467,6 +467,20 @@ async function planJobs(
     `Planned ${jobs.length} layer jobs in "${dir}": run each line of ${summary.jobs_file} from "${dir}" (any order, in parallel), then: deno run -A mod.ts prune --assemble ${dir} --out DIR`,
   );
   if (settings.json) io.stdout(JSON.stringify(summary));
+}
+
+/** The flags with the files they name made absolute, so an assembly may run from elsewhere. */
+async function absolutePaths(
+  flags: Readonly<Record<string, string | boolean>>,
+): Promise<Record<string, string | boolean>> {
+  const result = { ...flags };
+  for (const key of ["model", "tokenizer", "calib"]) {
+    const value = flags[key];
+    if (typeof value === "string" && await Deno.stat(value).then(() => true, () => false)) {
+      result[key] = resolve(value);
+    }
+  }
+  return result;
 }
 
 /** OWL's per-block patterns when asked for (per-row sparsity), else none. */
