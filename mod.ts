@@ -35,6 +35,7 @@ export * from "./core/sparseswaps.ts";
 export * from "./core/dsnot.ts";
 export * from "./core/update.ts";
 export * from "./core/layer.ts";
+export * from "./core/memory_plan.ts";
 export * from "./core/linear_algebra.ts";
 export * from "./core/sparsegpt.ts";
 export * from "./core/owl.ts";

@@ -56,6 +56,7 @@ import {
   writePlan,
 } from "./jobs.ts";
 import { type Refiner, REFINERS, type WeightUpdate } from "../layer.ts";
+import { checkWasmMemory } from "../memory_plan.ts";
 import {
   compressionConfig,
   sparseFormatFor,
@@ -361,6 +362,15 @@ export async function pruneCommand(
       settings.quiet,
     );
     try {
+      if (kernels.name === "wasm") {
+        checkWasmMemory({
+          config: source.checkpoint.config,
+          // An assembly samples nothing: its windows come from the plan.
+          sampling: !assembly && (calibText === undefined || settings.evalWindows > 0),
+          tokens: settings.nsamples * settings.seqlen,
+          admm: settings.update?.method === "admm" || settings.warmStart === "admm-grad",
+        });
+      }
       if (settings.plan !== undefined) {
         await planJobs(settings, settings.plan, source, kernels, calibText, io);
         return undefined;

@@ -1,0 +1,147 @@
+/**
+ * What a prune run keeps in the wasm backend's memory, which WebAssembly caps at 4 GiB (wasm32),
+ * so that a run that cannot fit fails before any work with the numbers that do not fit, instead
+ * of failing to grow its memory hours in. Two phases peak:
+ *
+ *     sampling and evaluation   every linear weight and the output head resident in float32
+ *                               (when calibration or held-out windows are sampled from the model),
+ *                               and one forward matmul's operands
+ *     pruning a block           the four layer inputs' Gram matrices (float64 and float32 copies),
+ *                               SparseSwaps' row batch, and with ADMM (`--update admm`,
+ *                               `--warm-start admm-grad`) its two d × d float32 matrices and
+ *                               products for the widest layer
+ *
+ * Pure: sizes from the architecture only.
+ *
+ * @module
+ */
+
+import { InputError } from "./errors.ts";
+import type { LlamaConfig } from "./model/config.ts";
+
+/** WebAssembly's memory limit (wasm32): 65536 pages of 64 KiB. */
+export const WASM_MEMORY_LIMIT = 2 ** 32;
+
+/** Bytes of row state a SparseSwaps batch may hold (as core/sparseswaps.ts bounds it). */
+const ROW_BATCH_BYTES = 64 * 2 ** 20;
+
+/** A part of the peak, in bytes. */
+export interface MemoryItem {
+  /** What it is. */
+  readonly what: string;
+  /** Bytes. */
+  readonly bytes: number;
+}
+
+/** The two peaks of a run in the wasm backend's memory. */
+export interface WasmMemoryPlan {
+  /** Sampling and evaluation (empty when nothing is sampled from the model). */
+  readonly sampling: readonly MemoryItem[];
+  /** Pruning one block. */
+  readonly pruning: readonly MemoryItem[];
+}
+
+/** Options of {@linkcode wasmMemoryPlan}. */
+export interface MemoryPlanOptions {
+  /** The model's architecture. */
+  readonly config: LlamaConfig;
+  /** Whether windows are sampled from the model (no --calib, or evaluation windows). */
+  readonly sampling: boolean;
+  /** Calibration tokens (windows × length). */
+  readonly tokens: number;
+  /** Whether ADMM runs (an ADMM update or the ADMM-Grad warm start). */
+  readonly admm: boolean;
+}
+
+/**
+ * The wasm backend's memory at the run's two peaks.
+ *
+ * @param options Architecture, sampling and calibration size.
+ * @returns Each peak's parts.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const config = {
+ *   dim: 2048, hiddenDim: 5632, nLayers: 22, nHeads: 32, nKvHeads: 4, headDim: 64,
+ *   vocabSize: 32000, maxSeqLen: 2048, rmsNormEps: 1e-5, ropeTheta: 10000, tieWordEmbeddings: false,
+ * };
+ * const plan = wasmMemoryPlan({ config, sampling: true, tokens: 8192, admm: false });
+ * const total = (items: readonly { bytes: number }[]) => items.reduce((a, i) => a + i.bytes, 0);
+ * assert.ok(total(plan.sampling) > 4e9); // TinyLlama's weights in float32
+ * assert.ok(total(plan.pruning) < 1e9);
+ * ```
+ */
+export function wasmMemoryPlan(options: MemoryPlanOptions): WasmMemoryPlan {
+  const { config, tokens } = options;
+  const { dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize } = config;
+  const attention = nHeads * headDim;
+  const kv = nKvHeads * headDim;
+  const perBlock = dim * attention * 2 + dim * kv * 2 + dim * hiddenDim * 3;
+  const widest = Math.max(dim, attention, hiddenDim);
+  const largestLayer = Math.max(dim * attention, dim * hiddenDim);
+  // A forward matmul holds its input, the weight and its output at once.
+  const matmul = 4 * (tokens * widest + largestLayer + tokens * widest);
+  const sampling = options.sampling
+    ? [
+      { what: "linear weights in float32", bytes: 4 * nLayers * perBlock },
+      { what: "output head in float32", bytes: 4 * vocabSize * dim },
+      { what: "a forward matmul", bytes: matmul },
+    ]
+    : [];
+  const grams = [dim, attention, dim, hiddenDim].reduce((a, d) => a + 12 * d * d, 0);
+  const pruning = [
+    { what: "the block's four Gram matrices (float64 + float32)", bytes: grams },
+    { what: "SparseSwaps' row batch", bytes: ROW_BATCH_BYTES },
+    ...(options.admm
+      ? [{
+        what: "ADMM's two matrices and products for the widest layer (float32)",
+        bytes: 4 * (2 * widest * widest + 4 * largestLayer),
+      }]
+      : []),
+  ];
+  return { sampling, pruning };
+}
+
+/**
+ * Fails, naming the parts, when a peak of {@linkcode wasmMemoryPlan} exceeds the wasm32 limit.
+ *
+ * @param options As for wasmMemoryPlan.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const config = {
+ *   dim: 4096, hiddenDim: 14336, nLayers: 32, nHeads: 32, nKvHeads: 8, headDim: 128,
+ *   vocabSize: 128256, maxSeqLen: 8192, rmsNormEps: 1e-5, ropeTheta: 500000, tieWordEmbeddings: false,
+ * };
+ * assert.throws(() => checkWasmMemory({ config, sampling: true, tokens: 8192, admm: false }), /--calib FILE/);
+ * assert.throws(() => checkWasmMemory({ config, sampling: false, tokens: 8192, admm: true }), /ADMM/);
+ * checkWasmMemory({ config, sampling: false, tokens: 8192, admm: false }); // fits
+ * ```
+ */
+export function checkWasmMemory(options: MemoryPlanOptions): void {
+  const plan = wasmMemoryPlan(options);
+  const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+  const describe = (items: readonly MemoryItem[]) =>
+    items.map((i) => `${i.what} ${gib(i.bytes)}`).join(", ");
+  const total = (items: readonly MemoryItem[]) => items.reduce((a, i) => a + i.bytes, 0);
+  if (total(plan.sampling) > WASM_MEMORY_LIMIT) {
+    throw new InputError(
+      `Sampling calibration or evaluation windows from this model keeps ${
+        gib(total(plan.sampling))
+      } in the wasm backend (${describe(plan.sampling)}), more than the ${
+        gib(WASM_MEMORY_LIMIT)
+      } WebAssembly allows: give --calib FILE and --eval-windows 0`,
+    );
+  }
+  if (total(plan.pruning) > WASM_MEMORY_LIMIT) {
+    throw new InputError(
+      `Pruning a block of this model needs ${gib(total(plan.pruning))} in the wasm backend (${
+        describe(plan.pruning)
+      }), more than the ${gib(WASM_MEMORY_LIMIT)} WebAssembly allows${
+        options.admm
+          ? ": ADMM's matrices do not fit beside the Gram matrices; use --update rebuild or another warm start than admm-grad"
+          : ""
+      }`,
+    );
+  }
+}
