@@ -455,7 +455,7 @@ Deno.test("bad inputs fail with a message naming the file, tensor or flag, a non
       [
         "bad warm start",
         [...base, "--sparsity", "0.5", "--warm-start", "obs"],
-        /Flag --warm-start must be one of magnitude, wanda, ria, sparsegpt, admm-grad: got "obs"/,
+        /Flag --warm-start must be one of magnitude, wanda, ria, sparsegpt, sparsegpt-unbalanced, admm-grad: got "obs"/,
         2,
       ],
       [
