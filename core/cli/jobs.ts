@@ -255,7 +255,8 @@ Usage (from the job directory):
   --threads N  CPU threads (default: the plan's, else every core)
   --quiet      print nothing but errors
 
-Writes results/NNNNN.safetensors atomically; running a job again rewrites the same file.`;
+Writes results/NNNNN.safetensors atomically; running a job again rewrites it with the same
+mask and weights.`;
 
 const JOB_FLAGS = {
   index: "string",
