@@ -27,7 +27,7 @@ import { type LlamaConfig, llamaConfigJson } from "../core/model/config.ts";
 import { cacheDirectory } from "../core/model/npm_fetch.ts";
 import { ensureStories15M, mobyDick } from "../core/model/stories15m.ts";
 import { float32ToBfloat16 } from "../core/float16.ts";
-import { SafetensorsWriter } from "../core/safetensors.ts";
+import { SafetensorsFile, SafetensorsWriter } from "../core/safetensors.ts";
 import { createRandom } from "../core/synthetic.ts";
 
 const TINYLLAMA: LlamaConfig = {
@@ -195,7 +195,9 @@ async function layerJobs(calibration: string[], layers: string[]): Promise<void>
     } GiB`,
   );
   const names = ["q", "k", "v", "o", "gate", "up", "down"];
-  console.log("| job (block 0) | rows × d | seconds | peak memory |\n|---|---|---|---|");
+  console.log(
+    "| job (block 0) | rows × d | seconds | peak memory | swaps | iterations |\n|---|---|---|---|---|---|",
+  );
   for (const layer of layers) {
     const index = names.indexOf(layer);
     if (index < 0) throw new Error(`--jobs: unknown layer "${layer}" (${names.join(", ")})`);
@@ -210,7 +212,15 @@ async function layerJobs(calibration: string[], layers: string[]): Promise<void>
       : ["k", "v"].includes(layer)
       ? `${TINYLLAMA.nKvHeads * TINYLLAMA.headDim} × ${TINYLLAMA.dim}`
       : `${TINYLLAMA.dim} × ${TINYLLAMA.dim}`;
-    console.log(`| ${layer} | ${shape} | ${seconds.toFixed(1)} | ${peak.toFixed(0)} MiB |`);
+    using result = await SafetensorsFile.open(
+      join(jobdir, "results", `${String(index).padStart(5, "0")}.safetensors`),
+    );
+    const report = JSON.parse(result.header.metadata.report);
+    console.log(
+      `| ${layer} | ${shape} | ${seconds.toFixed(1)} | ${
+        peak.toFixed(0)
+      } MiB | ${report.swaps} | ${report.iterations} |`,
+    );
   }
 }
 
