@@ -70,3 +70,61 @@ Deno.test({
     assert.deepEqual(JSON.parse(new TextDecoder().decode(stdout)), [3, 2, 7, 4]);
   },
 });
+
+Deno.test("the committed bundles in dist/ are what esbuild makes of lib.ts now", async () => {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "bundle/build.ts", "--check"],
+    cwd: root,
+  }).output();
+  const text = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
+  assert.equal(code, 0, text);
+  assert.match(text, /dist\/ is up to date \(4 files\)/);
+});
+
+/** Refines a generated layer on 2 wasm threads with `lib` (a module URL); prints the result. */
+const REFINE_SCRIPT = `
+  const lib = await import(LIB);
+  const rows = 64, d = 96;
+  const layer = lib.syntheticLayer({ rows, d, tokens: 200, seed: 5 });
+  const kernels = await lib.createWasmKernels({ threads: 2, variant: VARIANT });
+  const gram = await kernels.createGram({ d, values: layer.gram });
+  const pattern = { kind: "per-row", sparsity: 0.6 };
+  const gramDiagonal = lib.gramDiagonal(layer.gram, d);
+  const mask = lib.warmStartMask({ method: "wanda", weight: layer.weight, rows, d, gramDiagonal, pattern });
+  const result = await lib.refineSparseSwaps({
+    kernels, gram, weight: layer.weight, rows, d, mask, pattern, maxIters: 50,
+  });
+  kernels.dispose();
+  console.log(JSON.stringify({
+    description: kernels.description, swaps: result.swaps, mask: [...result.mask], error: [...result.errorAfter],
+  }));`;
+
+Deno.test({
+  name: node
+    ? `the Node bundle refines a layer on 2 worker threads under Node ${node} exactly as Deno does`
+    : "the Node bundle under Node SKIPPED (no node on PATH)",
+  ignore: node === undefined,
+  fn: async () => {
+    const script = (lib: URL, variant: string) =>
+      REFINE_SCRIPT.replace("LIB", JSON.stringify(lib.href)).replace("VARIANT", variant);
+    // Node 20 has no relaxed SIMD: both sides use the variant Node picks.
+    const { code, stdout, stderr } = await new Deno.Command("node", {
+      args: [
+        "--input-type=module",
+        "-e",
+        script(new URL("dist/node/sparseswaps.mjs", root), "undefined"),
+      ],
+    }).output();
+    assert.equal(code, 0, new TextDecoder().decode(stderr));
+    const fromNode = JSON.parse(new TextDecoder().decode(stdout));
+    assert.match(fromNode.description, /2 threads/);
+    const variant = /relaxed/.test(fromNode.description) ? "relaxed" : "simd";
+    const deno = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", "--ext=js", script(new URL("lib.ts", root), JSON.stringify(variant))],
+    }).output();
+    assert.equal(deno.code, 0, new TextDecoder().decode(deno.stderr));
+    const fromDeno = JSON.parse(new TextDecoder().decode(deno.stdout));
+    assert.ok(fromNode.swaps > 0);
+    assert.deepEqual(fromNode, fromDeno);
+  },
+});

@@ -1,7 +1,7 @@
-/// <reference lib="deno.worker" />
 /**
- * A CPU-backend worker: instantiates the kernel module on the shared memory it is sent, then
- * runs the exported kernels it is asked to, one call at a time. Protocol (see wasm.ts):
+ * A CPU-backend worker (a web or Deno worker, or a Node worker thread): instantiates the kernel
+ * module on the shared memory it is sent, then runs the exported kernels it is asked to, one
+ * call at a time. Protocol (see wasm.ts):
  *
  *     → { module, memory }                       ← { ready: true }
  *     → { id, name, args, first, end, chunk }    ← { id } or { id, error }
@@ -13,23 +13,34 @@
  */
 
 import { callInPieces, type Kernel } from "./_wasm_pieces.ts";
+import { parentPort } from "./_worker_host.ts";
 
 let kernels: Record<string, Kernel> | undefined;
+const port = await parentPort();
 
-self.onmessage = async (event: MessageEvent) => {
-  const message = event.data;
+port.onMessage(async (data) => {
+  const message = data as {
+    module?: WebAssembly.Module;
+    memory?: WebAssembly.Memory;
+    id: number;
+    name: string;
+    args: number[];
+    first: number;
+    end: number;
+    chunk: number;
+  };
   if (message.module) {
-    const instance = await WebAssembly.instantiate(message.module as WebAssembly.Module, {
-      env: { memory: message.memory as WebAssembly.Memory },
+    const instance = await WebAssembly.instantiate(message.module, {
+      env: { memory: message.memory! },
     });
     kernels = instance.exports as unknown as Record<string, Kernel>;
-    self.postMessage({ ready: true });
+    port.post({ ready: true });
     return;
   }
   try {
     callInPieces(kernels![message.name], message.args, message.first, message.end, message.chunk);
-    self.postMessage({ id: message.id });
+    port.post({ id: message.id });
   } catch (error) {
-    self.postMessage({ id: message.id, error: String(error) });
+    port.post({ id: message.id, error: String(error) });
   }
-};
+});

@@ -35,6 +35,7 @@ import type {
 } from "../kernels.ts";
 import { wasmBytes, type WasmVariant } from "./_wasm_binary.js";
 import { callInPieces, type Kernel } from "./_wasm_pieces.ts";
+import { startWorker, type WorkerHandle } from "./_worker_host.ts";
 
 /** Options of {@linkcode createWasmKernels}. */
 export interface WasmOptions {
@@ -132,6 +133,15 @@ class Heap {
   }
 }
 
+/** The cores this machine offers: `navigator.hardwareConcurrency`, or Node's count before 21. */
+async function coreCount(): Promise<number> {
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator
+    ?.hardwareConcurrency;
+  if (cores) return cores;
+  const { availableParallelism } = await import("node:os");
+  return availableParallelism();
+}
+
 /** Runs kernel calls on the main thread (one thread) or split over workers. */
 class Threads {
   private nextId = 0;
@@ -139,20 +149,20 @@ class Threads {
 
   private constructor(
     private readonly local: Record<KernelName, Kernel>,
-    private readonly workers: Worker[],
+    private readonly workers: WorkerHandle[],
     /** Constants of the module (assembly/index.ts). */
     readonly constants: ModuleConstants,
     /** See WasmOptions.splitEveryCall. */
     private readonly splitEveryCall: boolean,
   ) {
     for (const worker of workers) {
-      worker.onmessage = (event: MessageEvent) => {
-        const { id, error } = event.data;
+      worker.onMessage((data) => {
+        const { id, error } = data as { id: number; error?: string };
         const waiter = this.pending.get(id);
         this.pending.delete(id);
         if (error) waiter?.reject(new Error(`wasm kernel failed: ${error}`));
         else waiter?.resolve();
-      };
+      });
     }
   }
 
@@ -173,16 +183,14 @@ class Threads {
       boundedScratchColumns: constant("BOUNDED_SCRATCH_COLUMNS"),
     };
     if (count <= 1) return new Threads(local, [], constants, false);
-    const url = new URL("./_wasm_worker.ts", import.meta.url).href;
-    const workers = Array.from({ length: count }, () => new Worker(url, { type: "module" }));
+    // A bundle (bundle/build.ts) names its own worker file here.
+    const url = new URL("./_wasm_worker.ts", import.meta.url);
+    const workers = await Promise.all(Array.from({ length: count }, () => startWorker(url)));
     await Promise.all(workers.map((worker) =>
       new Promise<void>((resolve, reject) => {
-        worker.onmessage = () => resolve();
-        worker.onerror = (event) => {
-          event.preventDefault();
-          reject(new Error(`wasm worker failed to start: ${event.message}`));
-        };
-        worker.postMessage({ module, memory });
+        worker.onMessage(() => resolve());
+        worker.onError((message) => reject(new Error(`wasm worker failed to start: ${message}`)));
+        worker.post({ module, memory });
       })
     ));
     return new Threads(local, workers, constants, splitEveryCall);
@@ -218,7 +226,7 @@ class Threads {
       const id = this.nextId++;
       return new Promise<void>((resolve, reject) => {
         this.pending.set(id, { resolve, reject });
-        this.workers[thread].postMessage({ id, name, args: args(thread), first, end, chunk });
+        this.workers[thread].post({ id, name, args: args(thread), first, end, chunk });
       });
     }));
   }
@@ -361,7 +369,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
       `shared WebAssembly memory is not available here (${(error as Error).message})`,
     );
   }
-  const threadCount = Math.max(1, Math.floor(options.threads ?? navigator.hardwareConcurrency));
+  const threadCount = Math.max(1, Math.floor(options.threads ?? await coreCount()));
   const module = await WebAssembly.compile(bytes);
   const threads = await Threads.start(module, memory, threadCount, options.splitEveryCall)
     .catch((error) => {

@@ -1,0 +1,39 @@
+/**
+ * The library without the command line or model files: kernels and backends, warm starts,
+ * SparseSwaps, DSnoT, weight updates, SparseGPT, ADMM-Grad, OWL and one layer's method. This is
+ * the entry of the bundles for browsers and Node (`deno task build:web`, dist/); the same names
+ * as mod.ts exports.
+ *
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createKernels, refineSparseSwaps, warmStartMask } from "./lib.ts";
+ *
+ * const kernels = await createKernels("reference");
+ * const gram = await kernels.createGram({ d: 2, values: new Float64Array([2, 1, 1, 2]) });
+ * const weight = new Float32Array([1, -1]);
+ * const pattern = { kind: "per-row", sparsity: 0.5 } as const;
+ * const mask = warmStartMask({ method: "magnitude", weight, rows: 1, d: 2, gramDiagonal: new Float64Array([2, 2]), pattern });
+ * const result = await refineSparseSwaps({ kernels, gram, weight, rows: 1, d: 2, mask, pattern, maxIters: 10 });
+ * assert.equal(result.mask.reduce((a, b) => a + b, 0), 1);
+ * ```
+ *
+ * @module
+ */
+
+export * from "./core/errors.ts";
+export type * from "./core/kernels.ts";
+export * from "./core/backend.ts";
+export { createReferenceKernels, gramOf } from "./core/backends/reference.ts";
+export { createWasmKernels, type WasmOptions } from "./core/backends/wasm.ts";
+export { createWebGpuKernels, type WebGpuOptions } from "./core/backends/webgpu.ts";
+export * from "./core/pattern.ts";
+export * from "./core/warm_start.ts";
+export * from "./core/sparseswaps.ts";
+export * from "./core/dsnot.ts";
+export * from "./core/update.ts";
+export * from "./core/layer.ts";
+export * from "./core/linear_algebra.ts";
+export * from "./core/sparsegpt.ts";
+export * from "./core/owl.ts";
+export * from "./core/synthetic.ts";
+export * from "./core/memory_plan.ts";
