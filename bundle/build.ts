@@ -15,7 +15,7 @@
  */
 
 // deno-lint-ignore-file no-console
-import * as esbuild from "npm:esbuild@0.28.2";
+import * as esbuild from "esbuild";
 
 const root = new URL("../", import.meta.url);
 const WORKER_SOURCE = "./_wasm_worker.ts";
