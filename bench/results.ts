@@ -49,7 +49,10 @@ const METHODS: Readonly<Record<string, Method>> = {
     update: { ...REBUILD, alternate: 2 },
   },
   "SparseGPT + SparseSwaps": { warmStart: "sparsegpt", refiner: "sparseswaps" },
-  "SparseGPT (published, rows unbalanced)": { warmStart: "sparsegpt-unbalanced", refiner: "none" },
+  "SparseGPT as published (rows unbalanced)": {
+    warmStart: "sparsegpt-unbalanced",
+    refiner: "none",
+  },
   "ADMM-Grad": { warmStart: "admm-grad", refiner: "none" },
   "ADMM-Grad + SparseSwaps": { warmStart: "admm-grad", refiner: "sparseswaps" },
   "ADMM-Grad + SparseSwaps + rebuild": {
