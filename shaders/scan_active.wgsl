@@ -33,6 +33,11 @@ var<workgroup> rowBest: f32;
 var<workgroup> rowU: u32;
 var<workgroup> rowP: u32;
 var<workgroup> evaluated: u32;
+// The candidate count and the row's limit, read once: info is read-write storage, so values read
+// from it directly are not uniform, and the loop below holds barriers (Chromium's Tint refuses
+// that; naga does not check).
+var<workgroup> candidateCount: u32;
+var<workgroup> rowLimit: f32;
 
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {
@@ -41,9 +46,7 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local
   let t = local.x;
   let base = slot * d;
   let at = 8u * slot;
-  let count = info[at + 1u];
   let pruned = info[at + 2u];
-  let limit = bitcast<f32>(info[at]);
   if (t == 0u) {
     if (params.panelStart == 0u) {
       rowBest = NONE;
@@ -55,8 +58,11 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local
       rowP = info[at + 6u];
     }
     evaluated = info[at + 3u];
+    candidateCount = info[at + 1u];
+    rowLimit = bitcast<f32>(info[at]);
   }
-  workgroupBarrier();
+  let count = workgroupUniformLoad(&candidateCount);
+  let limit = workgroupUniformLoad(&rowLimit);
   for (var i = 0u; i < count; i++) {
     let u = candidates[base + i];
     if (u < params.panelStart || u >= params.panelStart + params.panelRows) {

@@ -1,0 +1,79 @@
+/**
+ * The development server: serves web/ at / and dist/ at /dist/ on 127.0.0.1 with the headers a
+ * page needs for shared memory (the wasm backend's threads): Cross-Origin-Opener-Policy
+ * same-origin and Cross-Origin-Embedder-Policy require-corp, so the page is cross-origin
+ * isolated. Nothing is fetched from another origin.
+ *
+ *     deno task serve [--port 8000]
+ *
+ * @module
+ */
+
+// deno-lint-ignore-file no-console
+import { extname, join, normalize } from "node:path";
+import { parseArgs } from "node:util";
+
+const root = new URL("../", import.meta.url);
+
+/** Content types of the files served. */
+const TYPES: Readonly<Record<string, string>> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".svg": "image/svg+xml",
+  ".wasm": "application/wasm",
+};
+
+/** The headers every response carries: cross-origin isolation, no caching of stale builds. */
+const ISOLATION = {
+  "Cross-Origin-Opener-Policy": "same-origin",
+  "Cross-Origin-Embedder-Policy": "require-corp",
+  "Cross-Origin-Resource-Policy": "same-origin",
+  "Cache-Control": "no-cache",
+};
+
+/** Which folder of the repository a URL path is served from, or undefined. */
+function fileFor(pathname: string): string | undefined {
+  const path = normalize(decodeURIComponent(pathname));
+  if (path.includes("..")) return undefined;
+  const [folder, rest] = path.startsWith("/dist/")
+    ? ["dist", path.slice("/dist/".length)]
+    : ["web", path.slice(1) || "index.html"];
+  return join(decodeURIComponent(new URL(folder, root).pathname), rest);
+}
+
+/**
+ * Starts the server.
+ *
+ * @param port Port on 127.0.0.1 (0: any free one).
+ * @returns Its URL and a function that stops it.
+ */
+export function serveWeb(port = 8000): { url: string; shutdown: () => Promise<void> } {
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port, onListen: () => {} },
+    async (request) => {
+      const file = fileFor(new URL(request.url).pathname);
+      try {
+        if (!file) throw new Deno.errors.NotFound();
+        const body = await Deno.readFile(file);
+        return new Response(body, {
+          headers: {
+            ...ISOLATION,
+            "Content-Type": TYPES[extname(file)] ?? "application/octet-stream",
+          },
+        });
+      } catch {
+        return new Response("Not found\n", { status: 404, headers: ISOLATION });
+      }
+    },
+  );
+  return { url: `http://127.0.0.1:${server.addr.port}/`, shutdown: () => server.shutdown() };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ args: Deno.args, options: { port: { type: "string" } } });
+  const { url } = serveWeb(Number(values.port ?? 8000));
+  console.log(`Serving web/ and dist/ at ${url} (cross-origin isolated); Ctrl-C stops`);
+}
