@@ -39,6 +39,7 @@ import {
   type Tensor,
   type TensorToWrite,
   toFloat32,
+  toFloat64,
   writeSafetensors,
 } from "../safetensors.ts";
 import type { Kernels } from "../kernels.ts";
@@ -295,8 +296,7 @@ export async function jobCommand(argv: readonly string[], io: CommandIo): Promis
   try {
     using file = await SafetensorsFile.open(path);
     const input = LINEAR_ROLES[layer].input;
-    const f64 = async (tensor: string) =>
-      new Float64Array((await file.read(tensor)).bytes.slice().buffer);
+    const f64 = async (tensor: string) => toFloat64(await file.read(tensor));
     weight = toFloat32(await file.read(name));
     values = {
       gram: await f64(`${input}.gram`),
