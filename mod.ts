@@ -25,28 +25,13 @@
  * @module
  */
 
-export * from "./core/errors.ts";
-export type * from "./core/kernels.ts";
-export * from "./core/backend.ts";
-export { createReferenceKernels, gramOf } from "./core/backends/reference.ts";
-export * from "./core/pattern.ts";
-export * from "./core/warm_start.ts";
-export * from "./core/sparseswaps.ts";
-export * from "./core/dsnot.ts";
-export * from "./core/update.ts";
-export * from "./core/layer.ts";
-export * from "./core/memory_plan.ts";
-export * from "./core/linear_algebra.ts";
-export * from "./core/sparsegpt.ts";
-export * from "./core/owl.ts";
+// The library (the bundles' entry), then what needs files, models and the command line.
+export * from "./lib.ts";
 export * from "./core/safetensors.ts";
 export * from "./core/compressed.ts";
 export * from "./core/model/sparse_checkpoint.ts";
 export * from "./core/validate.ts";
-export * from "./core/synthetic.ts";
 export { writeFileAtomic } from "./core/atomic_write.ts";
-export { createWasmKernels, type WasmOptions } from "./core/backends/wasm.ts";
-export { createWebGpuKernels, type WebGpuOptions } from "./core/backends/webgpu.ts";
 export * from "./core/model/config.ts";
 export * from "./core/model/checkpoint.ts";
 export * from "./core/model/forward.ts";

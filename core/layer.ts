@@ -18,15 +18,20 @@
  */
 
 import { refineDsnot } from "./dsnot.ts";
-import type { GramHandle, Kernels, PairSearch } from "./kernels.ts";
-import type { SparsityPattern } from "./pattern.ts";
-import { layerErrors, type RefineProgress, refineSparseSwaps } from "./sparseswaps.ts";
+import type { PairSearch } from "./kernels.ts";
+import {
+  layerErrors,
+  type RefineCounts,
+  type RefineProgress,
+  refineSparseSwaps,
+} from "./sparseswaps.ts";
 import {
   type LayerWarmStart,
   type UpdateMethod,
   updateWeights,
   type UpdatingWarmStart,
   warmStartLayer,
+  type WarmStartLayerOptions,
 } from "./update.ts";
 
 /** How masks are improved after the warm start. */
@@ -59,21 +64,7 @@ export interface InputMoments {
 }
 
 /** Options of {@linkcode pruneLayer}. */
-export interface PruneLayerOptions {
-  /** The backend holding G. */
-  readonly kernels: Kernels;
-  /** G (d, d). */
-  readonly gram: GramHandle;
-  /** diag(G) (d,). */
-  readonly gramDiagonal: Float64Array;
-  /** W (rows, d): the dense layer. */
-  readonly weight: Float32Array;
-  /** Rows of W. */
-  readonly rows: number;
-  /** Columns of W. */
-  readonly d: number;
-  /** The pattern every mask keeps. */
-  readonly pattern: SparsityPattern;
+export interface PruneLayerOptions extends Omit<WarmStartLayerOptions, "method" | "damping"> {
   /** The warm start, or a given mask (rows, d), 1 = kept. */
   readonly warmStart: LayerWarmStart | Uint8Array;
   /** The refiner. */
@@ -94,8 +85,11 @@ export interface PruneLayerOptions {
   readonly signal?: AbortSignal;
 }
 
-/** What {@linkcode pruneLayer} did. */
-export interface PrunedLayer {
+/**
+ * What {@linkcode pruneLayer} did. The counts: swaps and pair evaluations over all rounds, the
+ * others of the first round.
+ */
+export interface PrunedLayer extends RefineCounts {
   /** Final mask (rows, d), 1 = kept. */
   readonly mask: Uint8Array;
   /**
@@ -111,18 +105,6 @@ export interface PrunedLayer {
   readonly errorRefined: Float64Array;
   /** (rows,) the final error ‖(W − W')X‖², when an update ran. */
   readonly errorUpdated?: Float64Array;
-  /** Swaps the refiner accepted, over all rounds. */
-  readonly swaps: number;
-  /** SparseSwaps iterations of the first round (the most swaps of any row). */
-  readonly iterations: number;
-  /** Rows the first round left without an improving 1-swap. */
-  readonly convergedRows: number;
-  /** Rows the first round stopped without proof of convergence. */
-  readonly stalledRows: number;
-  /** Pair gains SparseSwaps evaluated, over all rounds. */
-  readonly pairsEvaluated: number;
-  /** Pair gains brute-force searches of the same rows and iterations would have evaluated. */
-  readonly pairsBruteForce: number;
   /** Alternating rounds kept (each lowered the error). */
   readonly rounds: number;
 }

@@ -56,7 +56,7 @@ import {
 import { fromFloat32, type Tensor, toFloat32 } from "./safetensors.ts";
 import { pruneLayer, type Refiner, total, type WeightUpdate } from "./layer.ts";
 import type { LayerWarmStart } from "./update.ts";
-import { layerErrors } from "./sparseswaps.ts";
+import { layerErrors, type RefineCounts } from "./sparseswaps.ts";
 
 /** Where calibration inputs come from: the pruned earlier blocks, or the dense model. */
 export type CalibrationMode = "sequential" | "dense";
@@ -70,8 +70,8 @@ export type LayerSparsity = "uniform" | "owl";
 /** The layer-sparsity choices, for flag validation. */
 export const LAYER_SPARSITIES: readonly LayerSparsity[] = ["uniform", "owl"];
 
-/** What happened to one linear layer. */
-export interface LayerReport {
+/** What happened to one linear layer (the counts: the refiner's, over all its rounds). */
+export interface LayerReport extends RefineCounts {
   /** Block index. */
   readonly block: number;
   /** Module name, e.g. `self_attn.q_proj`. */
@@ -92,18 +92,6 @@ export interface LayerReport {
   readonly sparsity: number;
   /** 1 − errorRefined / errorWarm. */
   readonly relativeReduction: number;
-  /** Swaps made by the refiner. */
-  readonly swaps: number;
-  /** SparseSwaps iterations (the most swaps of any row); 0 for other refiners. */
-  readonly iterations: number;
-  /** Rows left with no improving 1-swap (SparseSwaps); 0 for other refiners. */
-  readonly convergedRows: number;
-  /** Rows SparseSwaps stopped without proof of convergence (see refineSparseSwaps). */
-  readonly stalledRows: number;
-  /** Pair gains SparseSwaps' searches evaluated (bookkeeping included); 0 for other refiners. */
-  readonly pairsEvaluated: number;
-  /** Pair gains brute-force searches of the same rows and iterations would have evaluated. */
-  readonly pairsBruteForce: number;
   /** Wall time of warm start and refinement, seconds. */
   readonly seconds: number;
 }

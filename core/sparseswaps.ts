@@ -101,8 +101,27 @@ export interface SparseSwapsOptions extends LayerOperands {
   readonly search?: PairSearch;
 }
 
+/** What a refinement did, counted over a layer's rows (0 where a refiner does not count it). */
+export interface RefineCounts {
+  /** Swaps accepted over all rows. */
+  readonly swaps: number;
+  /** Iterations run: the most swaps any row accepted (SparseSwaps). */
+  readonly iterations: number;
+  /** Rows that stopped because no improving 1-swap was left (up to float64 rounding). */
+  readonly convergedRows: number;
+  /**
+   * Rows that stopped with an improving swap the backend could not resolve (smaller than its
+   * accept guard), or because their error stopped falling: not proven converged.
+   */
+  readonly stalledRows: number;
+  /** Pair gains the searches evaluated (bookkeeping included). */
+  readonly pairsEvaluated: number;
+  /** Pair gains a brute-force search of the same rows and iterations would have evaluated. */
+  readonly pairsBruteForce: number;
+}
+
 /** What {@linkcode refineSparseSwaps} returns. */
-export interface SparseSwapsResult {
+export interface SparseSwapsResult extends RefineCounts {
   /** Refined mask (rows, d), 1 = kept. */
   readonly mask: Uint8Array;
   /**
@@ -117,21 +136,6 @@ export interface SparseSwapsResult {
    * computed from scratch at the start and every kernels.recomputeEvery iterations).
    */
   readonly errorAfter: Float64Array;
-  /** Swaps accepted over all rows. */
-  readonly swaps: number;
-  /** Iterations run: the most swaps any row accepted. */
-  readonly iterations: number;
-  /** Rows that stopped because no improving 1-swap was left (up to float64 rounding). */
-  readonly convergedRows: number;
-  /**
-   * Rows that stopped with an improving swap the backend could not resolve (smaller than its
-   * accept guard), or because their error stopped falling: not proven converged.
-   */
-  readonly stalledRows: number;
-  /** Pair gains the searches evaluated (bookkeeping included). */
-  readonly pairsEvaluated: number;
-  /** Pair gains a brute-force search of the same rows and iterations would have evaluated. */
-  readonly pairsBruteForce: number;
 }
 
 /**
