@@ -1,6 +1,7 @@
 /**
  * Builds the CPU backend: compiles assembly/*.ts with AssemblyScript (plain SIMD and relaxed
- * SIMD variants, see asconfig.json) and embeds both modules, base64, in
+ * SIMD variants on shared memory, and plain SIMD on unshared memory; see asconfig.json) and
+ * embeds the modules, base64, in
  * core/backends/_wasm_binary.js with a hash of the sources, so users and CI never need the
  * compiler and the module loads from a checkout, from JSR and under Node.
  *
@@ -13,7 +14,8 @@
 import { encodeBase64, sourceHash, WASM_SOURCES, writeOrCheck } from "./sources.ts";
 
 const ASC = "npm:assemblyscript@0.28.20/asc";
-const VARIANTS = ["simd", "relaxed"] as const;
+/** simd and relaxed on shared memory (threads); private: simd on unshared memory, one thread. */
+const VARIANTS = ["simd", "relaxed", "private"] as const;
 const root = new URL("../", import.meta.url);
 
 async function compile(target: string): Promise<Uint8Array> {
@@ -60,9 +62,13 @@ export const SOURCE_HASH = "${hash}";
 
 ${constants.join("\n\n")}
 
-/** The module's bytes: "simd" (WebAssembly SIMD) or "relaxed" (relaxed SIMD, fused multiply-add). */
+/**
+ * The module's bytes: "simd" (WebAssembly SIMD) or "relaxed" (relaxed SIMD, fused multiply-add),
+ * both importing shared memory, or "private" (the simd module importing unshared memory, for one
+ * thread where shared memory is not offered).
+ */
 export function wasmBytes(variant) {
-  const text = variant === "relaxed" ? RELAXED : SIMD;
+  const text = variant === "relaxed" ? RELAXED : variant === "private" ? PRIVATE : SIMD;
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 `;

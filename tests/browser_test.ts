@@ -74,7 +74,7 @@ async function refineGenerated(
 
 Deno.test({
   name: chromium
-    ? "the browser bundle in headless Chromium: wasm on 2 threads as in Deno, WebGPU (SwiftShader) at the reference's error, the status page rendered"
+    ? "the browser bundle in headless Chromium: wasm on 2 threads as in Deno, WebGPU (SwiftShader) at the reference's error, the status page rendered; without isolation, wasm on 1 thread with the reason"
     : `the browser bundle in headless Chromium SKIPPED (no ${CHROMIUM}: apt-get install chromium)`,
   ignore: !chromium,
   sanitizeResources: false,
@@ -125,6 +125,35 @@ Deno.test({
       const kept = (mask: number[], r: number) =>
         mask.slice(r * 64, (r + 1) * 64).reduce((a, b) => a + b);
       for (let r = 0; r < 24; r++) assert.equal(kept(gpu.mask, r), 64 - Math.floor(64 * 0.6));
+
+      // A static host without the isolation headers: no shared memory, so wasm runs on one
+      // thread, says why, and computes the same masks.
+      const plain = serveWeb(0, false);
+      try {
+        await page.goto(plain.url);
+        await page.waitForFunction('!document.body.innerText.includes("checking…")');
+        const status = await page.evaluate("document.body.innerText") as string;
+        assert.match(status, /cross-origin isolated \(wasm threads\)\s+false/);
+        assert.match(
+          status,
+          /backend auto chose\s+WebAssembly SIMD, 1 thread \(no shared memory for worker threads: the page is not cross-origin isolated/,
+        );
+        const single = await page.evaluate(
+          async (bundle: string, source: string) => {
+            const library = await import(bundle);
+            // deno-lint-ignore no-explicit-any
+            const refine = (0, eval)(`(${source})`) as (...args: any[]) => Promise<unknown>;
+            return await refine(library, "wasm");
+          },
+          new URL("dist/sparseswaps.js", plain.url).href,
+          refineGenerated.toString(),
+        ) as Refined;
+        const simd = await refineGenerated(lib, "wasm", "simd");
+        assert.match(single.description, /1 thread/);
+        assert.deepEqual({ ...single, description: "" }, { ...simd, description: "" });
+      } finally {
+        await plain.shutdown();
+      }
     } finally {
       await browser.close();
       await server.shutdown();

@@ -48,9 +48,15 @@ function fileFor(pathname: string): string | undefined {
  * Starts the server.
  *
  * @param port Port on 127.0.0.1 (0: any free one).
+ * @param isolated Send the cross-origin isolation headers (default true; false serves the page as
+ *   a plain static host would, for testing how the library copes without shared memory).
  * @returns Its URL and a function that stops it.
  */
-export function serveWeb(port = 8000): { url: string; shutdown: () => Promise<void> } {
+export function serveWeb(
+  port = 8000,
+  isolated = true,
+): { url: string; shutdown: () => Promise<void> } {
+  const headers = isolated ? ISOLATION : { "Cache-Control": "no-cache" };
   const server = Deno.serve(
     { hostname: "127.0.0.1", port, onListen: () => {} },
     async (request) => {
@@ -60,12 +66,12 @@ export function serveWeb(port = 8000): { url: string; shutdown: () => Promise<vo
         const body = await Deno.readFile(file);
         return new Response(body, {
           headers: {
-            ...ISOLATION,
+            ...headers,
             "Content-Type": TYPES[extname(file)] ?? "application/octet-stream",
           },
         });
       } catch {
-        return new Response("Not found\n", { status: 404, headers: ISOLATION });
+        return new Response("Not found\n", { status: 404, headers });
       }
     },
   );

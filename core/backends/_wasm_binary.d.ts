@@ -6,5 +6,5 @@ export declare const SOURCE_HASH: string;
 /** The module variants: plain WebAssembly SIMD, or relaxed SIMD with fused multiply-add. */
 export type WasmVariant = "simd" | "relaxed";
 
-/** The module's bytes. */
-export declare function wasmBytes(variant: WasmVariant): Uint8Array<ArrayBuffer>;
+/** The module's bytes: a variant on shared memory, or "private" (simd on unshared memory). */
+export declare function wasmBytes(variant: WasmVariant | "private"): Uint8Array<ArrayBuffer>;

@@ -355,21 +355,32 @@ class WasmRows implements RowBatchHandle {
  */
 export async function createWasmKernels(options: WasmOptions = {}): Promise<Kernels> {
   const relaxed = wasmBytes("relaxed");
-  const variant = options.variant ?? (WebAssembly.validate(relaxed) ? "relaxed" : "simd");
-  const bytes = variant === "relaxed" ? relaxed : wasmBytes("simd");
+  let variant = options.variant ?? (WebAssembly.validate(relaxed) ? "relaxed" : "simd");
+  let memory: WebAssembly.Memory;
+  // Browsers offer shared memory only to cross-origin isolated pages; without it the plain SIMD
+  // module runs on unshared memory, on this thread alone (the same arithmetic as "simd").
+  // (A page that is not isolated may still create shared memory, but not send it to a worker.)
+  let unshared: string | undefined =
+    (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false
+      ? "the page is not cross-origin isolated"
+      : undefined;
+  try {
+    if (unshared) throw new Error(unshared);
+    memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
+  } catch (error) {
+    memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES });
+    unshared = (error as Error).message;
+    variant = "simd";
+  }
+  const bytes = unshared
+    ? wasmBytes("private")
+    : variant === "relaxed"
+    ? relaxed
+    : wasmBytes("simd");
   if (!WebAssembly.validate(bytes)) {
     throw new BackendUnavailableError("wasm", `this engine cannot run WebAssembly ${variant}`);
   }
-  let memory: WebAssembly.Memory;
-  try {
-    memory = new WebAssembly.Memory({ initial: 2, maximum: MAX_PAGES, shared: true });
-  } catch (error) {
-    throw new BackendUnavailableError(
-      "wasm",
-      `shared WebAssembly memory is not available here (${(error as Error).message})`,
-    );
-  }
-  const threadCount = Math.max(1, Math.floor(options.threads ?? await coreCount()));
+  const threadCount = unshared ? 1 : Math.max(1, Math.floor(options.threads ?? await coreCount()));
   const module = await WebAssembly.compile(bytes);
   const threads = await Threads.start(module, memory, threadCount, options.splitEveryCall)
     .catch((error) => {
@@ -629,7 +640,11 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
     name: "wasm",
     description: `WebAssembly ${
       variant === "relaxed" ? "relaxed SIMD" : "SIMD"
-    }, ${threads.count} thread${threads.count === 1 ? "" : "s"}`,
+    }, ${threads.count} thread${threads.count === 1 ? "" : "s"}${
+      unshared
+        ? ` (no shared memory for worker threads: ${unshared}; a page needs cross-origin isolation for them)`
+        : ""
+    }`,
     numerics: `wasm ${variant}`,
     // Gains are exact float64 evaluations of the chosen pair, as in the reference backend.
     gainTolerance: 1e-10,
