@@ -145,6 +145,18 @@ Deno.test("layer jobs refuse wrong flags, unfinished, foreign and corrupt result
     ]);
     assert.equal(plan.code, 0, plan.stderr);
     const assemble = ["prune", "--assemble", jobdir, "--out", `${dir}/out`, "--quiet"];
+    // A plan cut short (no plan.json yet) leaves a directory a new plan may replace.
+    await Deno.remove(`${jobdir}/plan.json`);
+    const again = await runCli([
+      ...common,
+      "--calibration",
+      "dense",
+      "--eval-windows",
+      "1",
+      "--plan",
+      jobdir,
+    ]);
+    assert.equal(again.code, 0, again.stderr);
 
     const unfinished = await runCli(assemble);
     assert.equal(unfinished.code, 1);

@@ -55,8 +55,11 @@ export const PLAN_FILE = "plan.json";
 /** Bumped when the job directory's files change meaning. */
 const PLAN_FORMAT = 1;
 
+/** Written first into a job directory: a plan that was interrupted can be made again over it. */
+const JOBDIR_MARKER = ".sparseswaps-jobdir";
+
 /** What JOBDIR holds that a new plan may replace. */
-const PLAN_ENTRIES = [PLAN_FILE, "jobs.txt", "blocks", "results", ...RESUME_FILES];
+const PLAN_ENTRIES = [JOBDIR_MARKER, PLAN_FILE, "jobs.txt", "blocks", "results", ...RESUME_FILES];
 
 /** One layer's job. */
 export interface PlannedJob {
@@ -115,8 +118,9 @@ const resultFile = (dir: string, index: number) =>
   join(dir, "results", `${String(index).padStart(5, "0")}.safetensors`);
 
 /**
- * Makes JOBDIR ready for a new plan: created if missing; a previous plan's files removed; any
- * other content refused (a job directory is never a folder with the user's files).
+ * Makes JOBDIR ready for a new plan: created if missing; a previous plan's files removed (also
+ * those of a plan that was interrupted: the marker file says the directory is ours); any other
+ * content refused (a job directory is never a folder with the user's files).
  *
  * @param dir JOBDIR.
  */
@@ -130,15 +134,17 @@ export async function startJobDirectory(dir: string): Promise<void> {
     }
   }
   const foreign = names.filter((name) => !PLAN_ENTRIES.includes(name));
-  if (foreign.length > 0 || (names.length > 0 && !names.includes(PLAN_FILE))) {
+  const ours = names.includes(JOBDIR_MARKER) || names.includes(PLAN_FILE);
+  if (foreign.length > 0 || (names.length > 0 && !ours)) {
     throw new InputError(
       `"${dir}" is not empty and holds no plan (${
         (foreign.length > 0 ? foreign : names).slice(0, 5).join(", ")
       }): choose an empty or new directory for --plan`,
     );
   }
-  // plan.json first: a directory left half-cleared by an interruption stays recognisable.
-  for (const name of [...PLAN_ENTRIES.filter((n) => n !== PLAN_FILE), PLAN_FILE]) {
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(join(dir, JOBDIR_MARKER), "made by sparseswaps prune --plan\n");
+  for (const name of PLAN_ENTRIES.filter((n) => n !== JOBDIR_MARKER)) {
     await Deno.remove(join(dir, name), { recursive: true }).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });
