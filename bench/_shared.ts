@@ -1,6 +1,6 @@
 /**
- * What several benchmarks share: the weights of a model the pipeline handed over in memory, and
- * paired differences over calibration seeds.
+ * What several benchmarks share: TinyLlama-1.1B's architecture, the weights of a model the
+ * pipeline handed over in memory, and paired differences over calibration seeds.
  *
  * @module
  */
@@ -9,6 +9,21 @@ import { blockWeights } from "../core/model/checkpoint.ts";
 import type { LlamaConfig } from "../core/model/config.ts";
 import type { ModelWeights } from "../core/model/transformer.ts";
 import { type Tensor, toFloat32 } from "../core/safetensors.ts";
+
+/** TinyLlama-1.1B's architecture (its config.json), for the benchmarks of real model shapes. */
+export const TINYLLAMA: LlamaConfig = {
+  dim: 2048,
+  hiddenDim: 5632,
+  nLayers: 22,
+  nHeads: 32,
+  nKvHeads: 4,
+  headDim: 64,
+  vocabSize: 32000,
+  maxSeqLen: 2048,
+  rmsNormEps: 1e-5,
+  ropeTheta: 10000,
+  tieWordEmbeddings: false,
+};
 
 /** The pruned model's weights, from the tensors `pruneModel` wrote to memory. */
 export function prunedWeights(config: LlamaConfig, tensors: Map<string, Tensor>): ModelWeights {

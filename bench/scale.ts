@@ -23,26 +23,14 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { expectedTensors } from "../core/model/checkpoint.ts";
-import { type LlamaConfig, llamaConfigJson } from "../core/model/config.ts";
+import { llamaConfigJson } from "../core/model/config.ts";
 import { cacheDirectory } from "../core/model/npm_fetch.ts";
 import { ensureStories15M, mobyDick } from "../core/model/stories15m.ts";
 import { float32ToBfloat16 } from "../core/float16.ts";
 import { SafetensorsFile, SafetensorsWriter } from "../core/safetensors.ts";
 import { createRandom } from "../core/synthetic.ts";
+import { TINYLLAMA } from "./_shared.ts";
 
-const TINYLLAMA: LlamaConfig = {
-  dim: 2048,
-  hiddenDim: 5632,
-  nLayers: 22,
-  nHeads: 32,
-  nKvHeads: 4,
-  headDim: 64,
-  vocabSize: 32000,
-  maxSeqLen: 2048,
-  rmsNormEps: 1e-5,
-  ropeTheta: 10000,
-  tieWordEmbeddings: false,
-};
 const SHARDS = 3;
 
 const { values, positionals } = parseArgs({

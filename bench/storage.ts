@@ -17,6 +17,7 @@ import { expectedTensors, isLinearWeight } from "../core/model/checkpoint.ts";
 import type { LlamaConfig } from "../core/model/config.ts";
 import { patternLabel, type SparsityPattern } from "../core/pattern.ts";
 import { type Dtype, DTYPE_BYTES } from "../core/safetensors.ts";
+import { TINYLLAMA } from "./_shared.ts";
 
 const COMMON = { rmsNormEps: 1e-5, ropeTheta: 10000, maxSeqLen: 2048 };
 
@@ -33,17 +34,7 @@ const MODELS: [string, LlamaConfig, Dtype][] = [
     vocabSize: 32000,
     tieWordEmbeddings: true,
   }, "F32"],
-  ["TinyLlama-1.1B", {
-    ...COMMON,
-    dim: 2048,
-    hiddenDim: 5632,
-    nLayers: 22,
-    nHeads: 32,
-    nKvHeads: 4,
-    headDim: 64,
-    vocabSize: 32000,
-    tieWordEmbeddings: false,
-  }, "BF16"],
+  ["TinyLlama-1.1B", TINYLLAMA, "BF16"],
   ["LLaMA-3-8B", {
     ...COMMON,
     dim: 4096,

@@ -341,8 +341,9 @@ export async function pruneCommand(
   argv: readonly string[],
   io: CommandIo,
 ): Promise<PruneReport | undefined> {
-  const assembling = argv.some((a) => a === "--assemble" || a.startsWith("--assemble="));
-  const assembly = assembling ? await assembleSettings(argv) : undefined;
+  const assembly = parseFlags(argv, PRUNE_FLAGS).assemble !== undefined
+    ? await assembleSettings(argv)
+    : undefined;
   const settings = assembly?.settings ?? pruneSettings(argv);
   if (!settings) {
     io.stdout(PRUNE_HELP);
