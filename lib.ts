@@ -1,8 +1,9 @@
 /**
- * The library without the command line or model files: kernels and backends, warm starts,
- * SparseSwaps, DSnoT, weight updates, SparseGPT, ADMM-Grad, OWL and one layer's method. This is
- * the entry of the bundles for browsers and Node (`deno task build:web`, dist/); the same names
- * as mod.ts exports.
+ * The library without the command line: kernels and backends, warm starts, SparseSwaps, DSnoT,
+ * weight updates, SparseGPT, ADMM-Grad, OWL and one layer's method, and a whole model's run
+ * (`pruneInMemory`) over files from any platform (`blobSource`, `memoryFileSet`,
+ * `openModelSource`). This is the entry of the bundle for browsers and Node
+ * (`deno task build:web`, dist/); the same names as mod.ts exports.
  *
  * ```ts
  * import assert from "node:assert/strict";
@@ -37,3 +38,31 @@ export * from "./core/sparsegpt.ts";
 export * from "./core/owl.ts";
 export * from "./core/synthetic.ts";
 export * from "./core/memory_plan.ts";
+export * from "./core/files.ts";
+export * from "./core/run.ts";
+export * from "./core/pipeline.ts";
+export * from "./core/report.ts";
+export {
+  type Checkpoint,
+  type CheckpointTensor,
+  expectedTensors,
+  isLinearWeight,
+  LINEAR_LAYERS,
+  type LinearLayer,
+  linearName,
+  openCheckpointFrom,
+} from "./core/model/checkpoint.ts";
+export type { LlamaConfig } from "./core/model/config.ts";
+export { type ModelFiles, type ModelSource, openModelSource } from "./core/model/source.ts";
+export {
+  loadHuggingFaceTokenizer,
+  parseLlama2cTokenizer,
+  type Tokenizer,
+} from "./core/model/tokenizer.ts";
+export {
+  type Dtype,
+  encodeSafetensors,
+  SafetensorsFile,
+  type Tensor,
+  toFloat32,
+} from "./core/safetensors.ts";

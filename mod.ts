@@ -32,6 +32,7 @@ export * from "./core/compressed.ts";
 export * from "./core/model/sparse_checkpoint.ts";
 export * from "./core/validate.ts";
 export { writeFileAtomic } from "./core/atomic_write.ts";
+export * from "./core/local_files.ts";
 export * from "./core/model/config.ts";
 export * from "./core/model/checkpoint.ts";
 export * from "./core/model/forward.ts";
@@ -40,8 +41,6 @@ export * from "./core/model/tokenizer.ts";
 export * from "./core/model/datasets.ts";
 export { DEFAULT_MODEL, ensureStories15M, mobyDick } from "./core/model/stories15m.ts";
 export { cacheDirectory } from "./core/model/npm_fetch.ts";
-export * from "./core/pipeline.ts";
-export * from "./core/report.ts";
 export { main } from "./core/cli/main.ts";
 export { type RefineSummary } from "./core/cli/refine.ts";
 

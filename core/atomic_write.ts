@@ -6,7 +6,6 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
 import { describeFsError, InputError } from "./errors.ts";
 
 /**
@@ -24,10 +23,11 @@ import { describeFsError, InputError } from "./errors.ts";
  * ```
  */
 export async function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): Promise<void> {
-  const temporary = join(
-    dirname(path),
-    `.${path.split(/[\\/]/).pop()}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`,
-  );
+  // Beside the target, so that the rename stays on one file system.
+  const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  const temporary = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${Deno.pid}.${
+    crypto.randomUUID().slice(0, 8)
+  }.tmp`;
   let file: Deno.FsFile;
   try {
     file = await Deno.open(temporary, { write: true, createNew: true });

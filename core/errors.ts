@@ -149,22 +149,36 @@ export class InterruptedError extends Error {
   }
 }
 
+/** Short reasons by Deno error class name and Node error code. */
+const FS_ERRORS: Readonly<Record<string, string>> = {
+  NotFound: "no such file or directory",
+  ENOENT: "no such file or directory",
+  PermissionDenied: "permission denied",
+  EACCES: "permission denied",
+  IsADirectory: "is a directory",
+  EISDIR: "is a directory",
+  AlreadyExists: "already exists",
+  EEXIST: "already exists",
+  NotADirectory: "not a directory",
+  ENOTDIR: "not a directory",
+};
+
 /**
  * Turns a file-system error into a short reason for a message ("no such file or directory").
  *
- * @param error What Deno threw.
+ * @param error What Deno or Node threw.
  * @returns A lower-case reason.
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * assert.equal(describeFsError(new Deno.errors.NotFound("x")), "no such file or directory");
+ * assert.equal(describeFsError(Object.assign(new Error("x"), { code: "EACCES" })), "permission denied");
  * ```
  */
 export function describeFsError(error: unknown): string {
-  if (error instanceof Deno.errors.NotFound) return "no such file or directory";
-  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (error instanceof Deno.errors.IsADirectory) return "is a directory";
-  if (error instanceof Deno.errors.AlreadyExists) return "already exists";
-  if (error instanceof Deno.errors.NotADirectory) return "not a directory";
+  // By name (Deno's error classes) or code (Node's): this module runs where Deno is absent.
+  const { name, code } = (error ?? {}) as { name?: string; code?: string };
+  const known = FS_ERRORS[name ?? ""] ?? FS_ERRORS[code ?? ""];
+  if (known) return known;
   return error instanceof Error ? error.message : String(error);
 }

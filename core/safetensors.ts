@@ -13,6 +13,8 @@
 
 import { writeFileAtomic } from "./atomic_write.ts";
 import { describeFsError, InputError, SafetensorsError } from "./errors.ts";
+import type { ByteSource } from "./files.ts";
+import { openLocalFile } from "./local_files.ts";
 import {
   bfloat16ToFloat32,
   float16ToFloat32,
@@ -227,45 +229,57 @@ function isCount(value: unknown): value is number {
  * ```
  */
 export class SafetensorsFile implements Disposable {
-  private reads: Promise<unknown> = Promise.resolve();
-
   private constructor(
-    /** Path of the file. */
-    readonly path: string,
     /** The validated header. */
     readonly header: SafetensorsHeader,
-    private readonly file: Deno.FsFile,
+    private readonly source: ByteSource,
   ) {}
 
   /**
-   * Opens a file and validates its header.
+   * Opens a local file and validates its header.
    *
    * @param path The file.
    * @returns The open file; close it with `close()` or `using`.
    */
   static async open(path: string): Promise<SafetensorsFile> {
-    let file: Deno.FsFile;
+    return await SafetensorsFile.from(await openLocalFile(path));
+  }
+
+  /**
+   * Reads and validates the header of a file from any source (a Blob in a page, bytes).
+   *
+   * @param source The file; closed when its header is invalid.
+   * @returns The open file; closing it closes the source.
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { bytesSource } from "./files.ts";
+   * const bytes = encodeSafetensors({ x: { dtype: "F32", shape: [1], data: new Float32Array([3]) } });
+   * using file = await SafetensorsFile.from(bytesSource("x.safetensors", bytes));
+   * assert.deepEqual([...toFloat32(await file.read("x"))], [3]);
+   * ```
+   */
+  static async from(source: ByteSource): Promise<SafetensorsFile> {
     try {
-      file = await Deno.open(path, { read: true });
-    } catch (error) {
-      throw new InputError(`Cannot read "${path}": ${describeFsError(error)}`, { cause: error });
-    }
-    try {
-      const { size, isFile } = await file.stat();
-      if (!isFile) throw new InputError(`Cannot read "${path}": not a regular file`);
-      const lengthBytes = await readAt(file, 0, Math.min(8, size));
+      const { size, path } = source;
+      const lengthBytes = await source.read(0, Math.min(8, size));
       let prefix = lengthBytes;
       if (size >= 8) {
         const length = new DataView(lengthBytes.buffer).getBigUint64(0, true);
         if (length <= BigInt(Math.min(size - 8, MAX_HEADER_BYTES))) {
-          prefix = await readAt(file, 0, 8 + Number(length));
+          prefix = await source.read(0, 8 + Number(length));
         }
       }
-      return new SafetensorsFile(path, parseSafetensorsHeader(prefix, size, path), file);
+      return new SafetensorsFile(parseSafetensorsHeader(prefix, size, path), source);
     } catch (error) {
-      file.close();
+      source.close();
       throw error;
     }
+  }
+
+  /** Where the file is. */
+  get path(): string {
+    return this.source.path;
   }
 
   /** Names of the tensors, in header order. */
@@ -296,37 +310,21 @@ export class SafetensorsFile implements Disposable {
    * @param name Tensor name.
    * @returns The tensor in its own dtype.
    */
-  read(name: string): Promise<Tensor> {
+  async read(name: string): Promise<Tensor> {
     const { dtype, shape, dataOffsets: [begin, end] } = this.info(name);
-    // Reads seek the one file handle, so they take turns, whatever the caller awaits.
-    const read = this.reads.then(() =>
-      readAt(this.file, this.header.dataStart + begin, end - begin)
-    );
-    this.reads = read.catch(() => {});
-    return read.then((bytes) => ({ dtype, shape, bytes }));
+    const bytes = await this.source.read(this.header.dataStart + begin, end - begin);
+    return { dtype, shape, bytes };
   }
 
   /** Closes the file. */
   close(): void {
-    this.file.close();
+    this.source.close();
   }
 
   /** Closes the file (for `using`). */
   [Symbol.dispose](): void {
     this.close();
   }
-}
-
-async function readAt(file: Deno.FsFile, offset: number, length: number): Promise<Uint8Array> {
-  const bytes = new Uint8Array(length);
-  await file.seek(offset, Deno.SeekMode.Start);
-  let filled = 0;
-  while (filled < length) {
-    const n = await file.read(bytes.subarray(filled));
-    if (n === null) throw new Error(`Unexpected end of file at byte ${offset + filled}`);
-    filled += n;
-  }
-  return bytes;
 }
 
 /**

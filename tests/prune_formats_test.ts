@@ -4,6 +4,7 @@
  * tokenizer.json.
  */
 
+import { localDirectory } from "../core/local_files.ts";
 import assert from "./assert.ts";
 import { runCli } from "./_cli.ts";
 import { checkOutput } from "./_outputs.ts";
@@ -109,7 +110,7 @@ Deno.test("a Hugging Face tokenizer's size is its largest id + 1, not vocabulary
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeTextFile(`${dir}/tokenizer.json`, JSON.stringify(tinyHuggingFaceTokenizer()));
-    const tokenizer = await loadHuggingFaceTokenizer(dir, 1);
+    const tokenizer = await loadHuggingFaceTokenizer(localDirectory(dir), 1);
     assert.equal(tokenizer.vocabSize, 3 + 1 + 28 + 28);
     const ids = tokenizer.encode("the cat");
     assert.equal(ids[0], 1);

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { RunProgress } from "../run.ts";
 import { type BackendChoice, createKernels } from "../backend.ts";
 import { InterruptedError } from "../errors.ts";
 import type { Kernels } from "../kernels.ts";
@@ -116,6 +117,37 @@ export function progressBar(
     finish() {
       if (drawn) io.stderr("\n");
     },
+  };
+}
+
+/**
+ * Progress bars for a run's steps, one per step, drawn as the step reports and finished when it
+ * reaches its total.
+ *
+ * @param io Output channels.
+ * @param quiet Draw nothing.
+ * @returns The callback for the run.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * let drawn = "";
+ * const io = { stdout: () => {}, stderr: (t: string) => (drawn += t), stderrIsTerminal: true };
+ * const progress = progressBars(io, false);
+ * progress("evaluate dense in_domain", 8, 8, "blocks");
+ * assert.match(drawn, /evaluate dense in_domain .* 8\/8 blocks\n/);
+ * ```
+ */
+export function progressBars(io: CommandIo, quiet: boolean): RunProgress {
+  const bars = new Map<string, Progress>();
+  return (step, done, total, unit) => {
+    io.signal?.throwIfAborted();
+    let bar = bars.get(step);
+    if (!bar) bars.set(step, bar = progressBar(io, step, total, unit, quiet));
+    bar.update(done);
+    if (done === total) {
+      bar.finish();
+      bars.delete(step);
+    }
   };
 }
 

@@ -6,27 +6,13 @@
  */
 
 import { basename, dirname, join } from "node:path";
-import { InputError } from "../errors.ts";
-import { type Checkpoint, openCheckpoint } from "../model/checkpoint.ts";
+import { describeFsError, InputError } from "../errors.ts";
+import { localDirectory, openLocalFile } from "../local_files.ts";
+import { type ModelSource, openModelSource } from "../model/source.ts";
 import { DEFAULT_MODEL, ensureStories15M } from "../model/stories15m.ts";
-import {
-  loadHuggingFaceTokenizer,
-  loadLlama2cTokenizer,
-  type Tokenizer,
-} from "../model/tokenizer.ts";
 import { type CommandIo, progressBar } from "./io.ts";
 
-/** An opened model and its tokenizer. */
-export interface ModelSource {
-  /** What the user named. */
-  readonly name: string;
-  /** The weights. */
-  readonly checkpoint: Checkpoint;
-  /** The tokenizer. */
-  readonly tokenizer: Tokenizer;
-  /** config.json bytes to copy verbatim into an output (Hugging Face inputs). */
-  readonly configJson?: Uint8Array;
-}
+export type { ModelSource };
 
 /**
  * Opens `--model`, fetching the default model on first use.
@@ -50,42 +36,27 @@ export async function openModel(
       bar.update(Math.round((received / (total ?? received)) * 112));
     });
     bar.finish();
-    const checkpoint = await openCheckpoint(files.checkpoint);
-    return {
+    return await openModelSource({
       name: spec,
-      checkpoint,
-      tokenizer: await loadLlama2cTokenizer(files.tokenizer, checkpoint.config.vocabSize),
-    };
+      model: await openLocalFile(files.checkpoint),
+      tokenizer: await openLocalFile(files.tokenizer),
+    });
   }
-  const checkpoint = await openCheckpoint(spec);
+  let isDirectory: boolean;
   try {
-    const { vocabSize } = checkpoint.config;
-    if (checkpoint.format === "llama2c") {
-      const path = tokenizerPath ?? join(dirname(spec), "tokenizer.bin");
-      return {
-        name: basename(spec),
-        checkpoint,
-        tokenizer: await loadLlama2cTokenizer(path, vocabSize),
-      };
-    }
-    const configJson = await Deno.readFile(join(spec, "config.json"));
-    const config = JSON.parse(new TextDecoder().decode(configJson));
-    const ownTokenizer = tokenizerPath ?? join(spec, "tokenizer.bin");
-    const hasBin = await Deno.stat(ownTokenizer).then(() => true, () => false);
-    const tokenizer = hasBin
-      ? await loadLlama2cTokenizer(ownTokenizer, vocabSize)
-      : await loadHuggingFaceTokenizer(
-        spec,
-        typeof config.bos_token_id === "number" ? config.bos_token_id : 1,
-      );
-    if (tokenizer.vocabSize > vocabSize) {
-      throw new InputError(
-        `The tokenizer of "${spec}" has ${tokenizer.vocabSize} tokens, the model only ${vocabSize}`,
-      );
-    }
-    return { name: basename(spec), checkpoint, tokenizer, configJson };
+    isDirectory = (await Deno.stat(spec)).isDirectory;
   } catch (error) {
-    checkpoint.close();
+    throw new InputError(`Cannot read model "${spec}": ${describeFsError(error)}`);
+  }
+  const tokenizer = tokenizerPath ??
+    (isDirectory ? undefined : join(dirname(spec), "tokenizer.bin"));
+  const model = isDirectory ? localDirectory(spec) : await openLocalFile(spec);
+  let tokenizerFile;
+  try {
+    tokenizerFile = tokenizer === undefined ? undefined : await openLocalFile(tokenizer);
+  } catch (error) {
+    if ("close" in model) model.close();
     throw error;
   }
+  return await openModelSource({ name: basename(spec), model, tokenizer: tokenizerFile });
 }

@@ -19,28 +19,18 @@ import { join, resolve } from "node:path";
 import { BACKEND_CHOICES, type BackendChoice } from "../backend.ts";
 import { InputError, InterruptedError, UsageError } from "../errors.ts";
 import type { Kernels } from "../kernels.ts";
-import { expectedTensors, isLinearWeight, LINEAR_LAYERS } from "../model/checkpoint.ts";
-import { type LlamaConfig, llamaConfigJson } from "../model/config.ts";
+import { isLinearWeight, LINEAR_LAYERS } from "../model/checkpoint.ts";
+import type { LlamaConfig } from "../model/config.ts";
 import { DEFAULT_MODEL, mobyDick } from "../model/stories15m.ts";
-import {
-  checkpointWeights,
-  type ModelWeights,
-  type PerplexityResult,
-  residentWeights,
-} from "../model/transformer.ts";
-import { calibrationWindows, evaluationSets, perplexities } from "../model/datasets.ts";
+import { checkpointWeights } from "../model/transformer.ts";
 import { openCheckpoint } from "../model/checkpoint.ts";
-import { patternLabel, type SparsityPattern } from "../pattern.ts";
+import { patternLabel } from "../pattern.ts";
 import {
   CALIBRATION_MODES,
-  type CalibrationMode,
-  checkPatternFitsModel,
   denseLayerInputs,
   LAYER_SPARSITIES,
   type LayerReport,
   type LayerResults,
-  type LayerSparsity,
-  owlBlockPatterns,
   pruneModel,
   type PruneTimings,
 } from "../pipeline.ts";
@@ -55,28 +45,26 @@ import {
   writeBlockInputs,
   writePlan,
 } from "./jobs.ts";
-import { type Refiner, REFINERS, type WeightUpdate } from "../layer.ts";
+import { REFINERS } from "../layer.ts";
+import {
+  checkRunFitsModel,
+  evaluateSets,
+  outputConfigJson,
+  prepareRun,
+  pruneReport,
+  reportFiles,
+  runBlockPatterns,
+  type RunSettings,
+} from "../run.ts";
 import { checkWasmMemory } from "../memory_plan.ts";
-import {
-  compressionConfig,
-  sparseFormatFor,
-  STORAGE_FORMATS,
-  type StorageFormat,
-} from "../compressed.ts";
-import {
-  errorReductionSvg,
-  type PerplexityPair,
-  type PruneReport,
-  reportMarkdown,
-  type StorageReport,
-} from "../report.ts";
+import { sparseFormatFor, STORAGE_FORMATS, type StorageFormat } from "../compressed.ts";
+import type { PruneReport } from "../report.ts";
 import { SafetensorsFile, SafetensorsWriter, type TensorEntry } from "../safetensors.ts";
 import {
   planStorage,
   type StoragePlan,
   writeCompressedCheckpoint,
 } from "../model/sparse_checkpoint.ts";
-import type { LayerWarmStart } from "../update.ts";
 import {
   parseChoice,
   parseCount,
@@ -89,7 +77,7 @@ import {
   parseWarmStart,
   parseWholeNumber,
 } from "./args.ts";
-import { type CommandIo, openKernels, progressBar } from "./io.ts";
+import { type CommandIo, openKernels, progressBar, progressBars } from "./io.ts";
 import { type ModelSource, openModel } from "./model_source.ts";
 import { OutputDirectory } from "./output_dir.ts";
 import {
@@ -211,21 +199,10 @@ const ASSEMBLE_FLAGS = ["assemble", "out", "backend", "threads", "json", "quiet"
 /** Flags a plan keeps for its assembly: all but where things go and how they print. */
 const PLAN_ONLY_FLAGS = ["plan", "assemble", "out", "json", "quiet", "help"];
 
-interface PruneSettings {
+interface PruneSettings extends RunSettings {
   readonly model: string;
   readonly tokenizer?: string;
-  readonly pattern: SparsityPattern;
-  readonly warmStart: LayerWarmStart;
-  readonly layerSparsity: LayerSparsity;
-  readonly refiner: Refiner;
-  readonly maxIters: number;
-  readonly update?: WeightUpdate;
-  readonly nsamples: number;
-  readonly seqlen: number;
-  readonly seed: number;
   readonly calib?: string;
-  readonly calibrationMode: CalibrationMode;
-  readonly evalWindows: number;
   readonly backend: BackendChoice;
   readonly threads?: number;
   readonly out: string;
@@ -437,12 +414,12 @@ async function planJobs(
   const prepared = await prepare(settings, source, kernels, identity, calibText, io);
   await saveInputs(dir, prepared.calibration, prepared.evaluation);
   await saveState(dir, prepared.state);
-  const blockPatterns = await blockPatternsOf(
+  const blockPatterns = await runBlockPatterns(
     settings,
     kernels,
     checkpoint,
     prepared.calibration,
-    io,
+    io.signal,
   );
   const bar = progressBar(io, "plan", config.nLayers, "blocks", settings.quiet);
   await denseLayerInputs({
@@ -494,35 +471,12 @@ async function absolutePaths(
   return result;
 }
 
-/** OWL's per-block patterns when asked for (per-row sparsity), else none. */
-async function blockPatternsOf(
-  settings: PruneSettings,
-  kernels: Kernels,
-  checkpoint: ModelSource["checkpoint"],
-  calibration: readonly Int32Array[],
-  io: CommandIo,
-): Promise<SparsityPattern[] | undefined> {
-  if (settings.layerSparsity !== "owl" || settings.pattern.kind !== "per-row") return undefined;
-  return await owlBlockPatterns({
-    kernels,
-    checkpoint,
-    calibration,
-    sparsity: settings.pattern.sparsity,
-    signal: io.signal,
-  });
-}
-
 /** Fails before any work on settings the model cannot take. */
 function checkSettingsFit(settings: PruneSettings, config: LlamaConfig): void {
-  if (settings.seqlen > config.maxSeqLen) {
-    throw new UsageError(
-      `Flag --seqlen ${settings.seqlen} exceeds the model's ${config.maxSeqLen} positions`,
-    );
-  }
   try {
-    checkPatternFitsModel(settings.pattern, config);
+    checkRunFitsModel(settings, config);
   } catch (error) {
-    throw new UsageError(`Flag --pattern: ${(error as Error).message}`);
+    throw new UsageError(`Flag ${(error as Error).message}`);
   }
 }
 
@@ -718,98 +672,22 @@ async function prepare(
   calibText: string | undefined,
   io: CommandIo,
 ): Promise<Resumed> {
-  const { checkpoint, tokenizer } = source;
-  const timings: Timings = {};
-  const time = async <T>(phase: string, work: () => Promise<T>): Promise<T> => {
-    const t0 = performance.now();
-    try {
-      return await work();
-    } finally {
-      timings[phase] = (timings[phase] ?? 0) + (performance.now() - t0) / 1000;
-    }
-  };
-  const dense = await checkpointWeights(checkpoint);
-  // Sampling visits every block once per token: the weights stay on the backend meanwhile.
-  let sampling = calibText === undefined || settings.evalWindows > 0
-    ? await residentWeights(kernels, dense)
-    : undefined;
-  try {
-    const bars = {
-      calibration: progressBar(
-        io,
-        "calibration samples",
-        settings.seqlen - 1,
-        "tokens",
-        settings.quiet,
-      ),
-      in_domain: progressBar(io, "held-out samples", settings.seqlen - 1, "tokens", settings.quiet),
-    };
-    const shared = {
-      kernels,
-      weights: sampling?.weights ?? dense,
-      tokenizer,
-      seqlen: settings.seqlen,
-      seed: settings.seed,
-      onToken: (what: keyof typeof bars, position: number) => {
-        io.signal?.throwIfAborted();
-        bars[what].update(position);
-      },
-    };
-    const calibration = await time("sampling", () =>
-      calibrationWindows({
-        ...shared,
-        nsamples: settings.nsamples,
-        text: calibText,
-        textName: settings.calib,
-      }));
-    bars.calibration.finish();
-    let evaluation = new Map<string, Int32Array[]>();
-    if (settings.evalWindows > 0) {
-      const text = await time("evaluation", () => mobyDick());
-      evaluation = await time(
-        "sampling",
-        () => evaluationSets({ ...shared, windows: settings.evalWindows, mobyDick: text }),
-      );
-      bars.in_domain.finish();
-    }
-    sampling?.release();
-    sampling = undefined;
-    const densePerplexity = await time(
-      "evaluation",
-      () => evaluate(kernels, dense, evaluation, "evaluate dense", settings.quiet, io),
-    );
-    return {
-      calibration,
-      evaluation,
-      state: initialState(identity, densePerplexity, timings),
-    };
-  } finally {
-    sampling?.release();
-  }
-}
-
-/** Perplexity of a model on every evaluation set, with a progress bar per set. */
-async function evaluate(
-  kernels: Kernels,
-  weights: ModelWeights,
-  evaluation: ReadonlyMap<string, readonly Int32Array[]>,
-  label: string,
-  quiet: boolean,
-  io: CommandIo,
-): Promise<Record<string, PerplexityResult>> {
-  const blocks = weights.config.nLayers;
-  const bars = new Map(
-    [...evaluation.keys()].map((name) => [
-      name,
-      progressBar(io, `${label} ${name}`, blocks, "blocks", quiet),
-    ]),
-  );
-  const results = await perplexities(kernels, weights, evaluation, (set, block) => {
-    io.signal?.throwIfAborted();
-    bars.get(set)!.update(block + 1);
-    if (block + 1 === blocks) bars.get(set)!.finish();
+  const prepared = await prepareRun({
+    kernels,
+    source,
+    settings,
+    calibrationText: calibText === undefined
+      ? undefined
+      : { text: calibText, name: settings.calib! },
+    mobyDick,
+    onProgress: progressBars(io, settings.quiet),
+    signal: io.signal,
   });
-  return results;
+  return {
+    calibration: prepared.calibration,
+    evaluation: prepared.evaluation,
+    state: initialState(identity, prepared.dense, prepared.timings),
+  };
 }
 
 /** The tensors written before `blocks` blocks are done: those outside the blocks, and theirs. */
@@ -901,7 +779,7 @@ async function pruneAndReport(
   // An assembly's layers are pruned already, with the plan's patterns.
   const blockPatterns = planned
     ? undefined
-    : await blockPatternsOf(settings, kernels, checkpoint, calibration, io);
+    : await runBlockPatterns(settings, kernels, checkpoint, calibration, io.signal);
   const owlSeconds = (performance.now() - owlStarted) / 1000;
   try {
     pruned = await pruneModel({
@@ -964,89 +842,42 @@ async function pruneAndReport(
   timings.writing = (timings.writing ?? 0) + (performance.now() - t1) / 1000;
   await Deno.writeFile(
     join(dir, "config.json"),
-    outputConfig(source, settings, storage),
+    outputConfigJson(source, settings.format, storage),
   );
   for (const [name, bytes] of tokenizer.files) await Deno.writeFile(join(dir, name), bytes);
 
   const t0 = performance.now();
   const prunedPerplexity = await (async () => {
     using written = await openCheckpoint(dir);
-    return await evaluate(
+    return await evaluateSets(
       kernels,
       await checkpointWeights(written),
       evaluation,
       "evaluate pruned",
-      settings.quiet,
-      io,
+      { onProgress: progressBars(io, settings.quiet), signal: io.signal },
     );
   })();
   timings.evaluation = (timings.evaluation ?? 0) + (performance.now() - t0) / 1000;
-  const perplexities: Record<string, PerplexityPair> = {};
-  for (const [name, densePpl] of Object.entries(state.dense)) {
-    const p = prunedPerplexity[name];
-    perplexities[name] = {
-      dense: densePpl.perplexity,
-      pruned: p.perplexity,
-      windows: p.windows,
-      tokens: p.tokens,
-    };
-  }
-  const layers = state.layers;
-  const energy = layers.reduce((a, l) => a + l.outputEnergy, 0);
   timings.total = (base.total ?? 0) + (performance.now() - runStarted) / 1000;
-  const report: PruneReport = {
-    model: {
-      source: settings.model,
-      format: checkpoint.format,
-      parameters: expectedTensors(config).reduce(
-        (a, t) => a + t.shape.reduce((x, y) => x * y, 1),
-        0,
-      ),
-      blocks: config.nLayers,
-    },
-    settings: {
-      pattern: patternLabel(settings.pattern),
-      warm_start: settings.warmStart,
-      layer_sparsity: settings.layerSparsity,
-      refine: settings.refiner,
-      max_iters: Number.isFinite(settings.maxIters) ? settings.maxIters : "inf",
-      update: settings.update?.method ?? "none",
-      ...(settings.update ? { damping: settings.update.damping } : {}),
-      ...(settings.update?.iterations ? { admm_iters: settings.update.iterations } : {}),
-      ...(settings.update?.alternate ? { alternate: settings.update.alternate } : {}),
-      nsamples: calibration.length,
-      seqlen: settings.seqlen,
-      seed: settings.seed,
-      calibration: settings.calib ?? "sampled from the dense model",
-      calibration_mode: settings.calibrationMode,
-      eval_windows: settings.evalWindows,
-      backend: kernels.name,
-      backend_description: kernels.description,
-      ...(skipped.length > 0 ? { backend_skipped: skipped.join("; ") } : {}),
-    },
-    layers,
-    summary: {
-      meanRelativeReduction: layers.reduce((a, l) => a + l.relativeReduction, 0) / layers.length,
-      relativeErrorWarm: layers.reduce((a, l) => a + l.errorWarm, 0) / energy,
-      relativeErrorRefined: layers.reduce((a, l) => a + l.errorRefined, 0) / energy,
-      ...(layers.some((l) => l.errorUpdated !== undefined)
-        ? {
-          relativeErrorUpdated: layers.reduce((a, l) => a + (l.errorUpdated ?? l.errorRefined), 0) /
-            energy,
-        }
-        : {}),
-      sparsity: zeros / weights,
-    },
-    storage: storageReport(settings.format, storage),
-    perplexity: perplexities,
+  const report = pruneReport({
+    modelName: settings.model,
+    source,
+    settings,
+    calibrationName: settings.calib,
+    calibrationWindows: calibration.length,
+    kernels,
+    skipped,
+    layers: state.layers,
+    zeros,
+    weights,
+    storage: { written: settings.format, plan: storage },
+    dense: state.dense,
+    pruned: prunedPerplexity,
     timings,
-  };
-  await Deno.writeTextFile(join(dir, "report.json"), JSON.stringify(report, null, 2) + "\n");
-  await Deno.writeTextFile(join(dir, "report.md"), reportMarkdown(report));
-  await Deno.writeTextFile(
-    join(dir, "error_reduction.svg"),
-    errorReductionSvg(layers, config.nLayers),
-  );
+  });
+  for (const [name, bytes] of reportFiles(report, config.nLayers)) {
+    await Deno.writeFile(join(dir, name), bytes);
+  }
   return report;
 }
 
@@ -1074,55 +905,6 @@ async function writeModel(
     await writeCompressedCheckpoint(dense, masks, plan, join(dir, "model.safetensors"));
     return plan;
   }
-}
-
-/**
- * config.json of the output: the input's own bytes when nothing changes, else its JSON with
- * `quantization_config` describing the output (compressed-tensors' entry for compressed
- * output; none for dense output of a compressed input).
- */
-function outputConfig(source: ModelSource, settings: PruneSettings, plan: StoragePlan): Uint8Array {
-  const { checkpoint } = source;
-  const compressed = settings.format === "compressed";
-  if (source.configJson && !compressed && checkpoint.storage === "dense") return source.configJson;
-  const json: Record<string, unknown> = source.configJson
-    ? JSON.parse(new TextDecoder().decode(source.configJson))
-    : llamaConfigJson(
-      checkpoint.config,
-      checkpoint.tensors[0].dtype as "F32" | "F16" | "BF16",
-    );
-  delete json.quantization_config;
-  if (compressed) {
-    json.quantization_config = compressionConfig(
-      plan.format,
-      plan.globalSparsity,
-      plan.format === "sparse-24-bitmask" ? "2:4" : "unstructured",
-    );
-  }
-  return new TextEncoder().encode(JSON.stringify(json, null, 2) + "\n");
-}
-
-/** The report's storage section: bytes per pruned layer and in total, dense and compressed. */
-function storageReport(format: StorageFormat, plan: StoragePlan): StorageReport {
-  const layers = plan.tensors.filter((t) => t.stored !== undefined).map((t) => ({
-    name: t.name,
-    dense_bytes: t.denseBytes,
-    compressed_bytes: t.compressedBytes,
-  }));
-  const total = (list: readonly { dense_bytes: number; compressed_bytes: number }[]) => ({
-    dense_bytes: list.reduce((a, t) => a + t.dense_bytes, 0),
-    compressed_bytes: list.reduce((a, t) => a + t.compressed_bytes, 0),
-  });
-  return {
-    written: format,
-    sparse_format: plan.format,
-    global_sparsity: plan.globalSparsity,
-    layers,
-    pruned_layers: total(layers),
-    model: total(
-      plan.tensors.map((t) => ({ dense_bytes: t.denseBytes, compressed_bytes: t.compressedBytes })),
-    ),
-  };
 }
 
 function printSummary(io: CommandIo, report: PruneReport, settings: PruneSettings): void {

@@ -14,7 +14,6 @@
  * @module
  */
 
-import { join } from "node:path";
 import {
   checkpointStorage,
   checkSparseParts,
@@ -24,6 +23,8 @@ import {
   type SparseFormat,
 } from "../compressed.ts";
 import { describeFsError, InputError } from "../errors.ts";
+import { type ByteSource, type FileSet, readJsonFile } from "../files.ts";
+import { localDirectory, openLocalFile } from "../local_files.ts";
 import { type Dtype, SafetensorsFile, type Tensor, toFloat32 } from "../safetensors.ts";
 import { checkTensorFinite } from "../validate.ts";
 import { type LlamaConfig, parseLlamaConfig } from "./config.ts";
@@ -165,7 +166,7 @@ export function linearName(layer: number, linear: LinearLayer): string {
 }
 
 /**
- * Opens a checkpoint: a Hugging Face directory or a llama2.c `.bin` file.
+ * Opens a local checkpoint: a Hugging Face directory or a llama2.c `.bin` file.
  *
  * @param path Directory or file.
  * @returns The checkpoint, validated (config, tensor names, shapes and dtypes; every tensor's
@@ -178,15 +179,35 @@ export async function openCheckpoint(path: string): Promise<Checkpoint> {
   } catch (error) {
     throw new InputError(`Cannot read model "${path}": ${describeFsError(error)}`);
   }
-  const checkpoint = info.isDirectory
-    ? await openHuggingFace(path)
-    : await openLlama2c(path, info.size);
+  return await openCheckpointFrom(
+    info.isDirectory ? localDirectory(path) : await openLocalFile(path),
+  );
+}
+
+/**
+ * Opens a checkpoint from any platform's files: a Hugging Face directory as a file set, or a
+ * llama2.c `.bin` as one file (files picked in a page, Blobs, bytes).
+ *
+ * @param model The directory's files, or the `.bin` file (closed with the checkpoint).
+ * @returns The checkpoint, validated as {@linkcode openCheckpoint}'s.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { bytesSource } from "../files.ts";
+ * await assert.rejects(
+ *   openCheckpointFrom(bytesSource("notes.txt", new TextEncoder().encode("hello"))),
+ *   /Model "notes.txt" is not a llama2.c checkpoint: shorter than its header/,
+ * );
+ * ```
+ */
+export async function openCheckpointFrom(model: FileSet | ByteSource): Promise<Checkpoint> {
+  const checkpoint = "open" in model ? await openHuggingFace(model) : await openLlama2c(model);
   const read = checkpoint.read;
   return {
     ...checkpoint,
     read: async (name) => {
       const tensor = await read(name);
-      checkTensorFinite(tensor, `Tensor "${name}" of model "${path}"`);
+      checkTensorFinite(tensor, `Tensor "${name}" of model "${model.path}"`);
       return tensor;
     },
   };
@@ -230,49 +251,48 @@ export async function blockWeights(
   return block as DenseBlockWeights;
 }
 
-async function readJson(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (error) {
-    throw new InputError(`Cannot read "${file}": ${describeFsError(error)}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new InputError(`"${file}" is not valid JSON: ${(error as Error).message}`);
-  }
+/** A JSON file the directory must have. */
+async function requiredJson(files: FileSet, name: string): Promise<unknown> {
+  const json = await readJsonFile(files, name);
+  if (!json) throw new InputError(`Cannot read "${files.path}/${name}": no such file or directory`);
+  return json.value;
 }
 
-async function exists(file: string): Promise<boolean> {
-  return await Deno.stat(file).then(() => true, () => false);
-}
-
-async function openHuggingFace(dir: string): Promise<Checkpoint> {
-  const configPath = join(dir, "config.json");
-  const configJson = await readJson(configPath);
+async function openHuggingFace(files: FileSet): Promise<Checkpoint> {
+  const dir = files.path;
+  const configPath = `${dir}/config.json`;
+  const configJson = await requiredJson(files, "config.json");
   const config = parseLlamaConfig(configJson, configPath);
   const storage = checkpointStorage(configJson, configPath);
   const format = storage.kind === "sparse" ? storage.format : undefined;
-  const indexPath = join(dir, "model.safetensors.index.json");
+  const indexName = "model.safetensors.index.json";
+  const indexJson = await readJsonFile(files, indexName);
   let shardOf: Record<string, string> | undefined;
-  if (await exists(indexPath)) {
-    const index = await readJson(indexPath) as { weight_map?: Record<string, string> };
+  const opened = new Map<string, SafetensorsFile>();
+  if (indexJson) {
+    const index = indexJson.value as { weight_map?: Record<string, string> };
     if (typeof index?.weight_map !== "object" || index.weight_map === null) {
-      throw new InputError(`Invalid "${indexPath}": no weight_map`);
+      throw new InputError(`Invalid "${dir}/${indexName}": no weight_map`);
     }
     shardOf = index.weight_map;
-  } else if (!(await exists(join(dir, "model.safetensors")))) {
-    throw new InputError(
-      `Model directory "${dir}" has neither model.safetensors nor model.safetensors.index.json`,
-    );
+  } else {
+    const single = await files.open("model.safetensors");
+    if (!single) {
+      throw new InputError(
+        `Model directory "${dir}" has neither model.safetensors nor ${indexName}`,
+      );
+    }
+    opened.set("model.safetensors", await SafetensorsFile.from(single));
   }
-  const files = new Map<string, SafetensorsFile>();
   const open = async (shard: string) => {
-    let file = files.get(shard);
+    let file = opened.get(shard);
     if (!file) {
-      file = await SafetensorsFile.open(shard);
-      files.set(shard, file);
+      const source = await files.open(shard);
+      if (!source) {
+        throw new InputError(`Cannot read "${dir}/${shard}": no such file or directory`);
+      }
+      file = await SafetensorsFile.from(source);
+      opened.set(shard, file);
     }
     return file;
   };
@@ -280,14 +300,14 @@ async function openHuggingFace(dir: string): Promise<Checkpoint> {
   const locate = async (name: string) => {
     const shard = shardOf ? shardOf[name] : "model.safetensors";
     if (shard === undefined) return undefined;
-    const file = await open(join(dir, shard));
+    const file = await open(shard);
     return file.header.tensors.has(name) ? file : undefined;
   };
   const missing = (name: string, looked: string): never => {
     const where = shardOf ? (shardOf[name] ?? "no shard of the index") : "model.safetensors";
     throw new InputError(`Model "${dir}" is missing tensor "${name}" (${looked} ${where})`);
   };
-  const close = () => files.forEach((file) => file.close());
+  const close = () => opened.forEach((file) => file.close());
   try {
     const tensors: CheckpointTensor[] = [];
     /** Weights stored compressed: the file of each part, by the dense name. */
@@ -374,21 +394,13 @@ function checkTensor(
 /** The llama2.c header's 7 int32, in bytes. */
 const LLAMA2C_HEADER_BYTES = 28;
 
-async function openLlama2c(path: string, size: number): Promise<Checkpoint> {
-  let file: Deno.FsFile;
+async function openLlama2c(file: ByteSource): Promise<Checkpoint> {
+  const { path, size } = file;
   try {
-    file = await Deno.open(path, { read: true });
-  } catch (error) {
-    throw new InputError(`Cannot read model "${path}": ${describeFsError(error)}`);
-  }
-  try {
-    const header = new Int32Array(LLAMA2C_HEADER_BYTES / 4);
-    const headerBytes = new Uint8Array(header.buffer);
-    if (
-      size < LLAMA2C_HEADER_BYTES || (await readInto(file, 0, headerBytes)) !== headerBytes.length
-    ) {
+    if (size < LLAMA2C_HEADER_BYTES) {
       throw new InputError(`Model "${path}" is not a llama2.c checkpoint: shorter than its header`);
     }
+    const header = new Int32Array((await file.read(0, LLAMA2C_HEADER_BYTES)).buffer);
     const config = llama2cConfig(path, header);
     const layout = llama2cLayout(config);
     if (layout.bytes !== size) {
@@ -401,9 +413,7 @@ async function openLlama2c(path: string, size: number): Promise<Checkpoint> {
       const place = layout.places.get(name);
       const shape = shapes.get(name);
       if (!place || !shape) throw new InputError(`Model "${path}" has no tensor "${name}"`);
-      const bytes = new Uint8Array(place.length * 4);
-      await readInto(file, place.offset, bytes);
-      const values = new Float32Array(bytes.buffer);
+      const values = new Float32Array((await file.read(place.offset, place.length * 4)).buffer);
       const permuted = place.rotary
         ? rotaryToHalves(values, shape[0] / config.headDim, config.headDim)
         : values;
@@ -529,15 +539,4 @@ export function rotaryToHalves(w: Float32Array, heads: number, headDim: number):
     }
   }
   return out;
-}
-
-async function readInto(file: Deno.FsFile, offset: number, bytes: Uint8Array): Promise<number> {
-  await file.seek(offset, Deno.SeekMode.Start);
-  let filled = 0;
-  while (filled < bytes.length) {
-    const n = await file.read(bytes.subarray(filled));
-    if (n === null) break;
-    filled += n;
-  }
-  return filled;
 }

@@ -82,12 +82,13 @@ export interface EvaluationOptions extends SamplingOptions {
   readonly windows: number;
   /** The calibration seed: in-domain samples use seed + 1. */
   readonly seed: number;
-  /** Moby-Dick's text (see stories15m.ts `mobyDick`). */
-  readonly mobyDick: string;
+  /** Moby-Dick's text (see stories15m.ts `mobyDick`); without it, only `in_domain`. */
+  readonly mobyDick?: string;
 }
 
 /**
- * The evaluation sets: `in_domain` samples of the dense model with seed + 1 and `moby_dick`.
+ * The evaluation sets: `in_domain` samples of the dense model with seed + 1 and, given its
+ * text, `moby_dick`.
  *
  * @param options Model, sizes, seed and the Moby-Dick text.
  * @returns The sets by name.
@@ -107,10 +108,11 @@ export async function evaluationSets(
       onToken: (p) => options.onToken?.("in_domain", p),
     },
   );
-  return new Map([
-    ["in_domain", inDomain],
-    ["moby_dick", cutWindows(tokenizer.encode(options.mobyDick), seqlen, windows)],
-  ]);
+  const sets = new Map([["in_domain", inDomain]]);
+  if (options.mobyDick !== undefined) {
+    sets.set("moby_dick", cutWindows(tokenizer.encode(options.mobyDick), seqlen, windows));
+  }
+  return sets;
 }
 
 /**

@@ -7,8 +7,8 @@
  * @module
  */
 
-import { join } from "node:path";
 import { describeFsError, InputError } from "../errors.ts";
+import { type FileSet, readAll } from "../files.ts";
 
 /** Turns text into token ids and back. */
 export interface Tokenizer {
@@ -205,15 +205,16 @@ function decodeLlama2c(tokens: ArrayLike<number>, pieces: Uint8Array[]): string 
  * Reads a Hugging Face tokenizer (`tokenizer.json`, optional `tokenizer_config.json`) with
  * `@huggingface/tokenizers`.
  *
- * @param dir The model directory.
+ * @param model The model directory's files.
  * @param bos The BOS id from the model's config, used when the tokenizer does not add one.
  * @returns The tokenizer.
  */
-export async function loadHuggingFaceTokenizer(dir: string, bos: number): Promise<Tokenizer> {
+export async function loadHuggingFaceTokenizer(model: FileSet, bos: number): Promise<Tokenizer> {
+  const dir = model.path;
   const files = new Map<string, Uint8Array>();
   for (const name of ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"]) {
-    const bytes = await Deno.readFile(join(dir, name)).catch(() => undefined);
-    if (bytes) files.set(name, bytes);
+    using source = await model.open(name);
+    if (source) files.set(name, await readAll(source));
   }
   const json = files.get("tokenizer.json");
   if (!json) {
@@ -225,7 +226,7 @@ export async function loadHuggingFaceTokenizer(dir: string, bos: number): Promis
     try {
       return JSON.parse(new TextDecoder().decode(bytes));
     } catch (error) {
-      throw new InputError(`"${join(dir, name)}" is not valid JSON: ${(error as Error).message}`);
+      throw new InputError(`"${dir}/${name}" is not valid JSON: ${(error as Error).message}`);
     }
   };
   const definition = parse("tokenizer.json");
@@ -235,7 +236,7 @@ export async function loadHuggingFaceTokenizer(dir: string, bos: number): Promis
     tokenizer = new HfTokenizer(definition, parse("tokenizer_config.json"));
   } catch (error) {
     throw new InputError(
-      `Cannot load tokenizer "${join(dir, "tokenizer.json")}": ${(error as Error).message}`,
+      `Cannot load tokenizer "${dir}/tokenizer.json": ${(error as Error).message}`,
     );
   }
   return {
