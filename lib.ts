@@ -40,6 +40,7 @@ export * from "./core/synthetic.ts";
 export * from "./core/memory_plan.ts";
 export * from "./core/files.ts";
 export * from "./core/run.ts";
+export * from "./core/refine_files.ts";
 export * from "./core/pipeline.ts";
 export * from "./core/report.ts";
 export {

@@ -42,7 +42,6 @@ export * from "./core/model/datasets.ts";
 export { DEFAULT_MODEL, ensureStories15M, mobyDick } from "./core/model/stories15m.ts";
 export { cacheDirectory } from "./core/model/npm_fetch.ts";
 export { main } from "./core/cli/main.ts";
-export { type RefineSummary } from "./core/cli/refine.ts";
 
 import { main } from "./core/cli/main.ts";
 import { consoleIo, interruptSignal } from "./core/cli/io.ts";

@@ -5873,16 +5873,16 @@ function wasmMemoryPlan(options) {
 function checkWasmMemory(options) {
   const plan = wasmMemoryPlan(options);
   const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
-  const describe = (items) => items.map((i) => `${i.what} ${gib(i.bytes)}`).join(", ");
+  const describe2 = (items) => items.map((i) => `${i.what} ${gib(i.bytes)}`).join(", ");
   const total2 = (items) => items.reduce((a, i) => a + i.bytes, 0);
   if (total2(plan.sampling) > WASM_MEMORY_LIMIT) {
     throw new InputError(
-      `Sampling calibration or evaluation windows from this model keeps ${gib(total2(plan.sampling))} in the wasm backend (${describe(plan.sampling)}), more than the ${gib(WASM_MEMORY_LIMIT)} WebAssembly allows: give --calib FILE and --eval-windows 0`
+      `Sampling calibration or evaluation windows from this model keeps ${gib(total2(plan.sampling))} in the wasm backend (${describe2(plan.sampling)}), more than the ${gib(WASM_MEMORY_LIMIT)} WebAssembly allows: give --calib FILE and --eval-windows 0`
     );
   }
   if (total2(plan.pruning) > WASM_MEMORY_LIMIT) {
     throw new InputError(
-      `Pruning a block of this model needs ${gib(total2(plan.pruning))} in the wasm backend (${describe(plan.pruning)}), more than the ${gib(WASM_MEMORY_LIMIT)} WebAssembly allows${options.admm ? ": ADMM's matrices do not fit beside the Gram matrices; use --update rebuild or another warm start than admm-grad" : ""}`
+      `Pruning a block of this model needs ${gib(total2(plan.pruning))} in the wasm backend (${describe2(plan.pruning)}), more than the ${gib(WASM_MEMORY_LIMIT)} WebAssembly allows${options.admm ? ": ADMM's matrices do not fit beside the Gram matrices; use --update rebuild or another warm start than admm-grad" : ""}`
     );
   }
 }
@@ -6278,6 +6278,9 @@ function fromFloat32(values, dtype, shape) {
   const data = dtype === "F32" ? Float32Array.from(values) : dtype === "F16" ? float32ToFloat16(values) : float32ToBfloat16(values);
   return { dtype, shape, bytes: new Uint8Array(data.buffer) };
 }
+function toFloat64(tensor) {
+  return tensor.dtype === "F64" ? new Float64Array(alignedCopy(tensor.bytes)) : Float64Array.from(toFloat32(tensor));
+}
 function alignedCopy(bytes) {
   return bytes.slice().buffer;
 }
@@ -6379,6 +6382,62 @@ function sparseBytes(dtype, shape, stored, format) {
     (sum, e) => sum + e.shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[e.dtype],
     0
   );
+}
+function compressWeight(weight, format, mask) {
+  const [rows, cols] = weight.shape;
+  const words = elementWords(weight);
+  const kept = format === "sparse-24-bitmask" ? checkedTwoFourMask(mask, words, rows, cols) : (i) => words[i] !== 0;
+  const rowBytes = bitmaskRow(cols);
+  const bitmask = new Uint8Array(rows * rowBytes);
+  const rowOffsets = new BigInt64Array(rows);
+  let stored = 0;
+  for (let r = 0; r < rows; r++) {
+    rowOffsets[r] = BigInt(stored);
+    for (let c = 0; c < cols; c++) {
+      if (kept(r * cols + c)) {
+        bitmask[r * rowBytes + (c >> 3)] |= 1 << (c & 7);
+        stored++;
+      }
+    }
+  }
+  const size = DTYPE_BYTES[weight.dtype];
+  const values = new Uint8Array(stored * size);
+  let at = 0;
+  for (let i = 0; i < rows * cols; i++) {
+    if (kept(i)) {
+      values.set(weight.bytes.subarray(i * size, (i + 1) * size), at);
+      at += size;
+    }
+  }
+  const entries = sparseEntries("", weight.dtype, weight.shape, stored, format);
+  const shape = new Uint8Array(new BigInt64Array([BigInt(rows), BigInt(cols)]).buffer);
+  const data = {
+    shape,
+    compressed: values,
+    bitmask,
+    row_offsets: new Uint8Array(rowOffsets.buffer)
+  };
+  return Object.fromEntries(
+    entries.map((e) => {
+      const suffix = e.name.slice(1);
+      return [suffix, { dtype: e.dtype, shape: e.shape, bytes: data[suffix] }];
+    })
+  );
+}
+function checkedTwoFourMask(mask, words, rows, cols) {
+  if (!mask || mask.length !== rows * cols || cols % 4 !== 0) {
+    throw new RangeError(`sparse-24-bitmask needs a 2:4 mask of ${rows} \xD7 ${cols} (cols % 4 = 0)`);
+  }
+  for (let group = 0; group < rows * cols; group += 4) {
+    const n = mask[group] + mask[group + 1] + mask[group + 2] + mask[group + 3];
+    if (n !== 2) throw new RangeError(`Mask group at element ${group} keeps ${n} of 4, not 2`);
+    for (let i = group; i < group + 4; i++) {
+      if (mask[i] === 0 && words[i] !== 0) {
+        throw new RangeError(`Element ${i} is pruned by the mask but not zero`);
+      }
+    }
+  }
+  return (i) => mask[i] !== 0;
 }
 function checkSparseParts(parts, format, expected, prefix, where) {
   const fail = failure(prefix, where);
@@ -6561,6 +6620,14 @@ function compressionConfig(format, globalSparsity, structure) {
 }
 
 // core/validate.ts
+function checkFinite(values, shape, what) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v - v !== 0) {
+      throw new InputError(`${what} has a non-finite value (${v}) at [${unravel(i, shape)}]`);
+    }
+  }
+}
 function checkTensorFinite(tensor, what) {
   const { dtype } = tensor;
   const bytes = tensor.bytes.byteOffset % 8 === 0 ? tensor.bytes : tensor.bytes.slice();
@@ -6592,6 +6659,37 @@ function unravel(index, shape) {
     index = Math.floor(index / shape[axis]);
   }
   return coordinates.join(", ");
+}
+var GRAM_SYMMETRY_TOLERANCE = 1e-4;
+function checkGram(values, d, what) {
+  checkFinite(values, [d, d], what);
+  for (let i = 0; i < d; i++) {
+    if (values[i * d + i] < 0) {
+      throw new InputError(
+        `${what} is not a Gram matrix: diagonal entry [${i}, ${i}] is negative (${values[i * d + i]})`
+      );
+    }
+  }
+  const symmetric = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j < d; j++) {
+      const a = values[i * d + j];
+      const b = values[j * d + i];
+      const scale = Math.sqrt(values[i * d + i] * values[j * d + j]);
+      if (Math.abs(a - b) > GRAM_SYMMETRY_TOLERANCE * scale + Number.MIN_VALUE) {
+        throw new InputError(
+          `${what} is not symmetric: [${i}, ${j}] = ${a} but [${j}, ${i}] = ${b}`
+        );
+      }
+      symmetric[i * d + j] = (a + b) / 2;
+      if (Math.abs(symmetric[i * d + j]) > (1 + GRAM_SYMMETRY_TOLERANCE) * scale + Number.MIN_VALUE) {
+        throw new InputError(
+          `${what} is not a Gram matrix (not positive semidefinite): |G[${i}, ${j}]| = ${Math.abs(symmetric[i * d + j])} exceeds \u221A(G[${i}, ${i}] \xB7 G[${j}, ${j}]) = ${scale}`
+        );
+      }
+    }
+  }
+  return symmetric;
 }
 
 // core/model/config.ts
@@ -8149,6 +8247,142 @@ function reportFiles(report, blocks) {
   ]);
 }
 
+// core/refine_files.ts
+async function refineLayerInput(options) {
+  const { kernels, skipped = [], input: layer, ...settings } = options;
+  const { rows, d, weight, label } = layer;
+  const pattern = settings.pattern;
+  const gram = await kernels.createGram({ d, values: layer.gram });
+  const started = performance.now();
+  const result = await pruneLayer({
+    kernels,
+    gram,
+    gramDiagonal: gramDiagonal(layer.gram, d),
+    weight,
+    rows,
+    d,
+    pattern,
+    warmStart: layer.mask ?? settings.warmStart,
+    refiner: "sparseswaps",
+    maxIters: settings.maxIters,
+    update: settings.update,
+    label,
+    onProgress: ({ rowsDone }) => settings.onProgress?.(rowsDone, rows),
+    signal: settings.signal
+  });
+  kernels.release(gram);
+  const dtype = layer.weightTensor.dtype;
+  const pruned = result.weight ? fromFloat32(result.weight, dtype, [rows, d]) : { ...layer.weightTensor, bytes: layer.weightTensor.bytes.slice() };
+  zeroPruned(pruned, result.mask);
+  const format = sparseFormatFor(pattern);
+  const stored = format === "sparse-24-bitmask" ? rows * d / 2 : countStored(pruned);
+  const errorBefore = total(result.errorWarm);
+  const errorAfter = total(result.errorRefined);
+  const summary = {
+    error_before: errorBefore,
+    error_after: errorAfter,
+    relative_reduction: errorBefore > 0 ? 1 - errorAfter / errorBefore : 0,
+    swaps: result.swaps,
+    iterations: result.iterations,
+    rows,
+    d,
+    converged_rows: result.convergedRows,
+    stalled_rows: result.stalledRows,
+    pairs_evaluated: result.pairsEvaluated,
+    pairs_brute_force: result.pairsBruteForce,
+    backend: kernels.name,
+    backend_description: kernels.description,
+    ...skipped.length > 0 ? { backend_skipped: skipped.join("; ") } : {},
+    pattern: patternLabel(pattern),
+    warm_start: layer.mask ? "mask" : settings.warmStart,
+    max_iters: Number.isFinite(settings.maxIters) ? settings.maxIters : "inf",
+    seconds: (performance.now() - started) / 1e3,
+    update: result.weightSource,
+    ...settings.update ? { damping: settings.update.damping } : {},
+    ...result.errorUpdated ? { error_updated: total(result.errorUpdated) } : {},
+    ...settings.update?.iterations ? { admm_iters: settings.update.iterations } : {},
+    ...settings.update?.alternate ? { alternate: settings.update.alternate, rounds: result.rounds } : {},
+    format: settings.format === "compressed" ? format : "dense",
+    dense_bytes: pruned.bytes.length,
+    compressed_bytes: sparseBytes(pruned.dtype, [rows, d], stored, format)
+  };
+  const written = {
+    mask: { dtype: "U8", shape: [rows, d], data: result.mask }
+  };
+  if (result.weight) written.weight = { dtype: "F32", shape: [rows, d], data: result.weight };
+  if (settings.format === "compressed") {
+    for (const [suffix, part] of Object.entries(compressWeight(pruned, format, result.mask))) {
+      written[suffix] = { dtype: part.dtype, shape: part.shape, data: part.bytes };
+    }
+  }
+  const bytes = encodeSafetensors(
+    written,
+    Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, String(v)]))
+  );
+  return { summary, bytes };
+}
+async function readRefineInput(settings) {
+  const label = `Weights "${settings.weight.path}" with Gram matrix "${settings.gram.path}"`;
+  const weightTensor = await readTensor(settings.weight, "weight", ["F32", "F16", "BF16"], 2);
+  const [rows, d] = weightTensor.shape;
+  const weight = toFloat32(weightTensor);
+  checkFinite(weight, weightTensor.shape, describe(settings.weight, "weight"));
+  checkPatternFits(settings.pattern, d, `tensor "weight" in "${settings.weight.path}"`);
+  const gramTensor = await readTensor(settings.gram, "gram", ["F32", "F64"], 2);
+  const gramWhat = describe(settings.gram, "gram");
+  if (gramTensor.shape[0] !== gramTensor.shape[1]) {
+    throw new InputError(`${gramWhat} is not square: shape [${gramTensor.shape}]`);
+  }
+  if (gramTensor.shape[0] !== d) {
+    throw new InputError(
+      `${gramWhat} has shape [${gramTensor.shape}] but tensor "weight" in "${settings.weight.path}" has ${d} columns`
+    );
+  }
+  const gram = checkGram(toFloat64(gramTensor), d, gramWhat);
+  if (settings.mask === void 0) return { weight, weightTensor, rows, d, gram, label };
+  const maskTensor = await readTensor(settings.mask, "mask", ["U8", "BOOL"], 2);
+  const maskWhat = describe(settings.mask, "mask");
+  if (maskTensor.shape[0] !== rows || maskTensor.shape[1] !== d) {
+    throw new InputError(
+      `${maskWhat} has shape [${maskTensor.shape}] but tensor "weight" in "${settings.weight.path}" has shape [${rows},${d}]`
+    );
+  }
+  const mask = maskTensor.bytes;
+  const bad = mask.findIndex((v) => v > 1);
+  if (bad >= 0) {
+    throw new InputError(
+      `${maskWhat} holds ${mask[bad]} at [${Math.floor(bad / d)}, ${bad % d}]; masks hold 0 or 1`
+    );
+  }
+  checkMaskFits(mask, rows, d, settings.pattern, maskWhat);
+  return { weight, weightTensor, rows, d, gram, mask, label };
+}
+function describe(file, tensor) {
+  return `Tensor "${tensor}" in "${file.path}"`;
+}
+async function readTensor(source, name, dtypes, rank) {
+  var _stack = [];
+  try {
+    const file = __using(_stack, await SafetensorsFile.from(source));
+    const info = file.info(name);
+    if (!dtypes.includes(info.dtype)) {
+      throw new InputError(
+        `${describe(source, name)} has dtype ${info.dtype}; expected ${dtypes.join(" or ")}`
+      );
+    }
+    if (info.shape.length !== rank || info.shape.some((n) => n === 0)) {
+      throw new InputError(
+        `${describe(source, name)} has shape [${info.shape}]; expected ${rank} non-zero dimensions`
+      );
+    }
+    return await file.read(name);
+  } catch (_) {
+    var _error = _, _hasError = true;
+  } finally {
+    __callDispose(_stack, _error, _hasError);
+  }
+}
+
 // core/model/tokenizer.ts
 var LLAMA2C_BOS = 1;
 var BYTE_TOKENS_START = 3;
@@ -8479,8 +8713,10 @@ export {
   prunedPerRow,
   readAll,
   readJsonFile,
+  readRefineInput,
   rebuildRowsFloat64,
   refineDsnot,
+  refineLayerInput,
   refineSparseSwaps,
   reportFiles,
   reportMarkdown,

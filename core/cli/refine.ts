@@ -17,31 +17,8 @@
 import { basename, dirname, join, resolve } from "node:path";
 import { BACKEND_CHOICES, type BackendChoice } from "../backend.ts";
 import { describeFsError, InputError, UsageError } from "../errors.ts";
-import type { Kernels } from "../kernels.ts";
-import { checkPatternFits, patternLabel, type SparsityPattern } from "../pattern.ts";
-import {
-  type Dtype,
-  fromFloat32,
-  SafetensorsFile,
-  type Tensor,
-  type TensorToWrite,
-  toFloat32,
-  toFloat64,
-  writeSafetensors,
-} from "../safetensors.ts";
-import {
-  compressWeight,
-  countStored,
-  sparseBytes,
-  type SparseFormat,
-  sparseFormatFor,
-  STORAGE_FORMATS,
-  type StorageFormat,
-  zeroPruned,
-} from "../compressed.ts";
-import { checkMaskFits } from "../sparseswaps.ts";
-import { checkFinite, checkGram } from "../validate.ts";
-import { gramDiagonal } from "../warm_start.ts";
+import type { SparsityPattern } from "../pattern.ts";
+import { sparseFormatFor, STORAGE_FORMATS, type StorageFormat } from "../compressed.ts";
 import {
   parseChoice,
   parseFlags,
@@ -52,9 +29,14 @@ import {
   parseWarmStart,
   requireFlag,
 } from "./args.ts";
-import { pruneLayer, total, type WeightUpdate } from "../layer.ts";
-import type { LayerWarmStart, UpdateMethod, UpdatingWarmStart } from "../update.ts";
-import { type CommandIo, openKernels, progressBar } from "./io.ts";
+import type { WeightUpdate } from "../layer.ts";
+import type { LayerWarmStart } from "../update.ts";
+import { type CommandIo, openKernels, progressBars } from "./io.ts";
+import { writeFileAtomic } from "../atomic_write.ts";
+import { openLocalFile } from "../local_files.ts";
+import { readRefineInput, refineLayerInput, type RefineSummary } from "../refine_files.ts";
+
+export type { RefineSummary };
 
 /** The help text of `refine`. */
 export const REFINE_HELP = `Refine one layer's pruning mask with SparseSwaps.
@@ -122,67 +104,6 @@ const REFINE_FLAGS = {
   help: "boolean",
 } as const;
 
-/** What `refine` reports, in the JSON output and the mask file's metadata. */
-export interface RefineSummary {
-  /** Σ over rows of qᵀGq for the warm start, float64. */
-  readonly error_before: number;
-  /** Σ over rows of qᵀGq after SparseSwaps' first round, float64. */
-  readonly error_after: number;
-  /** 1 − error_after / error_before (0 when the warm start is exact). */
-  readonly relative_reduction: number;
-  /** Swaps accepted. */
-  readonly swaps: number;
-  /** Iterations run (the most swaps of any row). */
-  readonly iterations: number;
-  /** Rows of the layer. */
-  readonly rows: number;
-  /** Input features. */
-  readonly d: number;
-  /** Rows left without an improving 1-swap (up to float64 rounding). */
-  readonly converged_rows: number;
-  /**
-   * Rows stopped with an improving swap too small for the backend's arithmetic to resolve, or
-   * whose error stopped falling: not proven converged.
-   */
-  readonly stalled_rows: number;
-  /** Pair gains the bounded searches evaluated (bookkeeping included). */
-  readonly pairs_evaluated: number;
-  /** Pair gains brute-force searches of the same rows and iterations would have evaluated. */
-  readonly pairs_brute_force: number;
-  /** Backend that ran the kernels. */
-  readonly backend: string;
-  /** The backend in words (threads, SIMD variant, GPU adapter). */
-  readonly backend_description: string;
-  /** Backends `auto` passed over, "name: reason; …" (absent when none). */
-  readonly backend_skipped?: string;
-  /** The pattern, e.g. "60%" or "2:4". */
-  readonly pattern: string;
-  /** Warm-start method, or "mask" for a given mask. */
-  readonly warm_start: string;
-  /** Iteration budget ("inf" for unlimited). */
-  readonly max_iters: number | "inf";
-  /** Wall time of warm start, refinement and weight update, in seconds. */
-  readonly seconds: number;
-  /** Where the written weight comes from: the update, the warm start's own, or none (mask only). */
-  readonly update: UpdateMethod | UpdatingWarmStart;
-  /** α of --update's damping (with --update). */
-  readonly damping?: number;
-  /** ADMM iterations (with --update admm). */
-  readonly admm_iters?: number;
-  /** Σ over rows of ‖(w − w')X‖² = qᵀGq after the update (and rounds), float64 (with --update). */
-  readonly error_updated?: number;
-  /** Alternating rounds asked for (with --alternate). */
-  readonly alternate?: number;
-  /** Alternating rounds kept, each lowering the error (with --alternate). */
-  readonly rounds?: number;
-  /** What the output holds besides the mask: "dense" (nothing) or the sparse layout written. */
-  readonly format: "dense" | SparseFormat;
-  /** Bytes of the pruned weight stored densely. */
-  readonly dense_bytes: number;
-  /** Bytes of the pruned weight in the sparse layout (the one `--format compressed` writes). */
-  readonly compressed_bytes: number;
-}
-
 interface RefineSettings {
   readonly weightPath: string;
   readonly gramPath: string;
@@ -223,110 +144,35 @@ export async function refineCommand(
   }
   const settings = refineSettings(flags);
   await checkOutputPath(settings);
-  const layer = await readLayer(settings);
+  const input = await readRefineInput({
+    weight: await openLocalFile(settings.weightPath),
+    gram: await openLocalFile(settings.gramPath),
+    mask: settings.maskPath === undefined ? undefined : await openLocalFile(settings.maskPath),
+    pattern: settings.pattern,
+  });
   const { kernels, skipped } = await openKernels(
     settings.backend,
     settings.threads,
     io,
     settings.quiet,
   );
-  let summary: RefineSummary;
+  const progress = progressBars(io, settings.quiet);
+  let refined;
   try {
-    summary = await refineLayer(kernels, layer, settings, io, skipped);
+    refined = await refineLayerInput({
+      ...settings,
+      input,
+      kernels,
+      skipped,
+      onProgress: (done, rows) => progress("refine", done, rows, "rows"),
+      signal: io.signal,
+    });
   } finally {
     kernels.dispose();
   }
-  printSummary(io, summary, settings);
-  return summary;
-}
-
-/** Warm start, refinement and output of one layer on the given kernels. */
-async function refineLayer(
-  kernels: Kernels,
-  layer: LayerFiles,
-  settings: RefineSettings,
-  io: CommandIo,
-  skipped: readonly string[],
-): Promise<RefineSummary> {
-  const { rows, d, weight } = layer;
-  const pattern = settings.pattern;
-  const gram = await kernels.createGram({ d, values: layer.gram });
-  const started = performance.now();
-  const label = `Weights "${settings.weightPath}" with Gram matrix "${settings.gramPath}"`;
-  const bar = progressBar(io, "refine", rows, "rows", settings.quiet);
-  const result = await pruneLayer({
-    kernels,
-    gram,
-    gramDiagonal: gramDiagonal(layer.gram, d),
-    weight,
-    rows,
-    d,
-    pattern,
-    warmStart: layer.mask ?? settings.warmStart,
-    refiner: "sparseswaps",
-    maxIters: settings.maxIters,
-    update: settings.update,
-    label,
-    onProgress: ({ rowsDone }) => bar.update(rowsDone),
-    signal: io.signal,
-  });
-  bar.finish();
-  kernels.release(gram);
-  // The final weight in W's dtype: updated, or W with the pruned entries zeroed.
-  const dtype = layer.weightTensor.dtype as "F32" | "F16" | "BF16";
-  const pruned = result.weight
-    ? fromFloat32(result.weight, dtype, [rows, d])
-    : { ...layer.weightTensor, bytes: layer.weightTensor.bytes.slice() };
-  zeroPruned(pruned, result.mask);
-  const format = sparseFormatFor(pattern);
-  const stored = format === "sparse-24-bitmask" ? rows * d / 2 : countStored(pruned);
-  const errorBefore = total(result.errorWarm);
-  const errorAfter = total(result.errorRefined);
-  const summary: RefineSummary = {
-    error_before: errorBefore,
-    error_after: errorAfter,
-    relative_reduction: errorBefore > 0 ? 1 - errorAfter / errorBefore : 0,
-    swaps: result.swaps,
-    iterations: result.iterations,
-    rows,
-    d,
-    converged_rows: result.convergedRows,
-    stalled_rows: result.stalledRows,
-    pairs_evaluated: result.pairsEvaluated,
-    pairs_brute_force: result.pairsBruteForce,
-    backend: kernels.name,
-    backend_description: kernels.description,
-    ...(skipped.length > 0 ? { backend_skipped: skipped.join("; ") } : {}),
-    pattern: patternLabel(pattern),
-    warm_start: layer.mask ? "mask" : settings.warmStart,
-    max_iters: Number.isFinite(settings.maxIters) ? settings.maxIters : "inf",
-    seconds: (performance.now() - started) / 1000,
-    update: result.weightSource,
-    ...(settings.update ? { damping: settings.update.damping } : {}),
-    ...(result.errorUpdated ? { error_updated: total(result.errorUpdated) } : {}),
-    ...(settings.update?.iterations ? { admm_iters: settings.update.iterations } : {}),
-    ...(settings.update?.alternate
-      ? { alternate: settings.update.alternate, rounds: result.rounds }
-      : {}),
-    format: settings.format === "compressed" ? format : "dense",
-    dense_bytes: pruned.bytes.length,
-    compressed_bytes: sparseBytes(pruned.dtype, [rows, d], stored, format),
-  };
-  const written: Record<string, TensorToWrite> = {
-    mask: { dtype: "U8", shape: [rows, d], data: result.mask },
-  };
-  if (result.weight) written.weight = { dtype: "F32", shape: [rows, d], data: result.weight };
-  if (settings.format === "compressed") {
-    for (const [suffix, part] of Object.entries(compressWeight(pruned, format, result.mask))) {
-      written[suffix] = { dtype: part.dtype, shape: part.shape, data: part.bytes };
-    }
-  }
-  await writeSafetensors(
-    settings.outPath,
-    written,
-    Object.fromEntries(Object.entries(summary).map(([k, v]) => [k, String(v)])),
-  );
-  return summary;
+  await writeFileAtomic(settings.outPath, [refined.bytes]);
+  printSummary(io, refined.summary, settings);
+  return refined.summary;
 }
 
 function refineSettings(flags: ReturnType<typeof parseFlags<typeof REFINE_FLAGS>>): RefineSettings {
@@ -398,81 +244,6 @@ async function checkOutputPath(settings: RefineSettings): Promise<void> {
       throw new UsageError(`Flag --out "${shown}" would overwrite the input file "${input}"`);
     }
   }
-}
-
-interface LayerFiles {
-  readonly weight: Float32Array;
-  /** The weight as read, in its own dtype. */
-  readonly weightTensor: Tensor;
-  readonly rows: number;
-  readonly d: number;
-  /** G (d, d), symmetrised. */
-  readonly gram: Float64Array;
-  readonly mask?: Uint8Array;
-}
-
-async function readLayer(settings: RefineSettings): Promise<LayerFiles> {
-  const weightTensor = await readTensor(settings.weightPath, "weight", ["F32", "F16", "BF16"], 2);
-  const [rows, d] = weightTensor.shape;
-  const weight = toFloat32(weightTensor);
-  checkFinite(weight, weightTensor.shape, describe(settings.weightPath, "weight"));
-  checkPatternFits(settings.pattern, d, `tensor "weight" in "${settings.weightPath}"`);
-
-  const gramTensor = await readTensor(settings.gramPath, "gram", ["F32", "F64"], 2);
-  const gramWhat = describe(settings.gramPath, "gram");
-  if (gramTensor.shape[0] !== gramTensor.shape[1]) {
-    throw new InputError(`${gramWhat} is not square: shape [${gramTensor.shape}]`);
-  }
-  if (gramTensor.shape[0] !== d) {
-    throw new InputError(
-      `${gramWhat} has shape [${gramTensor.shape}] but tensor "weight" in "${settings.weightPath}" has ${d} columns`,
-    );
-  }
-  const gram = checkGram(toFloat64(gramTensor), d, gramWhat);
-
-  if (settings.maskPath === undefined) return { weight, weightTensor, rows, d, gram };
-  const maskTensor = await readTensor(settings.maskPath, "mask", ["U8", "BOOL"], 2);
-  const maskWhat = describe(settings.maskPath, "mask");
-  if (maskTensor.shape[0] !== rows || maskTensor.shape[1] !== d) {
-    throw new InputError(
-      `${maskWhat} has shape [${maskTensor.shape}] but tensor "weight" in "${settings.weightPath}" has shape [${rows},${d}]`,
-    );
-  }
-  const mask = maskTensor.bytes;
-  const bad = mask.findIndex((v) => v > 1);
-  if (bad >= 0) {
-    throw new InputError(
-      `${maskWhat} holds ${mask[bad]} at [${Math.floor(bad / d)}, ${bad % d}]; masks hold 0 or 1`,
-    );
-  }
-  checkMaskFits(mask, rows, d, settings.pattern, maskWhat);
-  return { weight, weightTensor, rows, d, gram, mask };
-}
-
-function describe(path: string, tensor: string): string {
-  return `Tensor "${tensor}" in "${path}"`;
-}
-
-/** Reads a named tensor, checking its dtype and rank. */
-async function readTensor(
-  path: string,
-  name: string,
-  dtypes: readonly Dtype[],
-  rank: number,
-): Promise<Tensor> {
-  using file = await SafetensorsFile.open(path);
-  const info = file.info(name);
-  if (!dtypes.includes(info.dtype)) {
-    throw new InputError(
-      `${describe(path, name)} has dtype ${info.dtype}; expected ${dtypes.join(" or ")}`,
-    );
-  }
-  if (info.shape.length !== rank || info.shape.some((n) => n === 0)) {
-    throw new InputError(
-      `${describe(path, name)} has shape [${info.shape}]; expected ${rank} non-zero dimensions`,
-    );
-  }
-  return await file.read(name);
 }
 
 function printSummary(io: CommandIo, summary: RefineSummary, settings: RefineSettings): void {
