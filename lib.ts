@@ -40,6 +40,7 @@ export * from "./core/synthetic.ts";
 export * from "./core/memory_plan.ts";
 export * from "./core/files.ts";
 export * from "./core/run.ts";
+export * from "./core/flags.ts";
 export * from "./core/refine_files.ts";
 export * from "./core/pipeline.ts";
 export * from "./core/report.ts";
@@ -54,7 +55,12 @@ export {
   openCheckpointFrom,
 } from "./core/model/checkpoint.ts";
 export type { LlamaConfig } from "./core/model/config.ts";
-export { type ModelFiles, type ModelSource, openModelSource } from "./core/model/source.ts";
+export {
+  type ModelFiles,
+  type ModelSource,
+  openModelSource,
+  pickedModelFiles,
+} from "./core/model/source.ts";
 export {
   loadHuggingFaceTokenizer,
   parseLlama2cTokenizer,

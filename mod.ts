@@ -39,7 +39,12 @@ export * from "./core/model/forward.ts";
 export * from "./core/model/transformer.ts";
 export * from "./core/model/tokenizer.ts";
 export * from "./core/model/datasets.ts";
-export { DEFAULT_MODEL, ensureStories15M, mobyDick } from "./core/model/stories15m.ts";
+export {
+  DEFAULT_MODEL,
+  ensureMobyDick,
+  ensureStories15M,
+  mobyDick,
+} from "./core/model/stories15m.ts";
 export { cacheDirectory } from "./core/model/npm_fetch.ts";
 export { main } from "./core/cli/main.ts";
 

@@ -145,3 +145,81 @@ export function checkWasmMemory(options: MemoryPlanOptions): void {
     );
   }
 }
+
+/** Options of {@linkcode inMemoryRunPlan}. */
+export interface InMemoryPlanOptions {
+  /** The model's architecture. */
+  readonly config: LlamaConfig;
+  /** Bytes of the checkpoint's tensors as stored (the output has the same dtypes). */
+  readonly storedBytes: number;
+  /** Calibration tokens (windows × length). */
+  readonly tokens: number;
+}
+
+/**
+ * What a run with every output in memory (`pruneInMemory`, the web page) holds at most: the
+ * weights in float32 twice while sampling (the dense copy and the backend's resident copy), the
+ * output checkpoint twice (its tensors, then model.safetensors), and the calibration
+ * activations (hidden states and the captured layer inputs).
+ *
+ * @param options Architecture, stored size and calibration size.
+ * @returns The parts, in bytes.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const config = {
+ *   dim: 288, hiddenDim: 768, nLayers: 6, nHeads: 6, nKvHeads: 6, headDim: 48,
+ *   vocabSize: 32000, maxSeqLen: 256, rmsNormEps: 1e-5, ropeTheta: 10000, tieWordEmbeddings: true,
+ * };
+ * const items = inMemoryRunPlan({ config, storedBytes: 60_816_028, tokens: 32 * 256 });
+ * const total = items.reduce((a, i) => a + i.bytes, 0);
+ * assert.ok(total > 2.4e8 && total < 4e8); // stories15M: about 300 MB
+ * ```
+ */
+export function inMemoryRunPlan(options: InMemoryPlanOptions): MemoryItem[] {
+  const { config, storedBytes, tokens } = options;
+  const { dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize } = config;
+  const perBlock = dim * nHeads * headDim * 2 + dim * nKvHeads * headDim * 2 +
+    dim * hiddenDim * 3 + 2 * dim;
+  const parameters = nLayers * perBlock + vocabSize * dim * (config.tieWordEmbeddings ? 1 : 2);
+  return [
+    { what: "the weights in float32, twice while sampling", bytes: 8 * parameters },
+    { what: "the output checkpoint, twice while it is encoded", bytes: 2 * storedBytes },
+    {
+      what: "calibration activations",
+      bytes: 4 * tokens * (2 * dim + 2 * Math.max(dim, nHeads * headDim) + 3 * hiddenDim),
+    },
+  ];
+}
+
+/**
+ * Fails, naming the parts, when an in-memory run would exceed a memory limit.
+ *
+ * @param options As for inMemoryRunPlan.
+ * @param limit Bytes the run may hold (a browser tab's share of the device's memory).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const config = {
+ *   dim: 4096, hiddenDim: 14336, nLayers: 32, nHeads: 32, nKvHeads: 8, headDim: 128,
+ *   vocabSize: 128256, maxSeqLen: 8192, rmsNormEps: 1e-5, ropeTheta: 500000, tieWordEmbeddings: false,
+ * };
+ * assert.throws(
+ *   () => checkInMemoryRun({ config, storedBytes: 16e9, tokens: 8192 }, 4 * 2 ** 30),
+ *   /needs about 9\d\.\d\d GiB .* more than the 4\.00 GiB/,
+ * );
+ * ```
+ */
+export function checkInMemoryRun(options: InMemoryPlanOptions, limit: number): void {
+  const items = inMemoryRunPlan(options);
+  const total = items.reduce((a, i) => a + i.bytes, 0);
+  if (total <= limit) return;
+  const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+  throw new InputError(
+    `Pruning this model in memory needs about ${gib(total)} (${
+      items.map((i) => `${i.what} ${gib(i.bytes)}`).join(", ")
+    }), more than the ${
+      gib(limit)
+    } allowed here: prune it with the command line, which streams the model block by block`,
+  );
+}

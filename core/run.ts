@@ -45,7 +45,8 @@ import {
   reportMarkdown,
   type StorageReport,
 } from "./report.ts";
-import { encodeSafetensors, SafetensorsFile, type Tensor } from "./safetensors.ts";
+import { DTYPE_BYTES, encodeSafetensors, SafetensorsFile, type Tensor } from "./safetensors.ts";
+import { checkInMemoryRun, checkWasmMemory } from "./memory_plan.ts";
 import type { LayerWarmStart } from "./update.ts";
 
 /** What decides a run's output besides the model and the backend. */
@@ -233,6 +234,31 @@ export function checkRunFitsModel(
   }
 }
 
+/**
+ * Fails before any work when the run would not fit the wasm backend's 4 GiB (other backends
+ * have no such limit).
+ *
+ * @param kernels Backend.
+ * @param config The model.
+ * @param settings Calibration size and method.
+ * @param sampling Whether windows are sampled from the model (no calibration text, or
+ *   evaluation windows).
+ */
+export function checkBackendMemory(
+  kernels: Kernels,
+  config: LlamaConfig,
+  settings: Pick<RunSettings, "nsamples" | "seqlen" | "update" | "warmStart">,
+  sampling: boolean,
+): void {
+  if (kernels.name !== "wasm") return;
+  checkWasmMemory({
+    config,
+    sampling,
+    tokens: settings.nsamples * settings.seqlen,
+    admm: settings.update?.method === "admm" || settings.warmStart === "admm-grad",
+  });
+}
+
 /** What a report is made of, besides the settings. */
 export interface ReportParts {
   /** What the user named as the model (a name, a path). */
@@ -407,6 +433,11 @@ export interface MemoryRunOptions extends Omit<PrepareOptions, "settings"> {
   readonly modelName?: string;
   /** Backends `auto` skipped, and why (for the report). */
   readonly skipped?: readonly string[];
+  /**
+   * Bytes the run may hold (a page passes its tab's share of the device's memory): a model
+   * that needs more is refused before any work, with the numbers. Unlimited when absent.
+   */
+  readonly memoryLimit?: number;
   /** A linear layer is done: its report, and how many of all layers are done. */
   readonly onLayer?: (report: LayerReport, done: number, total: number) => void;
 }
@@ -437,6 +468,20 @@ export async function pruneInMemory(options: MemoryRunOptions): Promise<MemoryRu
   const { checkpoint, tokenizer } = source;
   const { config } = checkpoint;
   checkRunFitsModel(settings, config);
+  const tokens = settings.nsamples * settings.seqlen;
+  if (options.memoryLimit !== undefined) {
+    const storedBytes = checkpoint.tensors.reduce(
+      (a, t) => a + DTYPE_BYTES[t.dtype] * t.shape.reduce((x, y) => x * y, 1),
+      0,
+    );
+    checkInMemoryRun({ config, storedBytes, tokens }, options.memoryLimit);
+  }
+  checkBackendMemory(
+    kernels,
+    config,
+    settings,
+    options.calibrationText === undefined || settings.evalWindows > 0,
+  );
   const started = performance.now();
   const prepared = await prepareRun(options);
   const { calibration, evaluation } = prepared;

@@ -5886,6 +5886,29 @@ function checkWasmMemory(options) {
     );
   }
 }
+function inMemoryRunPlan(options) {
+  const { config, storedBytes, tokens } = options;
+  const { dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize } = config;
+  const perBlock = dim * nHeads * headDim * 2 + dim * nKvHeads * headDim * 2 + dim * hiddenDim * 3 + 2 * dim;
+  const parameters = nLayers * perBlock + vocabSize * dim * (config.tieWordEmbeddings ? 1 : 2);
+  return [
+    { what: "the weights in float32, twice while sampling", bytes: 8 * parameters },
+    { what: "the output checkpoint, twice while it is encoded", bytes: 2 * storedBytes },
+    {
+      what: "calibration activations",
+      bytes: 4 * tokens * (2 * dim + 2 * Math.max(dim, nHeads * headDim) + 3 * hiddenDim)
+    }
+  ];
+}
+function checkInMemoryRun(options, limit) {
+  const items = inMemoryRunPlan(options);
+  const total2 = items.reduce((a, i) => a + i.bytes, 0);
+  if (total2 <= limit) return;
+  const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+  throw new InputError(
+    `Pruning this model in memory needs about ${gib(total2)} (${items.map((i) => `${i.what} ${gib(i.bytes)}`).join(", ")}), more than the ${gib(limit)} allowed here: prune it with the command line, which streams the model block by block`
+  );
+}
 
 // core/files.ts
 function blobSource(path, blob) {
@@ -7993,6 +8016,15 @@ function checkRunFitsModel(settings, config) {
     throw new InputError(`--pattern: ${error.message}`);
   }
 }
+function checkBackendMemory(kernels, config, settings, sampling) {
+  if (kernels.name !== "wasm") return;
+  checkWasmMemory({
+    config,
+    sampling,
+    tokens: settings.nsamples * settings.seqlen,
+    admm: settings.update?.method === "admm" || settings.warmStart === "admm-grad"
+  });
+}
 function pruneReport(parts) {
   const { settings, source: { checkpoint }, layers, kernels } = parts;
   const { config } = checkpoint;
@@ -8096,6 +8128,20 @@ async function pruneInMemory(options) {
   const { checkpoint, tokenizer } = source;
   const { config } = checkpoint;
   checkRunFitsModel(settings, config);
+  const tokens = settings.nsamples * settings.seqlen;
+  if (options.memoryLimit !== void 0) {
+    const storedBytes = checkpoint.tensors.reduce(
+      (a, t) => a + DTYPE_BYTES[t.dtype] * t.shape.reduce((x, y) => x * y, 1),
+      0
+    );
+    checkInMemoryRun({ config, storedBytes, tokens }, options.memoryLimit);
+  }
+  checkBackendMemory(
+    kernels,
+    config,
+    settings,
+    options.calibrationText === void 0 || settings.evalWindows > 0
+  );
   const started = performance.now();
   const prepared = await prepareRun(options);
   const { calibration, evaluation } = prepared;
@@ -8245,6 +8291,162 @@ function reportFiles(report, blocks) {
     ["report.md", text(reportMarkdown(report))],
     ["error_reduction.svg", text(errorReductionSvg(report.layers, blocks))]
   ]);
+}
+
+// core/flags.ts
+function requireFlag(value, flag) {
+  if (value === void 0 || value === "") throw new UsageError(`Missing required flag --${flag}`);
+  return value;
+}
+function parseChoice(value, flag, choices) {
+  if (!choices.includes(value)) {
+    throw new UsageError(`Flag --${flag} must be one of ${choices.join(", ")}: got "${value}"`);
+  }
+  return value;
+}
+function parseNumberFlag(value, flag) {
+  const number = value.trim() === "" ? NaN : Number(value);
+  if (!Number.isFinite(number)) {
+    throw new UsageError(`Flag --${flag} must be a number: got "${value}"`);
+  }
+  return number;
+}
+function parseCount(value, flag) {
+  if (!/^\d+$/.test(value) || Number(value) < 1) {
+    throw new UsageError(`Flag --${flag} must be a whole number \u2265 1: got "${value}"`);
+  }
+  return Number(value);
+}
+function parseWholeNumber(value, flag) {
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(`Flag --${flag} must be a whole number \u2265 0: got "${value}"`);
+  }
+  return Number(value);
+}
+function parseThreads(value, available = navigator.hardwareConcurrency) {
+  if (value === void 0) return void 0;
+  const threads = parseCount(value, "threads");
+  if (threads > available) {
+    throw new UsageError(
+      `Flag --threads ${threads} exceeds the ${available} CPU threads available here`
+    );
+  }
+  return threads;
+}
+function parseSequenceLength(value) {
+  const length = parseCount(value, "seqlen");
+  if (length < 2) {
+    throw new UsageError(
+      `Flag --seqlen must be at least 2 (a window's first token is never predicted): got ${length}`
+    );
+  }
+  return length;
+}
+function parsePatternFlags(sparsity, pattern, defaultSparsity) {
+  if (sparsity !== void 0 && pattern !== void 0) {
+    throw new UsageError("Give either --sparsity or --pattern, not both");
+  }
+  if (sparsity === void 0 && pattern === void 0 && defaultSparsity === void 0) {
+    throw new UsageError("Give exactly one of --sparsity S or --pattern N:M");
+  }
+  const flag = pattern !== void 0 ? "--pattern" : "--sparsity";
+  try {
+    return pattern !== void 0 ? parseNmPattern(pattern) : perRowPattern(parseNumberFlag(sparsity ?? defaultSparsity, "sparsity"));
+  } catch (error) {
+    if (error instanceof UsageError || !(error instanceof InputError)) throw error;
+    throw new UsageError(`Flag ${flag}: ${error.message}`);
+  }
+}
+function parseIterations(value, flag) {
+  if (value === "inf") return Infinity;
+  if (!/^\d+$/.test(value)) {
+    throw new UsageError(`Flag --${flag} must be a whole number \u2265 0 or inf: got "${value}"`);
+  }
+  return Number(value);
+}
+function parseWarmStart(value, pattern, refiner) {
+  const warmStart = parseChoice(value ?? "wanda", "warm-start", LAYER_WARM_STARTS);
+  if (refiner !== "none" && !keepsRowBalance(warmStart, pattern)) {
+    throw new UsageError(
+      `Flag --warm-start ${warmStart} chooses each block's mask over all rows, so rows are not equally sparse; ${refiner} keeps every row's count and cannot refine it: use --refine none (prune), or --warm-start sparsegpt for row-balanced masks`
+    );
+  }
+  return warmStart;
+}
+function parseUpdateFlags(flags) {
+  const method = parseChoice(flags.update ?? "none", "update", UPDATE_METHODS);
+  if (method === "none") {
+    if (flags.damping !== void 0) {
+      throw new UsageError(
+        "Flag --damping applies to a weight update: add --update rebuild or --update admm"
+      );
+    }
+    if (flags.alternate !== void 0) {
+      throw new UsageError(
+        "Flag --alternate repeats SparseSwaps \u2194 weight update rounds: add --update rebuild or --update admm"
+      );
+    }
+  }
+  if (flags.admmIters !== void 0 && method !== "admm") {
+    throw new UsageError("Flag --admm-iters applies to --update admm");
+  }
+  if (method === "none") return void 0;
+  if (flags.refiner === "dsnot") {
+    throw new UsageError(
+      "Flag --update cannot follow --refine dsnot: DSnoT is offered as published, a mask-only baseline; use --refine sparseswaps or none"
+    );
+  }
+  const alternate = flags.alternate === void 0 ? 0 : parseWholeNumber(flags.alternate, "alternate");
+  if (alternate > 0 && flags.refiner === "none") {
+    throw new UsageError(
+      "Flag --alternate alternates SparseSwaps with the update: it needs --refine sparseswaps"
+    );
+  }
+  const damping = flags.damping === void 0 ? DEFAULT_DAMPING : parseNumberFlag(flags.damping, "damping");
+  if (damping < 0) throw new UsageError(`Flag --damping must be \u2265 0: got "${flags.damping}"`);
+  const rounds = alternate > 0 ? { alternate } : {};
+  if (method === "admm") {
+    const iterations = flags.admmIters === void 0 ? DEFAULT_ADMM_ITERATIONS : parseCount(flags.admmIters, "admm-iters");
+    return { method, damping, iterations, ...rounds };
+  }
+  return { method, damping, ...rounds };
+}
+function parseRunSettings(flags) {
+  const refiner = parseChoice(flags.refine ?? "sparseswaps", "refine", REFINERS);
+  const pattern = parsePatternFlags(flags.sparsity, flags.pattern, "0.6");
+  const layerSparsity = parseChoice(
+    flags["layer-sparsity"] ?? "uniform",
+    "layer-sparsity",
+    LAYER_SPARSITIES
+  );
+  if (layerSparsity === "owl" && pattern.kind !== "per-row") {
+    throw new UsageError(
+      "Flag --layer-sparsity owl sets a sparsity per block: it needs --sparsity, not --pattern"
+    );
+  }
+  return {
+    pattern,
+    warmStart: parseWarmStart(flags["warm-start"], pattern, refiner),
+    layerSparsity,
+    refiner,
+    maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),
+    update: parseUpdateFlags({
+      update: flags.update,
+      damping: flags.damping,
+      admmIters: flags["admm-iters"],
+      alternate: flags.alternate,
+      refiner
+    }),
+    nsamples: parseCount(flags.nsamples ?? "32", "nsamples"),
+    seqlen: parseSequenceLength(flags.seqlen ?? "256"),
+    seed: parseWholeNumber(flags.seed ?? "0", "seed"),
+    calibrationMode: parseChoice(
+      flags.calibration ?? "sequential",
+      "calibration",
+      CALIBRATION_MODES
+    ),
+    evalWindows: parseWholeNumber(flags["eval-windows"] ?? "16", "eval-windows")
+  };
 }
 
 // core/refine_files.ts
@@ -8628,6 +8830,29 @@ async function openModelSource(files) {
     throw error;
   }
 }
+function pickedModelFiles(files, name) {
+  const byName = new Map(files.map((file) => [file.name, file]));
+  if (byName.has("config.json")) {
+    return { name, model: memoryFileSet(name, byName) };
+  }
+  const bins = files.filter((f) => f.name.endsWith(".bin") && f.name !== "tokenizer.bin");
+  if (bins.length === 1) {
+    const tokenizer = byName.get("tokenizer.bin");
+    if (!tokenizer) {
+      throw new InputError(
+        `"${bins[0].name}" is a llama2.c model: it needs its tokenizer.bin picked with it`
+      );
+    }
+    return {
+      name: bins[0].name.replace(/\.bin$/, ""),
+      model: blobSource(bins[0].name, bins[0]),
+      tokenizer: blobSource(tokenizer.name, tokenizer)
+    };
+  }
+  throw new InputError(
+    `Pick a model: a llama2.c .bin with its tokenizer.bin, or a Hugging Face model's config.json, model.safetensors (or its shards with model.safetensors.index.json) and tokenizer.json; got: ${files.map((f) => f.name).join(", ") || "no files"}`
+  );
+}
 export {
   ABSOLUTE_DAMPING,
   ADMM_GRAD_GRADUAL_ITERATIONS,
@@ -8664,7 +8889,9 @@ export {
   blobSource,
   bytesSource,
   channelStatistics,
+  checkBackendMemory,
   checkByteRange,
+  checkInMemoryRun,
   checkMaskFits,
   checkPatternFits,
   checkPatternFitsModel,
@@ -8685,6 +8912,7 @@ export {
   expectedTensors,
   gramDiagonal,
   gramOf,
+  inMemoryRunPlan,
   invertPositiveDefinite,
   isLinearWeight,
   keepsRowBalance,
@@ -8700,10 +8928,22 @@ export {
   outputConfigJson,
   owlBlockPatterns,
   owlSparsities,
+  parseChoice,
+  parseCount,
+  parseIterations,
   parseLlama2cTokenizer,
   parseNmPattern,
+  parseNumberFlag,
+  parsePatternFlags,
+  parseRunSettings,
+  parseSequenceLength,
+  parseThreads,
+  parseUpdateFlags,
+  parseWarmStart,
+  parseWholeNumber,
   patternLabel,
   perRowPattern,
+  pickedModelFiles,
   prepareRun,
   pruneInMemory,
   pruneLayer,
@@ -8720,6 +8960,7 @@ export {
   refineSparseSwaps,
   reportFiles,
   reportMarkdown,
+  requireFlag,
   rowsBreakingPattern,
   runBlockPatterns,
   sparseGpt,

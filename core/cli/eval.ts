@@ -15,14 +15,14 @@ import {
   type PerplexityResult,
 } from "../model/transformer.ts";
 import { DEFAULT_MODEL } from "../model/stories15m.ts";
+import { parseFlags } from "./args.ts";
 import {
   parseChoice,
   parseCount,
-  parseFlags,
   parseSequenceLength,
   parseThreads,
   requireFlag,
-} from "./args.ts";
+} from "../flags.ts";
 import { type CommandIo, openKernels, progressBar } from "./io.ts";
 import { openModel } from "./model_source.ts";
 

@@ -45,7 +45,8 @@ import {
 import type { Kernels } from "../kernels.ts";
 import type { BackendChoice } from "../backend.ts";
 import { writeFileAtomic } from "../atomic_write.ts";
-import { parseFlags, parseThreads, parseWholeNumber } from "./args.ts";
+import { parseFlags } from "./args.ts";
+import { parseThreads, parseWholeNumber } from "../flags.ts";
 import { type CommandIo, openKernels } from "./io.ts";
 import { RESUME_FILES, type RunIdentity } from "./resume.ts";
 

@@ -26,9 +26,7 @@ import { checkpointWeights } from "../model/transformer.ts";
 import { openCheckpoint } from "../model/checkpoint.ts";
 import { patternLabel } from "../pattern.ts";
 import {
-  CALIBRATION_MODES,
   denseLayerInputs,
-  LAYER_SPARSITIES,
   type LayerReport,
   type LayerResults,
   pruneModel,
@@ -45,8 +43,8 @@ import {
   writeBlockInputs,
   writePlan,
 } from "./jobs.ts";
-import { REFINERS } from "../layer.ts";
 import {
+  checkBackendMemory,
   checkRunFitsModel,
   evaluateSets,
   outputConfigJson,
@@ -56,7 +54,6 @@ import {
   runBlockPatterns,
   type RunSettings,
 } from "../run.ts";
-import { checkWasmMemory } from "../memory_plan.ts";
 import { sparseFormatFor, STORAGE_FORMATS, type StorageFormat } from "../compressed.ts";
 import type { PruneReport } from "../report.ts";
 import { SafetensorsFile, SafetensorsWriter, type TensorEntry } from "../safetensors.ts";
@@ -65,18 +62,8 @@ import {
   type StoragePlan,
   writeCompressedCheckpoint,
 } from "../model/sparse_checkpoint.ts";
-import {
-  parseChoice,
-  parseCount,
-  parseFlags,
-  parseIterations,
-  parsePatternFlags,
-  parseSequenceLength,
-  parseThreads,
-  parseUpdateFlags,
-  parseWarmStart,
-  parseWholeNumber,
-} from "./args.ts";
+import { parseFlags } from "./args.ts";
+import { parseChoice, parseRunSettings, parseThreads } from "../flags.ts";
 import { type CommandIo, openKernels, progressBar, progressBars } from "./io.ts";
 import { type ModelSource, openModel } from "./model_source.ts";
 import { OutputDirectory } from "./output_dir.ts";
@@ -226,43 +213,11 @@ function pruneSettings(argv: readonly string[]): PruneSettings | undefined {
   if (flags.plan === "") throw new UsageError("Flag --plan needs a directory name");
   const model = flags.model ?? DEFAULT_MODEL;
   if (flags.out === "") throw new UsageError("Flag --out needs a directory name");
-  const refiner = parseChoice(flags.refine ?? "sparseswaps", "refine", REFINERS);
-  const pattern = parsePatternFlags(flags.sparsity, flags.pattern, "0.6");
-  const layerSparsity = parseChoice(
-    flags["layer-sparsity"] ?? "uniform",
-    "layer-sparsity",
-    LAYER_SPARSITIES,
-  );
-  if (layerSparsity === "owl" && pattern.kind !== "per-row") {
-    throw new UsageError(
-      "Flag --layer-sparsity owl sets a sparsity per block: it needs --sparsity, not --pattern",
-    );
-  }
   return {
+    ...parseRunSettings(flags),
     model,
     tokenizer: flags.tokenizer,
-    pattern,
-    warmStart: parseWarmStart(flags["warm-start"], pattern, refiner),
-    layerSparsity,
-    refiner,
-    maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),
-    update: parseUpdateFlags({
-      update: flags.update,
-      damping: flags.damping,
-      admmIters: flags["admm-iters"],
-      alternate: flags.alternate,
-      refiner,
-    }),
-    nsamples: parseCount(flags.nsamples ?? "32", "nsamples"),
-    seqlen: parseSequenceLength(flags.seqlen ?? "256"),
-    seed: parseWholeNumber(flags.seed ?? "0", "seed"),
     calib: flags.calib,
-    calibrationMode: parseChoice(
-      flags.calibration ?? "sequential",
-      "calibration",
-      CALIBRATION_MODES,
-    ),
-    evalWindows: parseWholeNumber(flags["eval-windows"] ?? "16", "eval-windows"),
     backend: parseChoice(flags.backend ?? "auto", "backend", BACKEND_CHOICES),
     threads: parseThreads(flags.threads),
     out: flags.out ??
@@ -340,15 +295,13 @@ export async function pruneCommand(
       settings.quiet,
     );
     try {
-      if (kernels.name === "wasm") {
-        checkWasmMemory({
-          config: source.checkpoint.config,
-          // An assembly samples nothing: its windows come from the plan.
-          sampling: !assembly && (calibText === undefined || settings.evalWindows > 0),
-          tokens: settings.nsamples * settings.seqlen,
-          admm: settings.update?.method === "admm" || settings.warmStart === "admm-grad",
-        });
-      }
+      checkBackendMemory(
+        kernels,
+        source.checkpoint.config,
+        settings,
+        // An assembly samples nothing: its windows come from the plan.
+        !assembly && (calibText === undefined || settings.evalWindows > 0),
+      );
       if (settings.plan !== undefined) {
         await planJobs(settings, settings.plan, source, kernels, calibText, io);
         return undefined;

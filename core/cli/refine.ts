@@ -19,16 +19,16 @@ import { BACKEND_CHOICES, type BackendChoice } from "../backend.ts";
 import { describeFsError, InputError, UsageError } from "../errors.ts";
 import type { SparsityPattern } from "../pattern.ts";
 import { sparseFormatFor, STORAGE_FORMATS, type StorageFormat } from "../compressed.ts";
+import { parseFlags } from "./args.ts";
 import {
   parseChoice,
-  parseFlags,
   parseIterations,
   parsePatternFlags,
   parseThreads,
   parseUpdateFlags,
   parseWarmStart,
   requireFlag,
-} from "./args.ts";
+} from "../flags.ts";
 import type { WeightUpdate } from "../layer.ts";
 import type { LayerWarmStart } from "../update.ts";
 import { type CommandIo, openKernels, progressBars } from "./io.ts";

