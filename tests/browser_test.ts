@@ -2,16 +2,14 @@
  * The browser bundle in headless Chromium (Debian's `chromium`, driven by npm puppeteer-core),
  * served by web/serve.ts with cross-origin isolation: the wasm backend runs on 2 worker threads
  * and gives Deno's masks exactly, the WebGPU backend (SwiftShader) reaches the reference's error,
- * and the status page renders. Skipped, saying why, where no Chromium is installed (.ci/run
+ * and the page's browser checks render. Skipped, saying why, where no Chromium is installed (.ci/run
  * installs it).
  */
 
 import assert, { assertClose } from "./assert.ts";
 import * as lib from "../lib.ts";
 import { serveWeb } from "../web/serve.ts";
-
-const CHROMIUM = "/usr/bin/chromium";
-const chromium = await Deno.stat(CHROMIUM).then(() => true, () => false);
+import { CHROMIUM, hasChromium, launchChromium } from "./_chromium.ts";
 
 /** What the page computes: a generated layer refined on one backend. */
 interface Refined {
@@ -73,19 +71,15 @@ async function refineGenerated(
 }
 
 Deno.test({
-  name: chromium
+  name: hasChromium
     ? "the browser bundle in headless Chromium: wasm on 2 threads as in Deno, WebGPU (SwiftShader) at the reference's error, the status page rendered; without isolation, wasm on 1 thread with the reason"
     : `the browser bundle in headless Chromium SKIPPED (no ${CHROMIUM}: apt-get install chromium)`,
-  ignore: !chromium,
+  ignore: !hasChromium,
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    const { default: puppeteer } = await import("puppeteer-core");
     const server = serveWeb(0);
-    const browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--headless=new", "--enable-unsafe-webgpu", "--use-angle=swiftshader"],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(server.url);

@@ -174,3 +174,41 @@ Deno.test("pruneInMemory refuses a sequence length the model cannot take before 
   kernels.dispose();
   source.checkpoint.close();
 });
+
+Deno.test("pruneInMemory refuses a model too large for its memory limit before any work, with the numbers", async () => {
+  const w = tinyWeights(5, TINY_TEXT_MODEL);
+  const source = await openModelSource({
+    name: "tiny",
+    model: blobSource(
+      "tiny.bin",
+      new Blob([llama2cBytes(w, TINY_TEXT_MODEL) as Uint8Array<ArrayBuffer>]),
+    ),
+    tokenizer: blobSource(
+      "tokenizer.bin",
+      new Blob([tinyTokenizerBytes() as Uint8Array<ArrayBuffer>]),
+    ),
+  });
+  const kernels = await createKernels("reference");
+  let progressed = false;
+  await assert.rejects(
+    pruneInMemory({
+      kernels,
+      source,
+      settings: SETTINGS,
+      memoryLimit: 10_000,
+      onProgress: () => (progressed = true),
+    }),
+    /Pruning this model in memory needs about 0\.\d\d GiB \(the weights in float32, twice while sampling 0\.\d\d GiB, .*\), more than the 0\.00 GiB allowed here: prune it with the command line/,
+  );
+  assert.equal(progressed, false);
+  // The same run within a limit that fits goes ahead.
+  const result = await pruneInMemory({
+    kernels,
+    source,
+    settings: { ...SETTINGS, evalWindows: 0 },
+    memoryLimit: 2 ** 30,
+  });
+  assert.equal(result.report.layers.length, 7 * TINY_TEXT_MODEL.nLayers);
+  kernels.dispose();
+  source.checkpoint.close();
+});
