@@ -78,7 +78,50 @@ Deno.test("the committed bundles in dist/ are what esbuild makes of lib.ts now",
   }).output();
   const text = new TextDecoder().decode(stdout) + new TextDecoder().decode(stderr);
   assert.equal(code, 0, text);
-  assert.match(text, /dist\/ is up to date \(3 files\)/);
+  assert.match(text, /dist\/ is up to date \(\d+ files\)/);
+});
+
+Deno.test("dist/'s type declarations type-check a TypeScript user of the bundle, and catch a wrong call", async () => {
+  const { default: ts } = await import("typescript");
+  const dir = await Deno.makeTempDir({ prefix: "sparseswaps-types-" });
+  try {
+    const bundle = new URL("../dist/sparseswaps.js", import.meta.url).pathname;
+    const user = `
+      import {
+        blobSource, createKernels, openModelSource, parseRunSettings, pruneInMemory,
+        type PruneReport, type RefineSummary,
+      } from "${bundle}";
+      const kernels = await createKernels("auto");
+      const source = await openModelSource({ name: "m", model: blobSource("m.bin", new Blob([])) });
+      const result = await pruneInMemory({ kernels, source, settings: parseRunSettings({ sparsity: "0.5" }) });
+      const report: PruneReport = result.report;
+      const sparsity: number = report.summary.sparsity;
+      const bytes: Uint8Array | undefined = result.files.get("model.safetensors");
+      export const used: [number, Uint8Array | undefined, RefineSummary | undefined] = [sparsity, bytes, undefined];
+    `;
+    const check = async (source: string) => {
+      await Deno.writeTextFile(`${dir}/user.ts`, source);
+      const program = ts.createProgram([`${dir}/user.ts`], {
+        strict: true,
+        noEmit: true,
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.ESNext,
+        moduleResolution: ts.ModuleResolutionKind.Bundler,
+        // The API's handles are Disposable (TypeScript ≥ 5.2, lib esnext).
+        lib: ["lib.esnext.d.ts", "lib.dom.d.ts"],
+        types: [],
+      });
+      return ts.getPreEmitDiagnostics(program).map((d) =>
+        ts.flattenDiagnosticMessageText(d.messageText, "\n")
+      );
+    };
+    assert.deepEqual(await check(user), []);
+    const wrong = await check(user.replace('sparsity: "0.5"', "sparsity: 0.5"));
+    assert.equal(wrong.length, 1, wrong.join("\n"));
+    assert.match(wrong[0], /Type 'number' is not assignable to type 'string'/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 /** Refines a generated layer on 2 wasm threads with `lib` (a module URL); prints the result. */

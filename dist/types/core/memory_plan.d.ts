@@ -1,0 +1,130 @@
+/**
+ * What a prune run keeps in the wasm backend's memory, which WebAssembly caps at 4 GiB (wasm32),
+ * so that a run that cannot fit fails before any work with the numbers that do not fit, instead
+ * of failing to grow its memory hours in. Two phases peak:
+ *
+ *     sampling and evaluation   every linear weight and the output head resident in float32
+ *                               (when calibration or held-out windows are sampled from the model),
+ *                               and one forward matmul's operands
+ *     pruning a block           the four layer inputs' Gram matrices (float64 and float32 copies),
+ *                               SparseSwaps' row batch, and with ADMM (`--update admm`,
+ *                               `--warm-start admm-grad`) its two d × d float32 matrices and
+ *                               products for the widest layer
+ *
+ * Pure: sizes from the architecture only.
+ *
+ * @module
+ */
+import type { LlamaConfig } from "./model/config.js";
+/** WebAssembly's memory limit (wasm32): 65536 pages of 64 KiB. */
+export declare const WASM_MEMORY_LIMIT: number;
+/** A part of the peak, in bytes. */
+export interface MemoryItem {
+    /** What it is. */
+    readonly what: string;
+    /** Bytes. */
+    readonly bytes: number;
+}
+/** The two peaks of a run in the wasm backend's memory. */
+export interface WasmMemoryPlan {
+    /** Sampling and evaluation (empty when nothing is sampled from the model). */
+    readonly sampling: readonly MemoryItem[];
+    /** Pruning one block. */
+    readonly pruning: readonly MemoryItem[];
+}
+/** Options of {@linkcode wasmMemoryPlan}. */
+export interface MemoryPlanOptions {
+    /** The model's architecture. */
+    readonly config: LlamaConfig;
+    /** Whether windows are sampled from the model (no --calib, or evaluation windows). */
+    readonly sampling: boolean;
+    /** Calibration tokens (windows × length). */
+    readonly tokens: number;
+    /** Whether ADMM runs (an ADMM update or the ADMM-Grad warm start). */
+    readonly admm: boolean;
+}
+/**
+ * The wasm backend's memory at the run's two peaks.
+ *
+ * @param options Architecture, sampling and calibration size.
+ * @returns Each peak's parts.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const config = {
+ *   dim: 2048, hiddenDim: 5632, nLayers: 22, nHeads: 32, nKvHeads: 4, headDim: 64,
+ *   vocabSize: 32000, maxSeqLen: 2048, rmsNormEps: 1e-5, ropeTheta: 10000, tieWordEmbeddings: false,
+ * };
+ * const plan = wasmMemoryPlan({ config, sampling: true, tokens: 8192, admm: false });
+ * const total = (items: readonly { bytes: number }[]) => items.reduce((a, i) => a + i.bytes, 0);
+ * assert.ok(total(plan.sampling) > 4e9); // TinyLlama's weights in float32
+ * assert.ok(total(plan.pruning) < 1e9);
+ * ```
+ */
+export declare function wasmMemoryPlan(options: MemoryPlanOptions): WasmMemoryPlan;
+/**
+ * Fails, naming the parts, when a peak of {@linkcode wasmMemoryPlan} exceeds the wasm32 limit.
+ *
+ * @param options As for wasmMemoryPlan.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const config = {
+ *   dim: 4096, hiddenDim: 14336, nLayers: 32, nHeads: 32, nKvHeads: 8, headDim: 128,
+ *   vocabSize: 128256, maxSeqLen: 8192, rmsNormEps: 1e-5, ropeTheta: 500000, tieWordEmbeddings: false,
+ * };
+ * assert.throws(() => checkWasmMemory({ config, sampling: true, tokens: 8192, admm: false }), /--calib FILE/);
+ * assert.throws(() => checkWasmMemory({ config, sampling: false, tokens: 8192, admm: true }), /ADMM/);
+ * checkWasmMemory({ config, sampling: false, tokens: 8192, admm: false }); // fits
+ * ```
+ */
+export declare function checkWasmMemory(options: MemoryPlanOptions): void;
+/** Options of {@linkcode inMemoryRunPlan}. */
+export interface InMemoryPlanOptions {
+    /** The model's architecture. */
+    readonly config: LlamaConfig;
+    /** Bytes of the checkpoint's tensors as stored (the output has the same dtypes). */
+    readonly storedBytes: number;
+    /** Calibration tokens (windows × length). */
+    readonly tokens: number;
+}
+/**
+ * What a run with every output in memory (`pruneInMemory`, the web page) holds at most: the
+ * weights in float32 twice while sampling (the dense copy and the backend's resident copy), the
+ * output checkpoint twice (its tensors, then model.safetensors), and the calibration
+ * activations (hidden states and the captured layer inputs).
+ *
+ * @param options Architecture, stored size and calibration size.
+ * @returns The parts, in bytes.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const config = {
+ *   dim: 288, hiddenDim: 768, nLayers: 6, nHeads: 6, nKvHeads: 6, headDim: 48,
+ *   vocabSize: 32000, maxSeqLen: 256, rmsNormEps: 1e-5, ropeTheta: 10000, tieWordEmbeddings: true,
+ * };
+ * const items = inMemoryRunPlan({ config, storedBytes: 60_816_028, tokens: 32 * 256 });
+ * const total = items.reduce((a, i) => a + i.bytes, 0);
+ * assert.ok(total > 2.4e8 && total < 4e8); // stories15M: about 300 MB
+ * ```
+ */
+export declare function inMemoryRunPlan(options: InMemoryPlanOptions): MemoryItem[];
+/**
+ * Fails, naming the parts, when an in-memory run would exceed a memory limit.
+ *
+ * @param options As for inMemoryRunPlan.
+ * @param limit Bytes the run may hold (a browser tab's share of the device's memory).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const config = {
+ *   dim: 4096, hiddenDim: 14336, nLayers: 32, nHeads: 32, nKvHeads: 8, headDim: 128,
+ *   vocabSize: 128256, maxSeqLen: 8192, rmsNormEps: 1e-5, ropeTheta: 500000, tieWordEmbeddings: false,
+ * };
+ * assert.throws(
+ *   () => checkInMemoryRun({ config, storedBytes: 16e9, tokens: 8192 }, 4 * 2 ** 30),
+ *   /needs about 9\d\.\d\d GiB .* more than the 4\.00 GiB/,
+ * );
+ * ```
+ */
+export declare function checkInMemoryRun(options: InMemoryPlanOptions, limit: number): void;
