@@ -6,7 +6,7 @@
  * why, where no Chromium is installed (.ci/run installs it).
  */
 
-import assert from "./assert.ts";
+import assert, { assertClose } from "./assert.ts";
 import { CHROMIUM, hasChromium, launchChromium } from "./_chromium.ts";
 import type { Page } from "puppeteer-core";
 import { serveWeb } from "../web/serve.ts";
@@ -119,14 +119,13 @@ Deno.test({
         tokenizer: await openLocalFile(files.tokenizer),
       });
       const kernels = await createWasmKernels({ threads, variant });
-      const flags = {
-        sparsity: "0.6",
-        "warm-start": "wanda",
-        refine: "sparseswaps",
-        update: "none",
-        seed: "0",
-        ...SMALL_RUN,
-      };
+      const flags = JSON.parse(
+        await page.$eval(
+          "#prune-form",
+          (f) => (f as unknown as { dataset: { flags: string } }).dataset.flags,
+        ),
+      );
+      assert.equal(flags.nsamples, SMALL_RUN.nsamples);
       const inDeno = await pruneInMemory({
         kernels,
         source,
@@ -144,7 +143,12 @@ Deno.test({
           name,
         );
       }
-      assert.deepEqual(report.perplexity, inDeno.report.perplexity);
+      // The weights are the same bits; a perplexity may differ in its last bit, as Math.exp and
+      // Math.log may between the two engines' V8 builds.
+      for (const [set, p] of Object.entries(inDeno.report.perplexity)) {
+        assertClose(report.perplexity[set].pruned, p.pruned, 1e-12, `${set} pruned perplexity`);
+        assertClose(report.perplexity[set].dense, p.dense, 1e-12, `${set} dense perplexity`);
+      }
       assert.deepEqual(
         report.layers.map(({ seconds: _, ...rest }: { seconds: number }) => rest),
         inDeno.report.layers.map(({ seconds: _, ...rest }) => rest),

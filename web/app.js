@@ -176,6 +176,8 @@ $("prune-form").addEventListener("submit", (event) => {
   const useFiles = $("model-choice-files").checked;
   if (useFiles && picked.length === 0) return fail("Pick the model's files first.");
   const flags = flagsOf($("prune-form"));
+  // The run's flags, as prune would take them (tests and benchmarks repeat the run in Deno).
+  $("prune-form").dataset.flags = JSON.stringify(flags);
   start({
     type: "prune",
     model: useFiles
