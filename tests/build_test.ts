@@ -171,3 +171,69 @@ Deno.test({
     assert.deepEqual(fromNode, fromDeno);
   },
 });
+
+/**
+ * Prunes the llama2.c model in DIR with the bundle LIB, its files read through `fs.openAsBlob` in
+ * Node (or Deno's files); prints the output files' SHA-256 and the layer errors.
+ */
+const PRUNE_SCRIPT = `
+  const lib = await import(LIB);
+  const { openAsBlob } = await import("node:fs");
+  const file = async (name) => lib.blobSource(name, await openAsBlob(DIR + "/" + name));
+  const source = await lib.openModelSource({
+    name: "tiny", model: await file("tiny.bin"), tokenizer: await file("tokenizer.bin"),
+  });
+  const kernels = await lib.createWasmKernels({ threads: 2, variant: "simd" });
+  const result = await lib.pruneInMemory({
+    kernels, source,
+    settings: lib.parseRunSettings({ sparsity: "0.5", nsamples: "3", seqlen: "16", "max-iters": "10", "eval-windows": "1" }),
+  });
+  kernels.dispose();
+  const hash = async (bytes) => [...new Uint8Array(await crypto.subtle.digest("SHA-256", bytes))]
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  const hashes = {};
+  for (const name of ["model.safetensors", "masks.safetensors", "config.json"]) hashes[name] = await hash(result.files.get(name));
+  console.log(JSON.stringify({ hashes, errors: result.report.layers.map((l) => l.errorRefined), perplexity: result.report.perplexity }));`;
+
+Deno.test({
+  name: node
+    ? `the bundle prunes a whole model under Node ${node} from files opened with fs.openAsBlob, to Deno's bytes`
+    : "the bundle's whole-model run under Node SKIPPED (no node on PATH)",
+  ignore: node === undefined,
+  fn: async () => {
+    const { llama2cBytes, TINY_TEXT_MODEL, tinyTokenizerBytes, tinyWeights } = await import(
+      "./_tiny_model.ts"
+    );
+    const dir = await Deno.makeTempDir({ prefix: "sparseswaps-node-" });
+    try {
+      await Deno.writeFile(
+        `${dir}/tiny.bin`,
+        llama2cBytes(tinyWeights(6, TINY_TEXT_MODEL), TINY_TEXT_MODEL),
+      );
+      await Deno.writeFile(`${dir}/tokenizer.bin`, tinyTokenizerBytes());
+      const script = (lib: URL) =>
+        PRUNE_SCRIPT.replace("LIB", JSON.stringify(lib.href)).replace("DIR", JSON.stringify(dir));
+      const run = async (command: string, args: string[]) => {
+        const { code, stdout, stderr } = await new Deno.Command(command, { args }).output();
+        assert.equal(code, 0, new TextDecoder().decode(stderr));
+        return JSON.parse(new TextDecoder().decode(stdout));
+      };
+      const fromNode = await run("node", [
+        "--input-type=module",
+        "-e",
+        script(new URL("dist/sparseswaps.js", root)),
+      ]);
+      const fromDeno = await run(Deno.execPath(), [
+        "eval",
+        "--ext=js",
+        script(new URL("lib.ts", root)),
+      ]);
+      assert.deepEqual(fromNode.hashes, fromDeno.hashes);
+      assert.deepEqual(fromNode.errors, fromDeno.errors);
+      assert.equal(fromNode.errors.length, 7 * TINY_TEXT_MODEL.nLayers);
+      assert.ok(fromNode.perplexity.in_domain.pruned > 1);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
