@@ -9,7 +9,7 @@
 
 import { InputError, UsageError } from "./errors.ts";
 import { parseNmPattern, perRowPattern, type SparsityPattern } from "./pattern.ts";
-import { REFINERS, type WeightUpdate } from "./layer.ts";
+import { type LayerMethod, type Refiner, REFINERS, type WeightUpdate } from "./layer.ts";
 import {
   DEFAULT_ADMM_ITERATIONS,
   DEFAULT_DAMPING,
@@ -346,18 +346,14 @@ export function parseUpdateFlags(flags: UpdateFlags): WeightUpdate | undefined {
   return { method, damping, ...rounds };
 }
 
-/** A run's settings as flags (absent: the default `prune` uses). */
-export interface RunFlags {
-  /** `--sparsity` (default 0.6 unless `pattern`). */
+/** A layer method's flags, as `prune` and `refine` take them (absent: the default). */
+export interface MethodFlags {
+  /** `--sparsity`. */
   readonly sparsity?: string;
   /** `--pattern N:M`. */
   readonly pattern?: string;
   /** `--warm-start` (default wanda). */
   readonly "warm-start"?: string;
-  /** `--layer-sparsity` (default uniform). */
-  readonly "layer-sparsity"?: string;
-  /** `--refine` (default sparseswaps). */
-  readonly refine?: string;
   /** `--max-iters` (default 100). */
   readonly "max-iters"?: string;
   /** `--update` (default none). */
@@ -368,6 +364,50 @@ export interface RunFlags {
   readonly "admm-iters"?: string;
   /** `--alternate`. */
   readonly alternate?: string;
+}
+
+/**
+ * Parses a layer method's flags, refusing combinations that make no sense for the refiner.
+ *
+ * @param flags The flags as given.
+ * @param refiner The refiner that follows the warm start.
+ * @param defaultSparsity `--sparsity` when neither it nor `--pattern` is given (none: one is
+ *   required).
+ * @returns The method.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const method = parseMethodFlags({ pattern: "2:4", "max-iters": "inf" }, "sparseswaps");
+ * assert.deepEqual(method.pattern, { kind: "n:m", n: 2, m: 4 });
+ * assert.equal(method.maxIters, Infinity);
+ * ```
+ */
+export function parseMethodFlags(
+  flags: MethodFlags,
+  refiner: Refiner,
+  defaultSparsity?: string,
+): LayerMethod {
+  const pattern = parsePatternFlags(flags.sparsity, flags.pattern, defaultSparsity);
+  return {
+    pattern,
+    warmStart: parseWarmStart(flags["warm-start"], pattern, refiner),
+    maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),
+    update: parseUpdateFlags({
+      update: flags.update,
+      damping: flags.damping,
+      admmIters: flags["admm-iters"],
+      alternate: flags.alternate,
+      refiner,
+    }),
+  };
+}
+
+/** A run's settings as flags (absent: the default `prune` uses). */
+export interface RunFlags extends MethodFlags {
+  /** `--layer-sparsity` (default uniform). */
+  readonly "layer-sparsity"?: string;
+  /** `--refine` (default sparseswaps). */
+  readonly refine?: string;
   /** `--nsamples` (default 32). */
   readonly nsamples?: string;
   /** `--seqlen` (default 256). */
@@ -398,30 +438,21 @@ export interface RunFlags {
  */
 export function parseRunSettings(flags: RunFlags): RunSettings {
   const refiner = parseChoice(flags.refine ?? "sparseswaps", "refine", REFINERS);
-  const pattern = parsePatternFlags(flags.sparsity, flags.pattern, "0.6");
+  const method = parseMethodFlags(flags, refiner, "0.6");
   const layerSparsity = parseChoice(
     flags["layer-sparsity"] ?? "uniform",
     "layer-sparsity",
     LAYER_SPARSITIES,
   );
-  if (layerSparsity === "owl" && pattern.kind !== "per-row") {
+  if (layerSparsity === "owl" && method.pattern.kind !== "per-row") {
     throw new UsageError(
       "Flag --layer-sparsity owl sets a sparsity per block: it needs --sparsity, not --pattern",
     );
   }
   return {
-    pattern,
-    warmStart: parseWarmStart(flags["warm-start"], pattern, refiner),
+    ...method,
     layerSparsity,
     refiner,
-    maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),
-    update: parseUpdateFlags({
-      update: flags.update,
-      damping: flags.damping,
-      admmIters: flags["admm-iters"],
-      alternate: flags.alternate,
-      refiner,
-    }),
     nsamples: parseCount(flags.nsamples ?? "32", "nsamples"),
     seqlen: parseSequenceLength(flags.seqlen ?? "256"),
     seed: parseWholeNumber(flags.seed ?? "0", "seed"),

@@ -19,6 +19,7 @@
 
 import { refineDsnot } from "./dsnot.ts";
 import type { PairSearch } from "./kernels.ts";
+import type { SparsityPattern } from "./pattern.ts";
 import {
   layerErrors,
   type RefineCounts,
@@ -53,6 +54,18 @@ export interface WeightUpdate {
    * they stop early once a round no longer lowers the error.
    */
   readonly alternate?: number;
+}
+
+/** How each layer is pruned: what `refine` runs on one layer and `prune` on every one. */
+export interface LayerMethod {
+  /** Sparsity pattern. */
+  readonly pattern: SparsityPattern;
+  /** Warm start. */
+  readonly warmStart: LayerWarmStart;
+  /** SparseSwaps swaps per row (Infinity: until converged). */
+  readonly maxIters: number;
+  /** Update of the kept weights (none when absent). */
+  readonly update?: WeightUpdate;
 }
 
 /** Per-channel moments of the layer's inputs, which DSnoT needs. */

@@ -17,7 +17,7 @@ import {
 import { InputError } from "./errors.ts";
 import type { ByteSource } from "./files.ts";
 import type { Kernels } from "./kernels.ts";
-import { pruneLayer, total, type WeightUpdate } from "./layer.ts";
+import { type LayerMethod, pruneLayer, total } from "./layer.ts";
 import { checkPatternFits, patternLabel, type SparsityPattern } from "./pattern.ts";
 import {
   type Dtype,
@@ -30,7 +30,7 @@ import {
   toFloat64,
 } from "./safetensors.ts";
 import { checkMaskFits } from "./sparseswaps.ts";
-import type { LayerWarmStart, UpdateMethod, UpdatingWarmStart } from "./update.ts";
+import type { UpdateMethod, UpdatingWarmStart } from "./update.ts";
 import { checkFinite, checkGram } from "./validate.ts";
 import { gramDiagonal } from "./warm_start.ts";
 
@@ -109,21 +109,13 @@ export interface RefineFiles {
 }
 
 /** Options of {@linkcode refineLayerFiles}. */
-export interface RefineOptions {
-  /** The layer. */
+export interface RefineOptions extends LayerMethod {
+  /** The layer (its mask, when given, replaces the warm start). */
   readonly input: RefineInput;
   /** Backend. */
   readonly kernels: Kernels;
   /** Backends `auto` passed over, "name: reason" (for the summary). */
   readonly skipped?: readonly string[];
-  /** Warm start without a mask. */
-  readonly warmStart: LayerWarmStart;
-  /** Sparsity pattern. */
-  readonly pattern: SparsityPattern;
-  /** Swaps per row (Infinity: until converged). */
-  readonly maxIters: number;
-  /** Update of the kept weights. */
-  readonly update?: WeightUpdate;
   /** dense: the mask (and updated weight); compressed: also the pruned weight's sparse parts. */
   readonly format: StorageFormat;
   /** Rows refined so far, of all rows. */

@@ -8411,24 +8411,11 @@ function parseUpdateFlags(flags) {
   }
   return { method, damping, ...rounds };
 }
-function parseRunSettings(flags) {
-  const refiner = parseChoice(flags.refine ?? "sparseswaps", "refine", REFINERS);
-  const pattern = parsePatternFlags(flags.sparsity, flags.pattern, "0.6");
-  const layerSparsity = parseChoice(
-    flags["layer-sparsity"] ?? "uniform",
-    "layer-sparsity",
-    LAYER_SPARSITIES
-  );
-  if (layerSparsity === "owl" && pattern.kind !== "per-row") {
-    throw new UsageError(
-      "Flag --layer-sparsity owl sets a sparsity per block: it needs --sparsity, not --pattern"
-    );
-  }
+function parseMethodFlags(flags, refiner, defaultSparsity) {
+  const pattern = parsePatternFlags(flags.sparsity, flags.pattern, defaultSparsity);
   return {
     pattern,
     warmStart: parseWarmStart(flags["warm-start"], pattern, refiner),
-    layerSparsity,
-    refiner,
     maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),
     update: parseUpdateFlags({
       update: flags.update,
@@ -8436,7 +8423,26 @@ function parseRunSettings(flags) {
       admmIters: flags["admm-iters"],
       alternate: flags.alternate,
       refiner
-    }),
+    })
+  };
+}
+function parseRunSettings(flags) {
+  const refiner = parseChoice(flags.refine ?? "sparseswaps", "refine", REFINERS);
+  const method = parseMethodFlags(flags, refiner, "0.6");
+  const layerSparsity = parseChoice(
+    flags["layer-sparsity"] ?? "uniform",
+    "layer-sparsity",
+    LAYER_SPARSITIES
+  );
+  if (layerSparsity === "owl" && method.pattern.kind !== "per-row") {
+    throw new UsageError(
+      "Flag --layer-sparsity owl sets a sparsity per block: it needs --sparsity, not --pattern"
+    );
+  }
+  return {
+    ...method,
+    layerSparsity,
+    refiner,
     nsamples: parseCount(flags.nsamples ?? "32", "nsamples"),
     seqlen: parseSequenceLength(flags.seqlen ?? "256"),
     seed: parseWholeNumber(flags.seed ?? "0", "seed"),
@@ -8932,6 +8938,7 @@ export {
   parseCount,
   parseIterations,
   parseLlama2cTokenizer,
+  parseMethodFlags,
   parseNmPattern,
   parseNumberFlag,
   parsePatternFlags,

@@ -4,6 +4,7 @@
  */
 
 import type { Browser } from "puppeteer-core";
+import { serveWeb } from "../web/serve.ts";
 
 /** Where Debian installs Chromium. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -26,5 +27,35 @@ export async function launchChromium(webgpu = true): Promise<Browser> {
       "--headless=new",
       ...(webgpu ? ["--enable-unsafe-webgpu", "--use-angle=swiftshader"] : []),
     ],
+  });
+}
+
+/**
+ * A test in headless Chromium with the page server running: skipped, saying why, where Chromium
+ * is not installed; the browser and server are closed after it.
+ *
+ * @param name What the test proves.
+ * @param fn The test, given the browser and the server's URL.
+ */
+export function chromiumTest(
+  name: string,
+  fn: (browser: Browser, url: string) => Promise<void>,
+): void {
+  Deno.test({
+    name: hasChromium ? name : `${name} SKIPPED (no ${CHROMIUM}: apt-get install chromium)`,
+    ignore: !hasChromium,
+    // puppeteer keeps sockets and timers of its own between calls.
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      const server = serveWeb(0);
+      const browser = await launchChromium();
+      try {
+        await fn(browser, server.url);
+      } finally {
+        await browser.close();
+        await server.shutdown();
+      }
+    },
   });
 }

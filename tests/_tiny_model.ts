@@ -415,3 +415,28 @@ export async function writeTinyTextModel(
   await Deno.writeFile(`${model}/tokenizer.bin`, tinyTokenizerBytes());
   return model;
 }
+
+/**
+ * Runs `body` with a temporary directory holding the tiny text model as a Hugging Face directory
+ * (`hf/`, with tokenizer.bin) and as a llama2.c file (`tiny.bin` and `tokenizer.bin`), removed
+ * afterwards.
+ *
+ * @param body The test.
+ * @param seed Seed of the weights.
+ */
+export async function withTinyModels(
+  body: (dir: string) => Promise<void>,
+  seed = 3,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "sparseswaps-tiny-" });
+  try {
+    const w = tinyWeights(seed, TINY_TEXT_MODEL);
+    await Deno.writeFile(`${dir}/tiny.bin`, llama2cBytes(w, TINY_TEXT_MODEL));
+    await Deno.writeFile(`${dir}/tokenizer.bin`, tinyTokenizerBytes());
+    await writeHuggingFace(`${dir}/hf`, w, TINY_TEXT_MODEL);
+    await Deno.writeFile(`${dir}/hf/tokenizer.bin`, tinyTokenizerBytes());
+    await body(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}

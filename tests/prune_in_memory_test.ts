@@ -11,7 +11,7 @@ import {
   TINY_TEXT_MODEL,
   tinyTokenizerBytes,
   tinyWeights,
-  writeHuggingFace,
+  withTinyModels,
 } from "./_tiny_model.ts";
 import { createKernels } from "../core/backend.ts";
 import { blobSource, memoryFileSet } from "../core/files.ts";
@@ -60,13 +60,7 @@ async function picked(dir: string, names: string[]): Promise<Map<string, Blob>> 
 
 for (const format of ["huggingface", "llama2c"] as const) {
   Deno.test(`pruneInMemory on a ${format} model picked as Blobs writes what prune --format dense writes, byte for byte`, async () => {
-    const dir = await Deno.makeTempDir({ prefix: "sparseswaps-memory-" });
-    try {
-      const w = tinyWeights(5, TINY_TEXT_MODEL);
-      await Deno.writeFile(`${dir}/tiny.bin`, llama2cBytes(w, TINY_TEXT_MODEL));
-      await Deno.writeFile(`${dir}/tokenizer.bin`, tinyTokenizerBytes());
-      await writeHuggingFace(`${dir}/hf`, w, TINY_TEXT_MODEL);
-      await Deno.writeFile(`${dir}/hf/tokenizer.bin`, tinyTokenizerBytes());
+    await withTinyModels(async (dir) => {
       const model = format === "huggingface" ? `${dir}/hf` : `${dir}/tiny.bin`;
       const cli = await runCli(["prune", "--model", model, "--out", `${dir}/out`, ...FLAGS]);
       assert.equal(cli.code, 0, cli.stderr);
@@ -140,25 +134,23 @@ for (const format of ["huggingface", "llama2c"] as const) {
       ]);
       const svg = new TextDecoder().decode(result.files.get("error_reduction.svg"));
       assert.equal(svg, await Deno.readTextFile(`${dir}/out/error_reduction.svg`));
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    }, 5);
+  });
+}
+
+/** The tiny llama2.c model, from Blobs as a page has them. */
+async function tinySource() {
+  const w = tinyWeights(5, TINY_TEXT_MODEL);
+  const blob = (bytes: Uint8Array) => new Blob([bytes as Uint8Array<ArrayBuffer>]);
+  return await openModelSource({
+    name: "tiny",
+    model: blobSource("tiny.bin", blob(llama2cBytes(w, TINY_TEXT_MODEL))),
+    tokenizer: blobSource("tokenizer.bin", blob(tinyTokenizerBytes())),
   });
 }
 
 Deno.test("pruneInMemory refuses a sequence length the model cannot take before any work", async () => {
-  const w = tinyWeights(5, TINY_TEXT_MODEL);
-  const source = await openModelSource({
-    name: "tiny",
-    model: blobSource(
-      "tiny.bin",
-      new Blob([llama2cBytes(w, TINY_TEXT_MODEL) as Uint8Array<ArrayBuffer>]),
-    ),
-    tokenizer: blobSource(
-      "tokenizer.bin",
-      new Blob([tinyTokenizerBytes() as Uint8Array<ArrayBuffer>]),
-    ),
-  });
+  const source = await tinySource();
   const kernels = await createKernels("reference");
   let progressed = false;
   await assert.rejects(
@@ -176,18 +168,7 @@ Deno.test("pruneInMemory refuses a sequence length the model cannot take before 
 });
 
 Deno.test("pruneInMemory refuses a model too large for its memory limit before any work, with the numbers", async () => {
-  const w = tinyWeights(5, TINY_TEXT_MODEL);
-  const source = await openModelSource({
-    name: "tiny",
-    model: blobSource(
-      "tiny.bin",
-      new Blob([llama2cBytes(w, TINY_TEXT_MODEL) as Uint8Array<ArrayBuffer>]),
-    ),
-    tokenizer: blobSource(
-      "tokenizer.bin",
-      new Blob([tinyTokenizerBytes() as Uint8Array<ArrayBuffer>]),
-    ),
-  });
+  const source = await tinySource();
   const kernels = await createKernels("reference");
   let progressed = false;
   await assert.rejects(

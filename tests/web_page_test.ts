@@ -7,9 +7,8 @@
  */
 
 import assert, { assertClose } from "./assert.ts";
-import { CHROMIUM, hasChromium, launchChromium } from "./_chromium.ts";
+import { chromiumTest, launchChromium } from "./_chromium.ts";
 import type { Page } from "puppeteer-core";
-import { serveWeb } from "../web/serve.ts";
 import { createWasmKernels } from "../core/backends/wasm.ts";
 import { parsePatternFlags, parseRunSettings } from "../core/flags.ts";
 import { openLocalFile } from "../core/local_files.ts";
@@ -64,20 +63,13 @@ async function pick(page: Page, input: string, paths: string[]): Promise<void> {
   );
 }
 
-Deno.test({
-  name: hasChromium
-    ? "the pruning page in headless Chromium prunes stories15M in its worker to exactly pruneInMemory's files, refines dropped files as Deno does, and answers bad input with a message and nothing offered"
-    : `the pruning page in headless Chromium SKIPPED (no ${CHROMIUM}: apt-get install chromium)`,
-  ignore: !hasChromium,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    const server = serveWeb(0);
-    const browser = await launchChromium();
+chromiumTest(
+  "the pruning page in headless Chromium prunes stories15M in its worker to exactly pruneInMemory's files, refines dropped files as Deno does, and answers bad input with a message and nothing offered",
+  async (browser, url) => {
     const dir = await Deno.makeTempDir({ prefix: "sparseswaps-page-" });
     try {
       const page = await browser.newPage();
-      await page.goto(server.url);
+      await page.goto(url);
       await page.waitForFunction('!document.body.innerText.includes("checking…")');
       for (const [id, value] of Object.entries(SMALL_RUN)) {
         await page.$eval(
@@ -251,7 +243,7 @@ Deno.test({
       const noGpu = await launchChromium(false);
       try {
         const plain = await noGpu.newPage();
-        await plain.goto(server.url);
+        await plain.goto(url);
         await plain.waitForFunction('!document.body.innerText.includes("checking…")');
         await plain.select("#backend", "webgpu");
         const refusal = await run(
@@ -276,9 +268,7 @@ Deno.test({
         await noGpu.close();
       }
     } finally {
-      await browser.close();
-      await server.shutdown();
       await Deno.remove(dir, { recursive: true });
     }
   },
-});
+);

@@ -93,12 +93,12 @@ async function prune({ model, flags, backend, memoryLimit }) {
 }
 
 async function refine({ weight, gram, mask, flags, backend }) {
-  const pattern = lib.parsePatternFlags(flags.sparsity, flags.pattern, "0.6");
+  const method = lib.parseMethodFlags(flags, "sparseswaps");
   const input = await lib.readRefineInput({
     weight: lib.blobSource(weight.name, weight),
     gram: lib.blobSource(gram.name, gram),
     mask: mask ? lib.blobSource(mask.name, mask) : undefined,
-    pattern,
+    pattern: method.pattern,
   });
   const { kernels, skipped } = await openKernels(backend);
   try {
@@ -106,9 +106,7 @@ async function refine({ weight, gram, mask, flags, backend }) {
       input,
       kernels,
       skipped,
-      pattern,
-      warmStart: lib.parseWarmStart(flags["warm-start"], pattern, "sparseswaps"),
-      maxIters: lib.parseIterations(flags["max-iters"] ?? "100", "max-iters"),
+      ...method,
       format: "dense",
       onProgress: (done, rows) =>
         post({ type: "progress", step: "refine", done, total: rows, unit: "rows" }),

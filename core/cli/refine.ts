@@ -17,20 +17,10 @@
 import { basename, dirname, join, resolve } from "node:path";
 import { BACKEND_CHOICES, type BackendChoice } from "../backend.ts";
 import { describeFsError, InputError, UsageError } from "../errors.ts";
-import type { SparsityPattern } from "../pattern.ts";
 import { sparseFormatFor, STORAGE_FORMATS, type StorageFormat } from "../compressed.ts";
 import { parseFlags } from "./args.ts";
-import {
-  parseChoice,
-  parseIterations,
-  parsePatternFlags,
-  parseThreads,
-  parseUpdateFlags,
-  parseWarmStart,
-  requireFlag,
-} from "../flags.ts";
-import type { WeightUpdate } from "../layer.ts";
-import type { LayerWarmStart } from "../update.ts";
+import { parseChoice, parseMethodFlags, parseThreads, requireFlag } from "../flags.ts";
+import type { LayerMethod } from "../layer.ts";
 import { type CommandIo, openKernels, progressBars } from "./io.ts";
 import { writeFileAtomic } from "../atomic_write.ts";
 import { openLocalFile } from "../local_files.ts";
@@ -104,14 +94,10 @@ const REFINE_FLAGS = {
   help: "boolean",
 } as const;
 
-interface RefineSettings {
+interface RefineSettings extends LayerMethod {
   readonly weightPath: string;
   readonly gramPath: string;
   readonly maskPath?: string;
-  readonly warmStart: LayerWarmStart;
-  readonly pattern: SparsityPattern;
-  readonly maxIters: number;
-  readonly update?: WeightUpdate;
   readonly backend: BackendChoice;
   readonly threads?: number;
   readonly outPath: string;
@@ -182,20 +168,11 @@ function refineSettings(flags: ReturnType<typeof parseFlags<typeof REFINE_FLAGS>
   if (flags.mask !== undefined && flags["warm-start"] !== undefined) {
     throw new UsageError("Give either --mask or --warm-start, not both");
   }
-  const pattern = parsePatternFlags(flags.sparsity, flags.pattern);
   return {
+    ...parseMethodFlags(flags, "sparseswaps"),
     weightPath,
     gramPath,
     maskPath: flags.mask,
-    warmStart: parseWarmStart(flags["warm-start"], pattern, "sparseswaps"),
-    pattern,
-    maxIters: parseIterations(flags["max-iters"] ?? "100", "max-iters"),
-    update: parseUpdateFlags({
-      update: flags.update,
-      damping: flags.damping,
-      admmIters: flags["admm-iters"],
-      alternate: flags.alternate,
-    }),
     backend: parseChoice(flags.backend ?? "auto", "backend", BACKEND_CHOICES),
     threads: parseThreads(flags.threads),
     outPath,

@@ -7,7 +7,7 @@
  * @module
  */
 import { type SparsityPattern } from "./pattern.js";
-import { type WeightUpdate } from "./layer.js";
+import { type LayerMethod, type Refiner, type WeightUpdate } from "./layer.js";
 import { type LayerWarmStart } from "./update.js";
 import type { RunSettings } from "./run.js";
 /**
@@ -194,18 +194,14 @@ export interface UpdateFlags {
  * ```
  */
 export declare function parseUpdateFlags(flags: UpdateFlags): WeightUpdate | undefined;
-/** A run's settings as flags (absent: the default `prune` uses). */
-export interface RunFlags {
-    /** `--sparsity` (default 0.6 unless `pattern`). */
+/** A layer method's flags, as `prune` and `refine` take them (absent: the default). */
+export interface MethodFlags {
+    /** `--sparsity`. */
     readonly sparsity?: string;
     /** `--pattern N:M`. */
     readonly pattern?: string;
     /** `--warm-start` (default wanda). */
     readonly "warm-start"?: string;
-    /** `--layer-sparsity` (default uniform). */
-    readonly "layer-sparsity"?: string;
-    /** `--refine` (default sparseswaps). */
-    readonly refine?: string;
     /** `--max-iters` (default 100). */
     readonly "max-iters"?: string;
     /** `--update` (default none). */
@@ -216,6 +212,30 @@ export interface RunFlags {
     readonly "admm-iters"?: string;
     /** `--alternate`. */
     readonly alternate?: string;
+}
+/**
+ * Parses a layer method's flags, refusing combinations that make no sense for the refiner.
+ *
+ * @param flags The flags as given.
+ * @param refiner The refiner that follows the warm start.
+ * @param defaultSparsity `--sparsity` when neither it nor `--pattern` is given (none: one is
+ *   required).
+ * @returns The method.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const method = parseMethodFlags({ pattern: "2:4", "max-iters": "inf" }, "sparseswaps");
+ * assert.deepEqual(method.pattern, { kind: "n:m", n: 2, m: 4 });
+ * assert.equal(method.maxIters, Infinity);
+ * ```
+ */
+export declare function parseMethodFlags(flags: MethodFlags, refiner: Refiner, defaultSparsity?: string): LayerMethod;
+/** A run's settings as flags (absent: the default `prune` uses). */
+export interface RunFlags extends MethodFlags {
+    /** `--layer-sparsity` (default uniform). */
+    readonly "layer-sparsity"?: string;
+    /** `--refine` (default sparseswaps). */
+    readonly refine?: string;
     /** `--nsamples` (default 32). */
     readonly nsamples?: string;
     /** `--seqlen` (default 256). */

@@ -17,6 +17,7 @@
  * @module
  */
 import type { PairSearch } from "./kernels.js";
+import type { SparsityPattern } from "./pattern.js";
 import { type RefineCounts, type RefineProgress } from "./sparseswaps.js";
 import { type LayerWarmStart, type UpdateMethod, type UpdatingWarmStart, type WarmStartLayerOptions } from "./update.js";
 /** How masks are improved after the warm start. */
@@ -36,6 +37,17 @@ export interface WeightUpdate {
      * they stop early once a round no longer lowers the error.
      */
     readonly alternate?: number;
+}
+/** How each layer is pruned: what `refine` runs on one layer and `prune` on every one. */
+export interface LayerMethod {
+    /** Sparsity pattern. */
+    readonly pattern: SparsityPattern;
+    /** Warm start. */
+    readonly warmStart: LayerWarmStart;
+    /** SparseSwaps swaps per row (Infinity: until converged). */
+    readonly maxIters: number;
+    /** Update of the kept weights (none when absent). */
+    readonly update?: WeightUpdate;
 }
 /** Per-channel moments of the layer's inputs, which DSnoT needs. */
 export interface InputMoments {

@@ -7,10 +7,10 @@
 import { type SparseFormat, type StorageFormat } from "./compressed.js";
 import type { ByteSource } from "./files.js";
 import type { Kernels } from "./kernels.js";
-import { type WeightUpdate } from "./layer.js";
+import { type LayerMethod } from "./layer.js";
 import { type SparsityPattern } from "./pattern.js";
 import { type Tensor } from "./safetensors.js";
-import type { LayerWarmStart, UpdateMethod, UpdatingWarmStart } from "./update.js";
+import type { UpdateMethod, UpdatingWarmStart } from "./update.js";
 /** What `refine` reports, in the JSON output and the mask file's metadata. */
 export interface RefineSummary {
     /** Σ over rows of qᵀGq for the warm start, float64. */
@@ -84,21 +84,13 @@ export interface RefineFiles {
     readonly mask?: ByteSource;
 }
 /** Options of {@linkcode refineLayerFiles}. */
-export interface RefineOptions {
-    /** The layer. */
+export interface RefineOptions extends LayerMethod {
+    /** The layer (its mask, when given, replaces the warm start). */
     readonly input: RefineInput;
     /** Backend. */
     readonly kernels: Kernels;
     /** Backends `auto` passed over, "name: reason" (for the summary). */
     readonly skipped?: readonly string[];
-    /** Warm start without a mask. */
-    readonly warmStart: LayerWarmStart;
-    /** Sparsity pattern. */
-    readonly pattern: SparsityPattern;
-    /** Swaps per row (Infinity: until converged). */
-    readonly maxIters: number;
-    /** Update of the kept weights. */
-    readonly update?: WeightUpdate;
     /** dense: the mask (and updated weight); compressed: also the pruned weight's sparse parts. */
     readonly format: StorageFormat;
     /** Rows refined so far, of all rows. */
