@@ -35,11 +35,12 @@ export async function launchChromium(webgpu = true): Promise<Browser> {
  * is not installed; the browser and server are closed after it.
  *
  * @param name What the test proves.
- * @param fn The test, given the browser and the server's URL.
+ * @param fn The test, given the browser, the server's URL and a function that stops the server
+ *   (for tests of the page offline).
  */
 export function chromiumTest(
   name: string,
-  fn: (browser: Browser, url: string) => Promise<void>,
+  fn: (browser: Browser, url: string, stopServer: () => Promise<void>) => Promise<void>,
 ): void {
   Deno.test({
     name: hasChromium ? name : `${name} SKIPPED (no ${CHROMIUM}: apt-get install chromium)`,
@@ -49,12 +50,14 @@ export function chromiumTest(
     sanitizeOps: false,
     fn: async () => {
       const server = serveWeb(0);
+      let stopped: Promise<void> | undefined;
+      const stopServer = () => stopped ??= server.shutdown();
       const browser = await launchChromium();
       try {
-        await fn(browser, server.url);
+        await fn(browser, server.url, stopServer);
       } finally {
         await browser.close();
-        await server.shutdown();
+        await stopServer();
       }
     },
   });

@@ -65,7 +65,7 @@ async function pick(page: Page, input: string, paths: string[]): Promise<void> {
 
 chromiumTest(
   "the pruning page in headless Chromium prunes stories15M in its worker to exactly pruneInMemory's files, refines dropped files as Deno does, and answers bad input with a message and nothing offered",
-  async (browser, url) => {
+  async (browser, url, stopServer) => {
     const dir = await Deno.makeTempDir({ prefix: "sparseswaps-page-" });
     try {
       const page = await browser.newPage();
@@ -267,6 +267,29 @@ chromiumTest(
       } finally {
         await noGpu.close();
       }
+
+      // Offline once loaded: with the server gone, the page reloads from its service worker's
+      // cache and prunes the model its worker cached, to the same files.
+      await page.evaluate("navigator.serviceWorker.ready.then(() => true)");
+      await stopServer();
+      await page.reload();
+      await page.waitForFunction('!document.body.innerText.includes("checking…")');
+      for (const [id, value] of Object.entries(SMALL_RUN)) {
+        await page.$eval(
+          `#${id}`,
+          (el, v) => ((el as unknown as { value: string }).value = v),
+          value,
+        );
+      }
+      await page.select("#backend", "wasm");
+      await page.click("#model-choice-stories");
+      const offline = await run(page, "#prune", '!document.getElementById("results").hidden');
+      assert.equal(offline, undefined);
+      const again = await downloads(page, "#downloads a");
+      assert.equal(
+        await hex(again.get("model.safetensors")!),
+        await hex(offered.get("model.safetensors")!),
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

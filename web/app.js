@@ -248,4 +248,6 @@ async function checkBrowser() {
 }
 
 setBusy(false);
+// Offline once loaded: the service worker keeps what the page fetched (see sw.js).
+await navigator.serviceWorker?.register("./sw.js").catch(() => {});
 await checkBrowser();

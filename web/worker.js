@@ -16,13 +16,18 @@ self.onmessage = async ({ data }) => {
   }
 };
 
-/** A file served by the page's own origin, kept in the Cache API so that a reload needs no network. */
+/**
+ * A file served by the page's own origin, kept in the Cache API so that a reload needs no network
+ * (the model does not change: it is read from the cache first).
+ */
 async function served(url, label) {
   const cache = "caches" in self ? await caches.open("sparseswaps-models") : undefined;
   let response = await cache?.match(url);
   if (!response) {
     post({ type: "status", text: `Downloading ${label} from this server…` });
-    response = await fetch(url);
+    response = await fetch(url).catch((error) => {
+      throw new Error(`Cannot load ${label} (${url}): ${error.message}`);
+    });
     if (!response.ok) {
       throw new Error(`Cannot load ${label} (${url}): ${response.status} ${await response.text()}`);
     }
