@@ -10,7 +10,10 @@
  * 32 blocks of the 8B model. Target on one H200: 2e12 valid pairs/s (100 iterations of the
  * whole model in under 10 minutes).
  *
- *     deno task bench:gpu [--iterations 5] [--smoke]
+ * Then the calibration forward pass: one block with resident weights on 8 × 256 tokens, all
+ * attention heads in one dispatch, in tokens per second (--forward-8b: LLaMA-3.1-8B's block).
+ *
+ *     deno task bench:gpu [--iterations 5] [--smoke] [--forward-8b]
  *
  * --smoke runs the same code on shapes 16 times smaller and accepts a software adapter, to
  * check the benchmark itself on machines without a GPU (its figures mean nothing).
@@ -19,6 +22,20 @@
  */
 
 import { parseArgs } from "node:util";
+import {
+  blockWeights,
+  expectedTensors,
+  LINEAR_LAYERS,
+  LINEAR_ROLES,
+  linearName,
+} from "../core/model/checkpoint.ts";
+import {
+  blockForward,
+  type BlockWeights,
+  type Matrix,
+  ropeFrequencies,
+} from "../core/model/forward.ts";
+import { TINYLLAMA } from "./_shared.ts";
 import { createWebGpuKernels } from "../core/backends/webgpu.ts";
 import type { PairSearch } from "../core/kernels.ts";
 import { prunedPerRow } from "../core/pattern.ts";
@@ -27,7 +44,11 @@ import { gramDiagonal, warmStartMask } from "../core/warm_start.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { iterations: { type: "string" }, smoke: { type: "boolean" } },
+  options: {
+    iterations: { type: "string" },
+    smoke: { type: "boolean" },
+    "forward-8b": { type: "boolean" },
+  },
 });
 const iterations = Number(values.iterations ?? 5);
 const smoke = values.smoke ?? false;
@@ -151,4 +172,75 @@ for (const search of ["bounded", "brute-force"] as const) {
     } minutes (target: under 10).`,
   );
 }
+await forwardPass();
 kernels.dispose();
+
+/**
+ * The calibration forward pass on the GPU: one block of TinyLlama-1.1B's shape (of LLaMA-3.1-8B's
+ * with --forward-8b) with its weights resident, on 8 sequences of 256 tokens, seeded weights;
+ * attention of all heads in one dispatch. Tokens per second per block, and the projected seconds
+ * of one calibration pass of the default 32 × 256 tokens over every block.
+ */
+async function forwardPass(): Promise<void> {
+  const base = values["forward-8b"]
+    ? {
+      ...TINYLLAMA,
+      dim: 4096,
+      hiddenDim: 14336,
+      nLayers: 32,
+      nKvHeads: 8,
+      headDim: 128,
+      vocabSize: 128256,
+    }
+    : TINYLLAMA;
+  const config = smoke
+    ? { ...base, dim: base.dim / 16, hiddenDim: base.hiddenDim / 16, nHeads: base.nHeads / 4 }
+    : base;
+  if (smoke) Object.assign(config, { headDim: config.dim / config.nHeads });
+  const tensors = expectedTensors({ ...config, nLayers: 1 })
+    .filter((t) => t.name.startsWith("model.layers.0."));
+  const weights = new Map(tensors.map((t) => {
+    const n = t.shape[0] * (t.shape[1] ?? 1);
+    return [
+      t.name,
+      t.name.endsWith("norm.weight")
+        ? new Float32Array(n).fill(1)
+        : Float32Array.from({ length: n }, () => 0.02 * random.normal()),
+    ];
+  }));
+  const block: Record<string, Matrix> = { ...await blockWeights((n) => weights.get(n)!, 0) };
+  for (const linear of LINEAR_LAYERS) {
+    const name = linearName(0, linear);
+    const [rows, cols] = tensors.find((t) => t.name === name)!.shape;
+    block[LINEAR_ROLES[linear].field] = await kernels.createMatrix({
+      values: weights.get(name)!,
+      rows,
+      cols,
+    });
+  }
+  const resident = block as unknown as BlockWeights;
+  const batch = 8;
+  const tokens = smoke ? 64 : 256;
+  const layout = { batch, tokens, start: 0 };
+  const frequencies = ropeFrequencies(config);
+  const h = Float32Array.from({ length: batch * tokens * config.dim }, () => random.normal());
+  await blockForward(kernels, config, resident, h, layout, frequencies); // warm-up
+  const started = performance.now();
+  const repeats = 3;
+  for (let r = 0; r < repeats; r++) {
+    await blockForward(kernels, config, resident, h, layout, frequencies);
+  }
+  const seconds = (performance.now() - started) / 1000 / repeats;
+  const perSecond = (batch * tokens) / seconds;
+  console.log(
+    `\nForward pass, one block of ${
+      values["forward-8b"] ? "LLaMA-3.1-8B" : "TinyLlama-1.1B"
+    }'s shape (hidden ${config.dim}, ${config.nHeads} heads of ${config.headDim}), weights resident, ${batch} × ${tokens} tokens: ${
+      (seconds * 1000).toFixed(0)
+    } ms, ${
+      perSecond.toExponential(2)
+    } tokens/s per block; one calibration pass of 32 × 256 tokens over ${config.nLayers} blocks: ${
+      ((32 * 256 * config.nLayers) / perSecond).toFixed(1)
+    } s.`,
+  );
+}

@@ -1,13 +1,17 @@
 // deno-lint-ignore-file no-console
 /**
- * A model of real size end to end on the CPU: a seeded synthetic checkpoint with TinyLlama-1.1B's
- * shapes (hidden 2048, intermediate 5632, 22 blocks, 32 heads, 4 KV heads, vocabulary 32000,
- * BF16, three shards with model.safetensors.index.json; weights uniform in ±0.02, norms 1) is
- * written once to the cache, then `prune` runs on it in a fresh process under GNU time with
- * calibration windows cut from Moby-Dick: peak memory (max RSS) and seconds per phase.
+ * A model of real size end to end on the CPU: a seeded synthetic checkpoint of a real shape is
+ * written once to the cache (BF16, three shards with model.safetensors.index.json; weights uniform
+ * in ±0.02, norms 1), then `prune` runs on it in a fresh process under GNU time with calibration
+ * windows cut from Moby-Dick: peak memory (max RSS) and seconds per phase. Shapes:
  *
- *     deno task bench:scale [--nsamples 2] [--seqlen 64] [--jobs q,o,gate,down]
- *       [-- extra prune flags]
+ *     tinyllama    TinyLlama-1.1B: hidden 2048, intermediate 5632, 22 blocks, 32 heads, 4 KV heads
+ *     wide-heads   a head size other than hidden / heads (as Mistral-NeMo and Qwen3 have): hidden
+ *                  1536, 16 heads of 128 (q and o are 2048 × 1536 and 1536 × 2048), 4 KV heads,
+ *                  intermediate 4096, 16 blocks
+ *
+ *     deno task bench:scale [--shape tinyllama|wide-heads] [--nsamples 2] [--seqlen 64]
+ *       [--jobs q,o,gate,down] [-- extra prune flags]
  *
  * With `--jobs`, the model is planned as layer jobs instead (`prune --plan`, dense calibration,
  * prune's default method) and the named jobs of block 0 run one by one, each timed in its own
@@ -23,7 +27,7 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { expectedTensors } from "../core/model/checkpoint.ts";
-import { llamaConfigJson } from "../core/model/config.ts";
+import { type LlamaConfig, llamaConfigJson } from "../core/model/config.ts";
 import { cacheDirectory } from "../core/model/npm_fetch.ts";
 import { ensureStories15M, mobyDick } from "../core/model/stories15m.ts";
 import { float32ToBfloat16 } from "../core/float16.ts";
@@ -33,18 +37,39 @@ import { TINYLLAMA } from "./_shared.ts";
 
 const SHARDS = 3;
 
+/** The shapes, by name. */
+const SHAPES: Readonly<Record<string, LlamaConfig>> = {
+  tinyllama: TINYLLAMA,
+  "wide-heads": {
+    ...TINYLLAMA,
+    dim: 1536,
+    hiddenDim: 4096,
+    nLayers: 16,
+    nHeads: 16,
+    nKvHeads: 4,
+    headDim: 128,
+  },
+};
+
 const { values, positionals } = parseArgs({
   args: Deno.args,
-  options: { nsamples: { type: "string" }, seqlen: { type: "string" }, jobs: { type: "string" } },
+  options: {
+    shape: { type: "string", default: "tinyllama" },
+    nsamples: { type: "string" },
+    seqlen: { type: "string" },
+    jobs: { type: "string" },
+  },
   allowPositionals: true,
 });
+const config = SHAPES[values.shape!];
+if (!config) throw new Error(`--shape: one of ${Object.keys(SHAPES).join(", ")}`);
 
 /** Writes the synthetic checkpoint unless a complete one is there. */
 async function syntheticCheckpoint(dir: string): Promise<void> {
   const done = join(dir, "complete");
   if (await Deno.stat(done).then(() => true, () => false)) return;
   await Deno.mkdir(dir, { recursive: true });
-  const tensors = expectedTensors(TINYLLAMA);
+  const tensors = expectedTensors(config);
   const per = Math.ceil(tensors.length / SHARDS);
   const weightMap: Record<string, string> = {};
   const random = createRandom(2026);
@@ -75,7 +100,7 @@ async function syntheticCheckpoint(dir: string): Promise<void> {
   );
   await Deno.writeTextFile(
     join(dir, "config.json"),
-    JSON.stringify(llamaConfigJson(TINYLLAMA, "BF16"), null, 2),
+    JSON.stringify(llamaConfigJson(config, "BF16"), null, 2),
   );
   await Deno.copyFile((await ensureStories15M()).tokenizer, join(dir, "tokenizer.bin"));
   await Deno.writeTextFile(done, "");
@@ -103,7 +128,11 @@ async function timed(args: string[], cwd?: string): Promise<{ seconds: number; p
   return { seconds, peak };
 }
 
-const model = join(cacheDirectory(), "synthetic", "tinyllama-1.1b-bf16");
+const model = join(
+  cacheDirectory(),
+  "synthetic",
+  values.shape === "tinyllama" ? "tinyllama-1.1b-bf16" : `${values.shape}-bf16`,
+);
 await syntheticCheckpoint(model);
 const work = await Deno.makeTempDir({ prefix: "sparseswaps-bench-scale-" });
 const mod = new URL("../mod.ts", import.meta.url).pathname;
@@ -193,13 +222,10 @@ async function layerJobs(calibration: string[], layers: string[]): Promise<void>
       ["run", "-A", mod, "job", "--index", String(index), "--quiet"],
       jobdir,
     );
-    const shape = layer === "down"
-      ? `${TINYLLAMA.dim} × ${TINYLLAMA.hiddenDim}`
-      : ["gate", "up"].includes(layer)
-      ? `${TINYLLAMA.hiddenDim} × ${TINYLLAMA.dim}`
-      : ["k", "v"].includes(layer)
-      ? `${TINYLLAMA.nKvHeads * TINYLLAMA.headDim} × ${TINYLLAMA.dim}`
-      : `${TINYLLAMA.dim} × ${TINYLLAMA.dim}`;
+    const tensor = expectedTensors(config).find((t) =>
+      t.name.startsWith(`model.layers.0.`) && t.name.includes(`.${layer}_proj.`)
+    )!;
+    const shape = tensor.shape.join(" × ");
     using result = await SafetensorsFile.open(
       join(jobdir, "results", `${String(index).padStart(5, "0")}.safetensors`),
     );

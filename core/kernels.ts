@@ -22,6 +22,8 @@
  * @module
  */
 
+import type { AttentionOptions } from "./attention.ts";
+
 /** The backends this package knows about. */
 export type BackendName = "reference" | "wasm" | "webgpu";
 
@@ -263,6 +265,11 @@ export interface Kernels {
   createMatrix(options: CreateMatrixOptions): Promise<MatrixHandle>;
   /** y (n, m) = x (n, k) · wᵀ, with w (m, k): a linear layer without bias. */
   matmul(options: MatmulOptions): Promise<Float32Array>;
+  /**
+   * Causal grouped-query attention of a chunk's queries over a cache, every head of every
+   * sequence: (batch·tokens, nHeads·headDim).
+   */
+  attention(options: AttentionOptions): Promise<Float32Array>;
 
   /** Frees a handle's storage. */
   release(handle: GramHandle | RowBatchHandle | MatrixHandle): void;

@@ -3163,6 +3163,60 @@ function describeFsError(error) {
   return error instanceof Error ? error.message : String(error);
 }
 
+// core/attention.ts
+async function attentionByProducts(matmul2, options) {
+  const { q, batch, tokens, start, capacity, nHeads, nKvHeads, headDim } = options;
+  const width = nHeads * headDim;
+  const seen = start + tokens;
+  const scale = 1 / Math.sqrt(headDim);
+  const out = new Float32Array(batch * tokens * width);
+  const qh = new Float32Array(tokens * headDim);
+  const probabilities = new Float32Array(tokens * capacity);
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < nHeads; h++) {
+      const block = b * nKvHeads + Math.floor(h / (nHeads / nKvHeads));
+      for (let t = 0; t < tokens; t++) {
+        const from = (b * tokens + t) * width + h * headDim;
+        qh.set(q.subarray(from, from + headDim), t * headDim);
+      }
+      const keys = options.keys.subarray(
+        block * capacity * headDim,
+        (block * capacity + seen) * headDim
+      );
+      const scores = await matmul2({ x: qh, w: keys, n: tokens, k: headDim, m: seen });
+      for (let t = 0; t < tokens; t++) {
+        const visible = start + t + 1;
+        const row = scores.subarray(t * seen, (t + 1) * seen);
+        const p = probabilities.subarray(t * capacity, (t + 1) * capacity);
+        let max = -Infinity;
+        for (let s = 0; s < visible; s++) max = Math.max(max, row[s] * scale);
+        let total2 = 0;
+        for (let s = 0; s < visible; s++) total2 += p[s] = Math.exp(row[s] * scale - max);
+        for (let s = 0; s < visible; s++) p[s] /= total2;
+        p.fill(0, visible);
+      }
+      const values = options.values.subarray(
+        block * headDim * capacity,
+        (block + 1) * headDim * capacity
+      );
+      const mixed = await matmul2({
+        x: probabilities,
+        w: values,
+        n: tokens,
+        k: capacity,
+        m: headDim
+      });
+      for (let t = 0; t < tokens; t++) {
+        out.set(
+          mixed.subarray(t * headDim, (t + 1) * headDim),
+          (b * tokens + t) * width + h * headDim
+        );
+      }
+    }
+  }
+  return out;
+}
+
 // core/linear_algebra.ts
 function notPositiveDefinite(what, pivot) {
   return new InputError(
@@ -4008,6 +4062,7 @@ function createReferenceKernels(options = {}) {
     rebuildRows: async (o) => rebuildRowsFloat64({ ...o, gram: await readGram(o.gram) }),
     createMatrix,
     matmul,
+    attention: (options2) => attentionByProducts(matmul, options2),
     release: () => {
     },
     dispose: () => {
@@ -4694,6 +4749,9 @@ async function createWasmKernels(options = {}) {
         return f32(yPtr, n * m).slice();
       });
     },
+    attention(options2) {
+      return attentionByProducts((o) => kernels.matmul(o), options2);
+    },
     release(handle) {
       if (handle instanceof WasmMatrix) {
         heap.release(handle.values);
@@ -4720,6 +4778,7 @@ async function createWasmKernels(options = {}) {
 // core/backends/_shaders.ts
 var SHADERS = {
   apply_swaps: "// Accepted swaps, for the rows of one panel of G: c[row, i] += v_u G[u, i] (u in the panel) and\n// \u2212= v_p G[p, i] (p in the panel), G symmetric; the first panel's pass also flips the mask\n// (mask[u] = 0, mask[p] = 1). reset_values sets v_u = w_u once every panel is done.\n//\n// Bindings: 0 params (uniform), 1 g (panelRows, d), 2 swaps (count, 3: row, u, p),\n// 3 v (rows, d), 4 c (rows, d), 5 mask (rows, d).\n// Dispatch: (ceil(d / 256), count) workgroups of 256.\n\nstruct Params {\n  d: u32,\n  count: u32,\n  panelStart: u32,\n  panelRows: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> g: array<f32>;\n@group(0) @binding(2) var<storage, read> swaps: array<u32>;\n@group(0) @binding(3) var<storage, read> v: array<f32>;\n@group(0) @binding(4) var<storage, read_write> c: array<f32>;\n@group(0) @binding(5) var<storage, read_write> mask: array<u32>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(global_invocation_id) id: vec3u) {\n  let d = params.d;\n  let i = id.x;\n  let k = id.y;\n  if (i >= d || k >= params.count) {\n    return;\n  }\n  let row = swaps[3u * k];\n  let u = swaps[3u * k + 1u];\n  let p = swaps[3u * k + 2u];\n  let end = params.panelStart + params.panelRows;\n  var step = 0.0;\n  if (u >= params.panelStart && u < end) {\n    step += v[row * d + u] * g[(u - params.panelStart) * d + i];\n  }\n  if (p >= params.panelStart && p < end) {\n    step -= v[row * d + p] * g[(p - params.panelStart) * d + i];\n  }\n  c[row * d + i] += step;\n  if (params.panelStart == 0u && i == 0u) {\n    mask[row * d + u] = 0u;\n    mask[row * d + p] = 1u;\n  }\n}\n",
+  attention: "// Causal grouped-query attention for every query of a chunk, every head and sequence, in one\n// dispatch: one workgroup per (query t, sequence b \xB7 head h). The visible positions go by in\n// tiles of 256 with an online softmax (the running maximum rescales what was summed), so any\n// sequence length runs in 2.3 KiB of workgroup memory. Each thread sums the values of its\n// share of the head's dimensions (at most 4 of a head of up to 256).\n//\n// q (batch\xB7tokens, nHeads\xB7headDim); keys (batch\xB7nKvHeads, capacity, headDim); values\n// (batch\xB7nKvHeads, headDim, capacity) (transposed, as the cache keeps them); out like q.\n// Query t of a chunk starting at `start` sees positions [0, start + t].\n//\n// Bindings: 0 params (uniform), 1 q, 2 keys, 3 values, 4 out.\n// Dispatch: (tokens, batch \xB7 nHeads) workgroups of 64.\n\nstruct Params {\n  tokens: u32,\n  start: u32,\n  capacity: u32,\n  nHeads: u32,\n  nKvHeads: u32,\n  headDim: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> q: array<f32>;\n@group(0) @binding(2) var<storage, read> keys: array<f32>;\n@group(0) @binding(3) var<storage, read> values: array<f32>;\n@group(0) @binding(4) var<storage, read_write> out: array<f32>;\n\nconst THREADS: u32 = 64u;\nconst TILE: u32 = 256u;\n// The largest head (the backend takes two products per head beyond it): 4 dimensions a thread.\nconst PER_THREAD: u32 = 4u;\n\nvar<workgroup> scores: array<f32, 256>;\nvar<workgroup> query: array<f32, 256>;\nvar<workgroup> reduction: array<f32, 64>;\n\n/** Reduces `reduction` to its maximum (largest = true) or sum in reduction[0]. */\nfn reduce(lane: u32, largest: bool) {\n  workgroupBarrier();\n  for (var stride = THREADS / 2u; stride > 0u; stride /= 2u) {\n    if (lane < stride) {\n      let other = reduction[lane + stride];\n      reduction[lane] = select(reduction[lane] + other, max(reduction[lane], other), largest);\n    }\n    workgroupBarrier();\n  }\n}\n\n@compute @workgroup_size(64)\nfn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {\n  let t = group.x;\n  let b = group.y / params.nHeads;\n  let h = group.y % params.nHeads;\n  let headDim = params.headDim;\n  let width = params.nHeads * headDim;\n  let block = b * params.nKvHeads + h / (params.nHeads / params.nKvHeads);\n  let visible = params.start + t + 1u;\n  let lane = local.x;\n  let scale = 1.0 / sqrt(f32(headDim));\n\n  let qBase = (b * params.tokens + t) * width + h * headDim;\n  for (var j = lane; j < headDim; j += THREADS) {\n    query[j] = q[qBase + j];\n  }\n\n  var runningMax = -3.0e38;\n  var runningSum = 0.0;\n  var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);\n  for (var tile = 0u; tile < visible; tile += TILE) {\n    let count = min(TILE, visible - tile);\n    workgroupBarrier();\n    var largest = -3.0e38;\n    for (var s = lane; s < count; s += THREADS) {\n      let kBase = (block * params.capacity + tile + s) * headDim;\n      var dot = 0.0;\n      for (var j = 0u; j < headDim; j++) {\n        dot += query[j] * keys[kBase + j];\n      }\n      scores[s] = dot * scale;\n      largest = max(largest, dot * scale);\n    }\n    reduction[lane] = largest;\n    reduce(lane, true);\n    let top = max(runningMax, reduction[0]);\n    workgroupBarrier();\n    var sum = 0.0;\n    for (var s = lane; s < count; s += THREADS) {\n      let e = exp(scores[s] - top);\n      scores[s] = e;\n      sum += e;\n    }\n    reduction[lane] = sum;\n    reduce(lane, false);\n    let rescale = exp(runningMax - top);\n    runningSum = runningSum * rescale + reduction[0];\n    runningMax = top;\n    for (var i = 0u; i < PER_THREAD; i++) {\n      let j = lane + i * THREADS;\n      if (j < headDim) {\n        let vBase = (block * headDim + j) * params.capacity + tile;\n        var mixed = 0.0;\n        for (var s = 0u; s < count; s++) {\n          mixed += scores[s] * values[vBase + s];\n        }\n        acc[i] = acc[i] * rescale + mixed;\n      }\n    }\n  }\n  for (var i = 0u; i < PER_THREAD; i++) {\n    let j = lane + i * THREADS;\n    if (j < headDim) {\n      out[qBase + j] = acc[i] / runningSum;\n    }\n  }\n}\n",
   bound_rows: "// The per-row half of the bounded pair search (core/bounds.ts), one workgroup per active row,\n// after prepare_rows: for every kept u, cut_u = LB_u \u2212 margin_u, and the list of the kept u\n// whose cut does not exceed min(threshold, \u03C4), in ascending order, for scan_active.\n//\n//   pass 1  reductions over the pruned p: min b (the envelope's first line), max |b|, max \u03B2\n//   pass 2  the lower envelope f(x) = min_p (b_p \u2212 2 x \u03B2_p), x \u2265 0, by gift wrapping: from the\n//           line with the smallest b, repeatedly the line of larger \u03B2 crossing it first (the\n//           hull has a handful of lines; past MAX_HULL the bound falls back to min b \u2212 2 x \u03B2max)\n//   pass 3  per kept u: nearest = min over its pruned neighbours of b_p \u2212 2 w_u w_p G_up,\n//           far = f(\u03C1_u \u03B1_u), cut_u = a_u + min(far, nearest) \u2212 margin_u; \u03C4 = min over u of\n//           a_u + nearest + margin_u (a real pair's gain, plus its rounding)\n//   pass 4  the kept u with cut_u \u2264 min(threshold, \u03C4), compacted by a workgroup prefix sum\n//\n// All float32: margin_u = 64 ulps of |a_u| + max |b| + 2 \u03B1_u \u03B2max coupling_u covers the\n// rounding of the bound and of the scan's pair values (the CPU backends need 16 ulps).\n// NONE (1e30) stands for +\u221E.\n//\n// w_u = \u2212s_u / 2 (prepare_rows writes s for every channel), so no weights are bound.\n//\n// Bindings: 0 params (uniform), 1 b (slots, d), 2 s (slots, d), 3 a (slots, d), 4 neighbours\n// (d, 2k + 3: k indices, k values of G, \u03C1, coupling, s_u), 5 cut (slots, d), 6 candidates\n// (slots, d), 7 info (slots, 8: the threshold's bits in [0], replaced by the limit's; candidate\n// count, pruned count, pair gains evaluated by the bounds; [4..7] are scan_active's).\n// Dispatch: (slots) workgroups of 256.\n\nstruct Params {\n  d: u32,\n  slots: u32,\n  k: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> b: array<f32>;\n@group(0) @binding(2) var<storage, read> s: array<f32>;\n@group(0) @binding(3) var<storage, read> a: array<f32>;\n@group(0) @binding(4) var<storage, read> neighbours: array<f32>;\n@group(0) @binding(5) var<storage, read_write> cut: array<f32>;\n@group(0) @binding(6) var<storage, read_write> candidates: array<u32>;\n@group(0) @binding(7) var<storage, read_write> info: array<u32>;\n\nconst THREADS: u32 = 256u;\nconst NONE: f32 = 1e30;\nconst MAX_HULL: u32 = 32u;\nconst MARGIN: f32 = 64.0 / 16777216.0;\n\nvar<workgroup> reduceA: array<f32, 256>;\nvar<workgroup> reduceB: array<f32, 256>;\nvar<workgroup> reduceC: array<f32, 256>;\nvar<workgroup> reduceI: array<u32, 256>;\nvar<workgroup> hullBeta: array<f32, 32>;\nvar<workgroup> hullB: array<f32, 32>;\nvar<workgroup> hullSize: u32;\nvar<workgroup> truncated: u32;\nvar<workgroup> minB: f32;\nvar<workgroup> maxAbsB: f32;\nvar<workgroup> betaMax: f32;\nvar<workgroup> prefix: array<u32, 256>;\n\n/** Where channel j's record starts in `neighbours`. */\nfn record(j: u32) -> u32 {\n  return j * (2u * params.k + 3u);\n}\n\n/** \u03B2_j = |w_j| s_j, with |w_j| = |s_j| / 2 of prepare_rows' s. */\nfn beta(base: u32, j: u32) -> f32 {\n  return 0.5 * abs(s[base + j]) * neighbours[record(j) + 2u * params.k + 2u];\n}\n\n/**\n * Whether reduction slot o wins over slot t: the smaller reduceA, ties to the larger reduceB\n * (min b then max \u03B2 for the first hull line; first crossing x then max \u03B2 for the next ones).\n */\nfn lowerFirst(o: u32, t: u32) -> bool {\n  return reduceA[o] < reduceA[t] || (reduceA[o] == reduceA[t] && reduceB[o] > reduceB[t]);\n}\n\n/** f(x) over the hull lines found (and the fallback when the hull was cut short). */\nfn envelope(x: f32) -> f32 {\n  var value = NONE;\n  for (var i = 0u; i < hullSize; i++) {\n    value = min(value, hullB[i] - 2.0 * x * hullBeta[i]);\n  }\n  if (truncated == 1u) {\n    value = min(value, minB - 2.0 * x * betaMax);\n  }\n  return value;\n}\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {\n  let d = params.d;\n  let k = params.k;\n  let slot = group.x;\n  let base = slot * d;\n  let t = local.x;\n\n  // Pass 1: min b (ties: the largest \u03B2), max |b|, max \u03B2, pruned count.\n  var lowB = NONE;\n  var lowBeta = 0.0;\n  var highAbs = 0.0;\n  var highBeta = 0.0;\n  var pruned = 0u;\n  for (var j = t; j < d; j += THREADS) {\n    let bj = b[base + j];\n    if (bj < NONE) {\n      let bt = beta(base, j);\n      if (bj < lowB || (bj == lowB && bt > lowBeta)) {\n        lowB = bj;\n        lowBeta = bt;\n      }\n      highAbs = max(highAbs, abs(bj));\n      highBeta = max(highBeta, bt);\n      pruned++;\n    }\n  }\n  reduceA[t] = lowB;\n  reduceB[t] = lowBeta;\n  reduceC[t] = highAbs;\n  reduceI[t] = pruned;\n  prefix[t] = bitcast<u32>(highBeta);\n  workgroupBarrier();\n  for (var half = THREADS / 2u; half > 0u; half /= 2u) {\n    if (t < half) {\n      let o = t + half;\n      if (lowerFirst(o, t)) {\n        reduceA[t] = reduceA[o];\n        reduceB[t] = reduceB[o];\n      }\n      reduceC[t] = max(reduceC[t], reduceC[o]);\n      reduceI[t] += reduceI[o];\n      prefix[t] = bitcast<u32>(max(bitcast<f32>(prefix[t]), bitcast<f32>(prefix[o])));\n    }\n    workgroupBarrier();\n  }\n  if (t == 0u) {\n    minB = reduceA[0];\n    maxAbsB = reduceC[0];\n    betaMax = bitcast<f32>(prefix[0]);\n    hullB[0] = reduceA[0];\n    hullBeta[0] = reduceB[0];\n    hullSize = select(0u, 1u, reduceA[0] < NONE);\n    truncated = 0u;\n    info[8u * slot + 2u] = reduceI[0];\n  }\n  workgroupBarrier();\n\n  // Pass 2: the envelope, one hull line per step.\n  for (var step = 1u; step < MAX_HULL; step++) {\n    let size = workgroupUniformLoad(&hullSize);\n    if (size < step) {\n      break;\n    }\n    let cb = hullB[step - 1u];\n    let cBeta = hullBeta[step - 1u];\n    var firstX = NONE;\n    var firstBeta = 0.0;\n    var firstB = NONE;\n    for (var j = t; j < d; j += THREADS) {\n      let bj = b[base + j];\n      let bt = beta(base, j);\n      if (bj < NONE && bt > cBeta) {\n        let x = max(bj - cb, 0.0) / (2.0 * (bt - cBeta));\n        if (x < firstX || (x == firstX && bt > firstBeta)) {\n          firstX = x;\n          firstBeta = bt;\n          firstB = bj;\n        }\n      }\n    }\n    reduceA[t] = firstX;\n    reduceB[t] = firstBeta;\n    reduceC[t] = firstB;\n    workgroupBarrier();\n    for (var half = THREADS / 2u; half > 0u; half /= 2u) {\n      if (t < half) {\n        let o = t + half;\n        if (lowerFirst(o, t)) {\n          reduceA[t] = reduceA[o];\n          reduceB[t] = reduceB[o];\n          reduceC[t] = reduceC[o];\n        }\n      }\n      workgroupBarrier();\n    }\n    if (t == 0u && reduceA[0] < NONE) {\n      hullBeta[step] = reduceB[0];\n      hullB[step] = reduceC[0];\n      hullSize = step + 1u;\n    }\n    workgroupBarrier();\n  }\n  if (t == 0u && hullSize == MAX_HULL) {\n    truncated = 1u;\n  }\n  workgroupBarrier();\n\n  // Pass 3: bounds of the kept u, and \u03C4.\n  var tau = NONE;\n  for (var u = t; u < d; u += THREADS) {\n    let au = a[base + u];\n    if (!(au < NONE)) {\n      cut[base + u] = NONE;\n      continue;\n    }\n    let wu = -0.5 * s[base + u];\n    let at = record(u);\n    let alpha = abs(wu) * neighbours[at + 2u * k + 2u];\n    var nearest = NONE;\n    for (var j = 0u; j < k; j++) {\n      let p = u32(neighbours[at + j]);\n      let bp = b[base + p];\n      if (bp < NONE) {\n        nearest = min(nearest, bp + wu * s[base + p] * neighbours[at + k + j]);\n      }\n    }\n    let rhoU = neighbours[at + 2u * k];\n    var far = minB;\n    if (wu != 0.0) {\n      far = select(envelope(rhoU * alpha), -NONE, rhoU >= 0.5 * NONE);\n    }\n    let margin = MARGIN * (abs(au) + maxAbsB + 2.0 * alpha * betaMax * neighbours[at + 2u * k + 1u]);\n    cut[base + u] = au + min(far, nearest) - margin;\n    tau = min(tau, au + nearest + margin);\n  }\n  reduceA[t] = tau;\n  workgroupBarrier();\n  for (var half = THREADS / 2u; half > 0u; half /= 2u) {\n    if (t < half) {\n      reduceA[t] = min(reduceA[t], reduceA[t + half]);\n    }\n    workgroupBarrier();\n  }\n  let limit = min(bitcast<f32>(info[8u * slot]), reduceA[0]);\n\n  // Pass 4: the candidates, in ascending u, by a prefix sum over each chunk of 256.\n  var offset = 0u;\n  for (var chunk = 0u; chunk < d; chunk += THREADS) {\n    let u = chunk + t;\n    var flag = 0u;\n    if (u < d) {\n      // A NaN cut never skips.\n      flag = select(0u, 1u, a[base + u] < NONE && !(cut[base + u] > limit));\n    }\n    prefix[t] = flag;\n    workgroupBarrier();\n    for (var step = 1u; step < THREADS; step *= 2u) {\n      var add = 0u;\n      if (t >= step) {\n        add = prefix[t - step];\n      }\n      workgroupBarrier();\n      prefix[t] += add;\n      workgroupBarrier();\n    }\n    if (flag == 1u) {\n      candidates[base + offset + prefix[t] - 1u] = u;\n    }\n    offset += prefix[THREADS - 1u];\n    workgroupBarrier();\n  }\n  if (t == 0u) {\n    info[8u * slot] = bitcast<u32>(limit);\n    info[8u * slot + 1u] = offset;\n    info[8u * slot + 3u] = (d - reduceI[0]) * k;\n  }\n}\n",
   correlate: "// c[r, i] = \u03A3_j G[i, j] \xB7 q[r, j] with q = w \u2212 mask \u2299 v, for the columns i of one panel of\n// G's rows (G is symmetric), Kahan-compensated: the sum runs over all d inputs.\n//\n// Bindings: 0 params (uniform), 1 g (panelRows, d), 2 w (rows, d), 3 v (rows, d),\n// 4 mask (rows, d), 5 c (rows, d).\n// Dispatch: (ceil(panelRows / 16), ceil(rows / 16)) workgroups of 16 \xD7 16.\n\nstruct Params {\n  d: u32,\n  rows: u32,\n  panelStart: u32,\n  panelRows: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> g: array<f32>;\n@group(0) @binding(2) var<storage, read> w: array<f32>;\n@group(0) @binding(3) var<storage, read> v: array<f32>;\n@group(0) @binding(4) var<storage, read> mask: array<u32>;\n@group(0) @binding(5) var<storage, read_write> c: array<f32>;\n\nconst TILE: u32 = 16u;\nvar<workgroup> tileQ: array<array<f32, 16>, 16>; // [r][j]\nvar<workgroup> tileG: array<array<f32, 16>, 16>; // [i][j]\n\n@compute @workgroup_size(16, 16)\nfn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {\n  let d = params.d;\n  let r = group.y * TILE + local.y;\n  let i = group.x * TILE + local.x; // row of the panel\n  let loadI = group.x * TILE + local.y;\n  var sum = 0.0;\n  var lost = 0.0;\n  for (var j0 = 0u; j0 < d; j0 += TILE) {\n    let j = j0 + local.x;\n    var q = 0.0;\n    if (r < params.rows && j < d) {\n      let at = r * d + j;\n      q = select(w[at], w[at] - v[at], mask[at] != 0u);\n    }\n    tileQ[local.y][local.x] = q;\n    tileG[local.y][local.x] = select(0.0, g[loadI * d + j], loadI < params.panelRows && j < d);\n    workgroupBarrier();\n    for (var jj = 0u; jj < TILE; jj++) {\n      let y = tileQ[local.y][jj] * tileG[local.x][jj] - lost;\n      let next = sum + y;\n      lost = (next - sum) - y;\n      sum = next;\n    }\n    workgroupBarrier();\n  }\n  if (r < params.rows && i < params.panelRows) {\n    c[r * d + params.panelStart + i] = sum;\n  }\n}\n",
   find_pair: "// Per-row sparsity, last pass: for each active row whose chosen u (from select_best) lies in\n// this panel of G's rows, the p that minimises b_p + v_u \xB7 (s_p \xB7 G[u, p]) (ties: smallest p),\n// and the row's gain a_u + that minimum, both written over select_best's outputs.\n//\n// Bindings: 0 params (uniform), 1 g (panelRows, d), 2 activeRows (slots), 3 v (rows, d),\n// 4 b (slots, d), 5 s (slots, d), 6 a (slots, d), 7 gain (slots), 8 pair (slots, 2).\n// Dispatch: (slots) workgroups of 256.\n\nstruct Params {\n  d: u32,\n  slots: u32,\n  panelStart: u32,\n  panelRows: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> g: array<f32>;\n@group(0) @binding(2) var<storage, read> activeRows: array<u32>;\n@group(0) @binding(3) var<storage, read> v: array<f32>;\n@group(0) @binding(4) var<storage, read> b: array<f32>;\n@group(0) @binding(5) var<storage, read> s: array<f32>;\n@group(0) @binding(6) var<storage, read> a: array<f32>;\n@group(0) @binding(7) var<storage, read_write> gain: array<f32>;\n@group(0) @binding(8) var<storage, read_write> pair: array<u32>;\n\nconst THREADS: u32 = 256u;\nconst NONE: f32 = 1e30;\nvar<workgroup> bestValue: array<f32, 256>;\nvar<workgroup> bestIndex: array<u32, 256>;\nvar<workgroup> chosen: u32;\nvar<workgroup> skip: u32;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {\n  let d = params.d;\n  let slot = group.x;\n  // Rows without a pair, or whose u is in another panel, are skipped by the whole workgroup.\n  if (local.x == 0u) {\n    let first = pair[2u * slot];\n    let outside = first < params.panelStart || first >= params.panelStart + params.panelRows;\n    chosen = first;\n    skip = select(0u, 1u, gain[slot] >= NONE || outside);\n  }\n  if (workgroupUniformLoad(&skip) == 1u) {\n    return;\n  }\n  let u = workgroupUniformLoad(&chosen);\n  let base = slot * d;\n  let vu = v[activeRows[slot] * d + u];\n  let gRow = (u - params.panelStart) * d;\n  var value = 2.0 * NONE;\n  var index = 0u;\n  for (var p = local.x; p < d; p += THREADS) {\n    let t = b[base + p] + vu * (s[base + p] * g[gRow + p]);\n    if (t < value) {\n      value = t;\n      index = p;\n    }\n  }\n  bestValue[local.x] = value;\n  bestIndex[local.x] = index;\n  workgroupBarrier();\n  for (var half = THREADS / 2u; half > 0u; half /= 2u) {\n    if (local.x < half) {\n      let other = local.x + half;\n      let v = bestValue[other];\n      let k = bestIndex[other];\n      if (v < bestValue[local.x] || (v == bestValue[local.x] && k < bestIndex[local.x])) {\n        bestValue[local.x] = v;\n        bestIndex[local.x] = k;\n      }\n    }\n    workgroupBarrier();\n  }\n  if (local.x == 0u) {\n    gain[slot] = a[base + u] + bestValue[0];\n    pair[2u * slot + 1u] = bestIndex[0];\n  }\n}\n",
@@ -4737,6 +4796,7 @@ var SHADERS = {
 };
 
 // core/backends/webgpu.ts
+var ATTENTION_MAX_HEAD_DIM = 256;
 var NO_PAIR = 1e29;
 var PANEL_UNIT = 64;
 var GpuGram = class {
@@ -5335,6 +5395,28 @@ async function createWebGpuKernels(options = {}) {
       }
       if (!resident) wBuffer.destroy();
       return out;
+    },
+    async attention(options2) {
+      const { q, batch, tokens, start, capacity, nHeads, nKvHeads, headDim } = options2;
+      const used = batch * nKvHeads * capacity * headDim;
+      const outLength = batch * tokens * nHeads * headDim;
+      const fits = headDim <= ATTENTION_MAX_HEAD_DIM && Math.max(used, outLength) * 4 <= maxBinding && tokens <= device.limits.maxComputeWorkgroupsPerDimension && batch * nHeads <= device.limits.maxComputeWorkgroupsPerDimension;
+      if (!fits) return await attentionByProducts((o) => kernels.matmul(o), options2);
+      const qBuffer = upload(q.subarray(0, outLength), "q");
+      const keys = upload(options2.keys.subarray(0, used), "keys");
+      const values = upload(options2.values.subarray(0, used), "values");
+      const out = buffer(outLength * 4, "attention output");
+      try {
+        dispatch(
+          "attention",
+          [tokens, start, capacity, nHeads, nKvHeads, headDim],
+          [whole(qBuffer), whole(keys), whole(values), whole(out)],
+          [tokens, batch * nHeads]
+        );
+        return new Float32Array(await read(out, outLength * 4));
+      } finally {
+        [qBuffer, keys, values, out].forEach((b) => b.destroy());
+      }
     },
     release(handle) {
       if (handle instanceof GpuGram) {
@@ -7242,59 +7324,18 @@ function applyRope(x, heads, headDim, layout, frequencies) {
     }
   }
 }
-async function attention(kernels, config, q, cache, layout) {
+function attention(kernels, config, q, cache, layout) {
   const { nHeads, nKvHeads, headDim } = config;
-  const { batch, tokens, start } = layout;
-  const { capacity } = cache;
-  const width = nHeads * headDim;
-  const seen = start + tokens;
-  const scale = 1 / Math.sqrt(headDim);
-  const out = new Float32Array(batch * tokens * width);
-  const qh = new Float32Array(tokens * headDim);
-  const probabilities = new Float32Array(tokens * capacity);
-  for (let b = 0; b < batch; b++) {
-    for (let h = 0; h < nHeads; h++) {
-      const block = b * nKvHeads + Math.floor(h / (nHeads / nKvHeads));
-      for (let t = 0; t < tokens; t++) {
-        const from = (b * tokens + t) * width + h * headDim;
-        qh.set(q.subarray(from, from + headDim), t * headDim);
-      }
-      const keys = cache.keys.subarray(
-        block * capacity * headDim,
-        (block * capacity + seen) * headDim
-      );
-      const scores = await kernels.matmul({ x: qh, w: keys, n: tokens, k: headDim, m: seen });
-      for (let t = 0; t < tokens; t++) {
-        const visible = start + t + 1;
-        const row = scores.subarray(t * seen, (t + 1) * seen);
-        const p = probabilities.subarray(t * capacity, (t + 1) * capacity);
-        let max = -Infinity;
-        for (let s = 0; s < visible; s++) max = Math.max(max, row[s] * scale);
-        let total2 = 0;
-        for (let s = 0; s < visible; s++) total2 += p[s] = Math.exp(row[s] * scale - max);
-        for (let s = 0; s < visible; s++) p[s] /= total2;
-        p.fill(0, visible);
-      }
-      const values = cache.values.subarray(
-        block * headDim * capacity,
-        (block + 1) * headDim * capacity
-      );
-      const mixed = await kernels.matmul({
-        x: probabilities,
-        w: values,
-        n: tokens,
-        k: capacity,
-        m: headDim
-      });
-      for (let t = 0; t < tokens; t++) {
-        out.set(
-          mixed.subarray(t * headDim, (t + 1) * headDim),
-          (b * tokens + t) * width + h * headDim
-        );
-      }
-    }
-  }
-  return out;
+  return kernels.attention({
+    q,
+    keys: cache.keys,
+    values: cache.values,
+    capacity: cache.capacity,
+    ...layout,
+    nHeads,
+    nKvHeads,
+    headDim
+  });
 }
 function swiglu(gate, up) {
   const out = new Float32Array(gate.length);

@@ -56,6 +56,55 @@ function randomMask(rows: number, d: number, pattern: SparsityPattern, seed: num
   return mask;
 }
 
+/**
+ * A backend's attention against float64, for (batch, tokens, start, capacity, nHeads, nKvHeads,
+ * headDim).
+ */
+async function checkAttention(
+  kernels: Kernels,
+  tolerance: number,
+  shape: readonly number[],
+): Promise<void> {
+  const [batch, tokens, start, capacity, nHeads, nKvHeads, headDim] = shape;
+  const random = createRandom(17);
+  const fill = (n: number) => Float32Array.from({ length: n }, () => 2 * random.uniform() - 1);
+  const q = fill(batch * tokens * nHeads * headDim);
+  const keys = fill(batch * nKvHeads * capacity * headDim);
+  const values = fill(batch * nKvHeads * headDim * capacity);
+  const options = { q, keys, values, batch, tokens, start, capacity, nHeads, nKvHeads, headDim };
+  const out = await kernels.attention(options);
+  assert.equal(out.length, q.length);
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < nHeads; h++) {
+      const block = b * nKvHeads + Math.floor(h / (nHeads / nKvHeads));
+      for (let t = 0; t < tokens; t++) {
+        const at = ((b * tokens + t) * nHeads + h) * headDim;
+        const visible = start + t + 1;
+        const scores = Array.from({ length: visible }, (_, s) => {
+          let dot = 0;
+          for (let j = 0; j < headDim; j++) {
+            dot += q[at + j] * keys[(block * capacity + s) * headDim + j];
+          }
+          return dot / Math.sqrt(headDim);
+        });
+        const top = Math.max(...scores);
+        const weights = scores.map((x) => Math.exp(x - top));
+        const total = weights.reduce((a, x) => a + x, 0);
+        for (let j = 0; j < headDim; j++) {
+          let exact = 0;
+          let magnitude = 0;
+          for (let s = 0; s < visible; s++) {
+            const term = (weights[s] / total) * values[(block * headDim + j) * capacity + s];
+            exact += term;
+            magnitude += Math.abs(term);
+          }
+          assertClose(out[at + j], exact, tolerance, `out[${b},${t},${h},${j}]`, magnitude);
+        }
+      }
+    }
+  }
+}
+
 async function conformance(t: Deno.TestContext, kernels: Kernels): Promise<void> {
   const tolerance = TOLERANCES[kernels.name];
   const rows = 10;
@@ -101,6 +150,17 @@ async function conformance(t: Deno.TestContext, kernels: Kernels): Promise<void>
       }
     }
   });
+
+  await t.step(
+    "causal grouped-query attention over every head equals float64 softmax(q·kᵀ/√d)·v, from a chunk within a cache, short and long",
+    async () => {
+      // 2 sequences, 4 query heads over 2 key/value heads of 8, a chunk of 5 tokens at position
+      // 3 of a cache of 12: query t sees positions [0, 3 + t]. Then a long cache (positions in
+      // three of the GPU's tiles of 256) and a head of 96 (two dimensions per GPU thread).
+      await checkAttention(kernels, tolerance.matmul, [2, 5, 3, 12, 4, 2, 8]);
+      await checkAttention(kernels, tolerance.matmul, [1, 3, 600, 610, 2, 2, 96]);
+    },
+  );
 
   await t.step(
     "matmul with a resident matrix equals matmul with the array, for few and many rows",

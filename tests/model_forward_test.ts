@@ -2,6 +2,7 @@ import assert from "./assert.ts";
 import { llama2cBytes, oracleLogits, TINY, tinyWeights, writeHuggingFace } from "./_tiny_model.ts";
 import { createReferenceKernels } from "../core/backends/reference.ts";
 import { createWasmKernels } from "../core/backends/wasm.ts";
+import { createWebGpuKernels } from "../core/backends/webgpu.ts";
 import type { Kernels } from "../core/kernels.ts";
 import { openCheckpoint } from "../core/model/checkpoint.ts";
 import {
@@ -55,16 +56,30 @@ async function withModels(
 
 const SEQUENCES = [[1, 5, 9, 13, 2, 38, 7, 7, 0, 21], [1, 30, 4, 4, 4, 17, 22, 3, 9, 11]];
 
+/** WebGPU on any adapter (llvmpipe here), or why there is none. */
+async function webGpu(): Promise<Kernels | string> {
+  return await createWebGpuKernels({ allowFallback: true }).catch((e) => (e as Error).message);
+}
+const gpuProbe = await webGpu();
+const gpuNote = typeof gpuProbe === "string" ? ` (webgpu SKIPPED: ${gpuProbe})` : "";
+if (typeof gpuProbe !== "string") gpuProbe.dispose();
+
 for (const tied of [true, false]) {
-  Deno.test(`forward logits match run.c's float64 forward within 1e-4 on both backends (${tied ? "tied" : "separate"} output head)`, async () => {
+  Deno.test(`forward logits match run.c's float64 forward within 1e-4 on every backend${gpuNote} (${tied ? "tied" : "separate"} output head)`, async () => {
     await withModels(async ({ bin }, w) => {
       const config = { ...TINY, tieWordEmbeddings: tied };
       using checkpoint = await openCheckpoint(bin);
       assert.deepEqual(checkpoint.config, config);
       const weights = await checkpointWeights(checkpoint);
       const wasm = await createWasmKernels({ threads: 2 });
+      const gpu = await webGpu();
       try {
-        for (const kernels of [createReferenceKernels(), wasm]) {
+        const backends = [
+          createReferenceKernels(),
+          wasm,
+          ...(typeof gpu === "string" ? [] : [gpu]),
+        ];
+        for (const kernels of backends) {
           const got = await forwardLogits(kernels, weights, SEQUENCES);
           SEQUENCES.forEach((tokens, b) => {
             const expected = oracleLogits(w, tokens, config);
@@ -80,10 +95,43 @@ for (const tied of [true, false]) {
         }
       } finally {
         wasm.dispose();
+        if (typeof gpu !== "string") gpu.dispose();
       }
     }, tied);
   });
 }
+
+Deno.test(
+  `perplexity on WebGPU (attention in one dispatch, resident weights) equals the wasm backend's within 1e-3 relative${gpuNote}`,
+  {
+    ignore: typeof gpuProbe === "string",
+  },
+  async () => {
+    await withModels(async ({ bin }) => {
+      using checkpoint = await openCheckpoint(bin);
+      const weights = await checkpointWeights(checkpoint);
+      const windows = [...SEQUENCES, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]].map((s) =>
+        Int32Array.from(s)
+      );
+      const wasm = await createWasmKernels({ threads: 2 });
+      const gpu = await webGpu() as Kernels;
+      try {
+        const expected = await perplexity(wasm, weights, windows);
+        const resident = await residentWeights(gpu, weights);
+        const got = await perplexity(gpu, resident.weights, windows);
+        resident.release();
+        assert.equal(got.tokens, expected.tokens);
+        assert.ok(
+          Math.abs(got.perplexity - expected.perplexity) < 1e-3 * expected.perplexity,
+          `webgpu ${got.perplexity} against wasm ${expected.perplexity}`,
+        );
+      } finally {
+        wasm.dispose();
+        gpu.dispose();
+      }
+    });
+  },
+);
 
 Deno.test("llama2.c and Hugging Face layouts of the same weights give the same logits", async () => {
   await withModels(async ({ bin, hf }) => {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { attentionByProducts } from "../attention.ts";
 import { rebuildRowsFloat64 } from "../update.ts";
 import type {
   ApplySwapsOptions,
@@ -429,6 +430,7 @@ export function createReferenceKernels(options: ReferenceOptions = {}): Kernels 
     rebuildRows: async (o) => rebuildRowsFloat64({ ...o, gram: await readGram(o.gram) }),
     createMatrix,
     matmul,
+    attention: (options) => attentionByProducts(matmul, options),
     release: () => {},
     dispose: () => {},
   };

@@ -12,6 +12,7 @@
  * @module
  */
 
+import { attentionByProducts, type AttentionOptions } from "../attention.ts";
 import { BOUND_NEIGHBOURS } from "../bounds.ts";
 import { BackendUnavailableError } from "../errors.ts";
 import { notPositiveDefinite, updateErrors } from "../linear_algebra.ts";
@@ -854,6 +855,10 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
         }
         return f32(yPtr, n * m).slice();
       });
+    },
+
+    attention(options: AttentionOptions): Promise<Float32Array> {
+      return attentionByProducts((o) => kernels.matmul(o), options);
     },
 
     release(handle: GramHandle | RowBatchHandle | MatrixHandle): void {

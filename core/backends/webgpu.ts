@@ -14,6 +14,7 @@
  * @module
  */
 
+import { attentionByProducts, type AttentionOptions } from "../attention.ts";
 import { BOUND_NEIGHBOURS } from "../bounds.ts";
 import { BackendFailedError, BackendUnavailableError } from "../errors.ts";
 import { rebuildRowsFloat64 } from "../update.ts";
@@ -45,6 +46,9 @@ export interface WebGpuOptions {
   /** Neighbours per channel of the pair search's bounds (default BOUND_NEIGHBOURS, at most 16). */
   readonly neighbours?: number;
 }
+
+/** attention.wgsl's largest head (64 threads × PER_THREAD): larger ones take two products a head. */
+const ATTENTION_MAX_HEAD_DIM = 256;
 
 /** Candidates at or above this stand for "no feasible pair" (the shaders' NONE is 1e30). */
 const NO_PAIR = 1e29;
@@ -731,6 +735,32 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       }
       if (!resident) wBuffer.destroy();
       return out;
+    },
+
+    async attention(options: AttentionOptions): Promise<Float32Array> {
+      const { q, batch, tokens, start, capacity, nHeads, nKvHeads, headDim } = options;
+      const used = batch * nKvHeads * capacity * headDim;
+      const outLength = batch * tokens * nHeads * headDim;
+      const fits = headDim <= ATTENTION_MAX_HEAD_DIM &&
+        Math.max(used, outLength) * 4 <= maxBinding &&
+        tokens <= device.limits.maxComputeWorkgroupsPerDimension &&
+        batch * nHeads <= device.limits.maxComputeWorkgroupsPerDimension;
+      if (!fits) return await attentionByProducts((o) => kernels.matmul(o), options);
+      const qBuffer = upload(q.subarray(0, outLength), "q");
+      const keys = upload(options.keys.subarray(0, used), "keys");
+      const values = upload(options.values.subarray(0, used), "values");
+      const out = buffer(outLength * 4, "attention output");
+      try {
+        dispatch(
+          "attention",
+          [tokens, start, capacity, nHeads, nKvHeads, headDim],
+          [whole(qBuffer), whole(keys), whole(values), whole(out)],
+          [tokens, batch * nHeads],
+        );
+        return new Float32Array(await read(out, outLength * 4));
+      } finally {
+        [qBuffer, keys, values, out].forEach((b) => b.destroy());
+      }
     },
 
     release(handle: GramHandle | RowBatchHandle | MatrixHandle): void {

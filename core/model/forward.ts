@@ -243,7 +243,7 @@ export function applyRope(
  * @param layout The chunk.
  * @returns (n, nHeads·headDim).
  */
-export async function attention(
+export function attention(
   kernels: Kernels,
   config: LlamaConfig,
   q: Float32Array,
@@ -251,58 +251,16 @@ export async function attention(
   layout: ChunkLayout,
 ): Promise<Float32Array> {
   const { nHeads, nKvHeads, headDim } = config;
-  const { batch, tokens, start } = layout;
-  const { capacity } = cache;
-  const width = nHeads * headDim;
-  const seen = start + tokens;
-  const scale = 1 / Math.sqrt(headDim);
-  const out = new Float32Array(batch * tokens * width);
-  const qh = new Float32Array(tokens * headDim);
-  // Probabilities over all `capacity` positions (zero past `seen`), to match the values block.
-  const probabilities = new Float32Array(tokens * capacity);
-  for (let b = 0; b < batch; b++) {
-    for (let h = 0; h < nHeads; h++) {
-      const block = b * nKvHeads + Math.floor(h / (nHeads / nKvHeads));
-      for (let t = 0; t < tokens; t++) {
-        const from = (b * tokens + t) * width + h * headDim;
-        qh.set(q.subarray(from, from + headDim), t * headDim);
-      }
-      const keys = cache.keys.subarray(
-        block * capacity * headDim,
-        (block * capacity + seen) * headDim,
-      );
-      const scores = await kernels.matmul({ x: qh, w: keys, n: tokens, k: headDim, m: seen });
-      for (let t = 0; t < tokens; t++) {
-        const visible = start + t + 1;
-        const row = scores.subarray(t * seen, (t + 1) * seen);
-        const p = probabilities.subarray(t * capacity, (t + 1) * capacity);
-        let max = -Infinity;
-        for (let s = 0; s < visible; s++) max = Math.max(max, row[s] * scale);
-        let total = 0;
-        for (let s = 0; s < visible; s++) total += p[s] = Math.exp(row[s] * scale - max);
-        for (let s = 0; s < visible; s++) p[s] /= total;
-        p.fill(0, visible);
-      }
-      const values = cache.values.subarray(
-        block * headDim * capacity,
-        (block + 1) * headDim * capacity,
-      );
-      const mixed = await kernels.matmul({
-        x: probabilities,
-        w: values,
-        n: tokens,
-        k: capacity,
-        m: headDim,
-      });
-      for (let t = 0; t < tokens; t++) {
-        out.set(
-          mixed.subarray(t * headDim, (t + 1) * headDim),
-          (b * tokens + t) * width + h * headDim,
-        );
-      }
-    }
-  }
-  return out;
+  return kernels.attention({
+    q,
+    keys: cache.keys,
+    values: cache.values,
+    capacity: cache.capacity,
+    ...layout,
+    nHeads,
+    nKvHeads,
+    headDim,
+  });
 }
 
 /**
