@@ -194,6 +194,8 @@ export interface PruneOptions extends PruneMethod {
   readonly resume?: PruneResume;
   /** Stops the run (throwing the signal's reason) between layers and SparseSwaps iterations. */
   readonly signal?: AbortSignal;
+  /** Activation bytes a forward chunk may hold (default {@linkcode CHUNK_BYTES}). */
+  readonly chunkBytes?: number;
 }
 
 /** Seconds spent per phase. */
@@ -265,7 +267,15 @@ export async function pruneModel(
     // Dense calibration: the capturing forward of the dense block is also the next block's input.
     const dense = options.calibrationMode === "dense";
     const inputs = h &&
-      await captureInputs(kernels, config, weights, dense ? h : h.slice(), layout, frequencies);
+      await captureInputs(
+        kernels,
+        config,
+        weights,
+        dense ? h : h.slice(),
+        layout,
+        frequencies,
+        options.chunkBytes,
+      );
     clock("calibration", started);
     try {
       if (inputs) checkLayerInputs(inputs, index);
@@ -311,7 +321,16 @@ export async function pruneModel(
     clock("writing", started);
     if (h && !dense) {
       started = performance.now();
-      await blockForward(kernels, config, weights, h, layout, frequencies);
+      await forwardInChunks(
+        kernels,
+        config,
+        weights,
+        h,
+        layout,
+        frequencies,
+        undefined,
+        options.chunkBytes,
+      );
       clock("calibration", started);
     }
     await events?.onBlockDone?.({ block: index, hidden: h, timings: { ...timings } });
@@ -408,12 +427,10 @@ export async function owlBlockPatterns(options: OwlOptions): Promise<PerRowPatte
     signal?.throwIfAborted();
     const weights = await readBlock(checkpoint, block);
     const energy = new Map<LinearInput, Float64Array>();
-    await blockForward(kernels, config, weights, h, layout, frequencies, {
-      capture: (input, x, width) => {
-        const sums = new Float64Array(width);
-        for (let i = 0; i < x.length; i++) sums[i % width] += x[i] * x[i];
-        energy.set(input, sums);
-      },
+    await forwardInChunks(kernels, config, weights, h, layout, frequencies, (input, x, width) => {
+      const sums = energy.get(input) ?? new Float64Array(width);
+      for (let i = 0; i < x.length; i++) sums[i % width] += x[i] * x[i];
+      energy.set(input, sums);
     });
     ratios.push(outlierRatio(LINEAR_LAYERS.map((layer) => {
       const inputEnergy = energy.get(LINEAR_ROLES[layer].input)!;
@@ -518,8 +535,68 @@ export async function layerInput(
 }
 
 /**
+ * Activations a block's forward pass may hold at once: the calibration sequences go through a
+ * block in chunks whose widest activation (tokens × max(dim, heads·headDim, hidden) float32)
+ * stays within this, so memory does not grow with the calibration size. Attention never crosses
+ * sequences, so chunks give the same outputs; Gram sums are accumulated chunk by chunk.
+ */
+export const CHUNK_BYTES = 64 * 2 ** 20;
+
+/**
+ * Sequences per forward chunk for a model and window length (at least one).
+ *
+ * @param config The model.
+ * @param tokens Tokens per sequence.
+ * @param chunkBytes The activation budget.
+ * @returns Sequences per chunk.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const tiny = { dim: 288, hiddenDim: 768, nHeads: 6, headDim: 48 };
+ * assert.equal(chunkSequences(tiny, 256), 85); // stories15M: the default 32 windows in one chunk
+ * const wide = { dim: 4096, hiddenDim: 14336, nHeads: 32, headDim: 128 };
+ * assert.equal(chunkSequences(wide, 256), 4); // LLaMA-3.1-8B: 4 windows of 256 a chunk
+ * ```
+ */
+export function chunkSequences(
+  config: Pick<LlamaConfig, "dim" | "hiddenDim" | "nHeads" | "headDim">,
+  tokens: number,
+  chunkBytes: number = CHUNK_BYTES,
+): number {
+  const widest = Math.max(config.dim, config.hiddenDim, config.nHeads * config.headDim);
+  return Math.max(1, Math.floor(chunkBytes / (4 * tokens * widest)));
+}
+
+/**
+ * A block's forward pass over all calibration sequences, chunk by chunk (h updated in place),
+ * handing each chunk's captured layer inputs to `captured` before the next chunk runs.
+ */
+async function forwardInChunks(
+  kernels: Kernels,
+  config: LlamaConfig,
+  weights: DenseBlockWeights,
+  h: Float32Array,
+  layout: ChunkLayout,
+  frequencies: Float64Array,
+  captured?: (input: LinearInput, x: Float32Array, width: number) => Promise<void> | void,
+  chunkBytes?: number,
+): Promise<void> {
+  const per = chunkSequences(config, layout.tokens, chunkBytes);
+  const stride = layout.tokens * config.dim;
+  for (let first = 0; first < layout.batch; first += per) {
+    const batch = Math.min(per, layout.batch - first);
+    const chunk = h.subarray(first * stride, (first + batch) * stride);
+    const inputs: [LinearInput, Float32Array, number][] = [];
+    await blockForward(kernels, config, weights, chunk, { ...layout, batch }, frequencies, {
+      capture: captured && ((input, x, width) => void inputs.push([input, x, width])),
+    });
+    for (const [input, x, width] of inputs) await captured!(input, x, width);
+  }
+}
+
+/**
  * Runs the dense block on h (the caller passes a copy unless h should become the block's output)
- * and accumulates G and moments of each linear input.
+ * and accumulates G and moments of each linear input, chunk by chunk.
  */
 async function captureInputs(
   kernels: Kernels,
@@ -528,31 +605,58 @@ async function captureInputs(
   h: Float32Array,
   layout: ChunkLayout,
   frequencies: Float64Array,
+  chunkBytes?: number,
 ): Promise<Record<LinearInput, LayerInput>> {
-  const captured = new Map<LinearInput, { x: Float32Array; width: number }>();
-  await blockForward(kernels, config, weights, h, layout, frequencies, {
-    capture: (input, x, width) => void captured.set(input, { x, width }),
-  });
+  const sums = new Map<
+    LinearInput,
+    { gram: GramHandle; width: number; rows: number; mean: Float64Array; squares: Float64Array }
+  >();
+  try {
+    await forwardInChunks(
+      kernels,
+      config,
+      weights,
+      h,
+      layout,
+      frequencies,
+      async (input, x, width) => {
+        let sum = sums.get(input);
+        if (!sum) {
+          const gram = await kernels.createGram({ d: width });
+          sum = {
+            gram,
+            width,
+            rows: 0,
+            mean: new Float64Array(width),
+            squares: new Float64Array(width),
+          };
+          sums.set(input, sum);
+        }
+        const rows = x.length / width;
+        await kernels.gramAccumulate({ gram: sum.gram, x, tokens: rows });
+        for (let t = 0; t < rows; t++) {
+          for (let j = 0; j < width; j++) {
+            const v = x[t * width + j];
+            sum.mean[j] += v;
+            sum.squares[j] += v * v;
+          }
+        }
+        sum.rows += rows;
+      },
+      chunkBytes,
+    );
+  } catch (error) {
+    for (const { gram } of sums.values()) kernels.release(gram);
+    throw error;
+  }
   const result = {} as Record<LinearInput, LayerInput>;
-  for (const [input, { x, width }] of captured) {
-    const rows = x.length / width;
-    const gram = await kernels.createGram({ d: width });
-    await kernels.gramAccumulate({ gram, x, tokens: rows });
-    const diagonal = await kernels.readGramDiagonal(gram);
-    const mean = new Float64Array(width);
-    const squares = new Float64Array(width);
-    for (let t = 0; t < rows; t++) {
-      for (let j = 0; j < width; j++) {
-        const v = x[t * width + j];
-        mean[j] += v;
-        squares[j] += v * v;
-      }
-    }
+  for (const [input, { gram, width, rows, mean, squares }] of sums) {
     const variance = new Float64Array(width);
     for (let j = 0; j < width; j++) {
       mean[j] /= rows;
       variance[j] = Math.max(0, squares[j] / rows - mean[j] * mean[j]);
     }
+    const diagonal = await kernels.readGramDiagonal(gram);
     result[input] = { gram, width, diagonal, mean, variance };
   }
   return result;

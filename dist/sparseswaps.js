@@ -7636,7 +7636,15 @@ async function pruneModel(options) {
     started = performance.now();
     const weights = await readBlock(checkpoint, index);
     const dense = options.calibrationMode === "dense";
-    const inputs = h && await captureInputs(kernels, config, weights, dense ? h : h.slice(), layout, frequencies);
+    const inputs = h && await captureInputs(
+      kernels,
+      config,
+      weights,
+      dense ? h : h.slice(),
+      layout,
+      frequencies,
+      options.chunkBytes
+    );
     clock("calibration", started);
     try {
       if (inputs) checkLayerInputs(inputs, index);
@@ -7679,7 +7687,16 @@ async function pruneModel(options) {
     clock("writing", started);
     if (h && !dense) {
       started = performance.now();
-      await blockForward(kernels, config, weights, h, layout, frequencies);
+      await forwardInChunks(
+        kernels,
+        config,
+        weights,
+        h,
+        layout,
+        frequencies,
+        void 0,
+        options.chunkBytes
+      );
       clock("calibration", started);
     }
     await events?.onBlockDone?.({ block: index, hidden: h, timings: { ...timings } });
@@ -7722,12 +7739,10 @@ async function owlBlockPatterns(options) {
     signal?.throwIfAborted();
     const weights = await readBlock(checkpoint, block);
     const energy = /* @__PURE__ */ new Map();
-    await blockForward(kernels, config, weights, h, layout, frequencies, {
-      capture: (input, x, width) => {
-        const sums = new Float64Array(width);
-        for (let i = 0; i < x.length; i++) sums[i % width] += x[i] * x[i];
-        energy.set(input, sums);
-      }
+    await forwardInChunks(kernels, config, weights, h, layout, frequencies, (input, x, width) => {
+      const sums = energy.get(input) ?? new Float64Array(width);
+      for (let i = 0; i < x.length; i++) sums[i % width] += x[i] * x[i];
+      energy.set(input, sums);
     });
     ratios.push(outlierRatio(LINEAR_LAYERS.map((layer) => {
       const inputEnergy = energy.get(LINEAR_ROLES[layer].input);
@@ -7768,31 +7783,72 @@ async function layerInput(kernels, values) {
   const diagonal = await kernels.readGramDiagonal(gram);
   return { gram, width, diagonal, mean: values.mean, variance: values.variance };
 }
-async function captureInputs(kernels, config, weights, h, layout, frequencies) {
-  const captured = /* @__PURE__ */ new Map();
-  await blockForward(kernels, config, weights, h, layout, frequencies, {
-    capture: (input, x, width) => void captured.set(input, { x, width })
-  });
+var CHUNK_BYTES = 64 * 2 ** 20;
+function chunkSequences(config, tokens, chunkBytes = CHUNK_BYTES) {
+  const widest = Math.max(config.dim, config.hiddenDim, config.nHeads * config.headDim);
+  return Math.max(1, Math.floor(chunkBytes / (4 * tokens * widest)));
+}
+async function forwardInChunks(kernels, config, weights, h, layout, frequencies, captured, chunkBytes) {
+  const per = chunkSequences(config, layout.tokens, chunkBytes);
+  const stride = layout.tokens * config.dim;
+  for (let first = 0; first < layout.batch; first += per) {
+    const batch = Math.min(per, layout.batch - first);
+    const chunk = h.subarray(first * stride, (first + batch) * stride);
+    const inputs = [];
+    await blockForward(kernels, config, weights, chunk, { ...layout, batch }, frequencies, {
+      capture: captured && ((input, x, width) => void inputs.push([input, x, width]))
+    });
+    for (const [input, x, width] of inputs) await captured(input, x, width);
+  }
+}
+async function captureInputs(kernels, config, weights, h, layout, frequencies, chunkBytes) {
+  const sums = /* @__PURE__ */ new Map();
+  try {
+    await forwardInChunks(
+      kernels,
+      config,
+      weights,
+      h,
+      layout,
+      frequencies,
+      async (input, x, width) => {
+        let sum = sums.get(input);
+        if (!sum) {
+          const gram = await kernels.createGram({ d: width });
+          sum = {
+            gram,
+            width,
+            rows: 0,
+            mean: new Float64Array(width),
+            squares: new Float64Array(width)
+          };
+          sums.set(input, sum);
+        }
+        const rows = x.length / width;
+        await kernels.gramAccumulate({ gram: sum.gram, x, tokens: rows });
+        for (let t = 0; t < rows; t++) {
+          for (let j = 0; j < width; j++) {
+            const v = x[t * width + j];
+            sum.mean[j] += v;
+            sum.squares[j] += v * v;
+          }
+        }
+        sum.rows += rows;
+      },
+      chunkBytes
+    );
+  } catch (error) {
+    for (const { gram } of sums.values()) kernels.release(gram);
+    throw error;
+  }
   const result = {};
-  for (const [input, { x, width }] of captured) {
-    const rows = x.length / width;
-    const gram = await kernels.createGram({ d: width });
-    await kernels.gramAccumulate({ gram, x, tokens: rows });
-    const diagonal = await kernels.readGramDiagonal(gram);
-    const mean = new Float64Array(width);
-    const squares = new Float64Array(width);
-    for (let t = 0; t < rows; t++) {
-      for (let j = 0; j < width; j++) {
-        const v = x[t * width + j];
-        mean[j] += v;
-        squares[j] += v * v;
-      }
-    }
+  for (const [input, { gram, width, rows, mean, squares }] of sums) {
     const variance = new Float64Array(width);
     for (let j = 0; j < width; j++) {
       mean[j] /= rows;
       variance[j] = Math.max(0, squares[j] / rows - mean[j] * mean[j]);
     }
+    const diagonal = await kernels.readGramDiagonal(gram);
     result[input] = { gram, width, diagonal, mean, variance };
   }
   return result;
@@ -8908,6 +8964,7 @@ export {
   BackendFailedError,
   BackendUnavailableError,
   CALIBRATION_MODES,
+  CHUNK_BYTES,
   CONVERGED_TOLERANCE,
   DEFAULT_ADMM_ITERATIONS,
   DEFAULT_DAMPING,
@@ -8946,6 +9003,7 @@ export {
   checkWasmMemory,
   choleskyFactor,
   choleskySubstitute,
+  chunkSequences,
   createKernels,
   createRandom,
   createReferenceKernels,

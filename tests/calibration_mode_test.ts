@@ -1,13 +1,19 @@
 /**
  * `--calibration dense`: every block is calibrated on the dense model's activations, so what is
  * measured for a layer does not depend on how earlier blocks were pruned; `sequential` (the
- * default) calibrates on the pruned blocks before it.
+ * default) calibrates on the pruned blocks before it. Either way the sequences may go through a
+ * block in chunks (bounded memory) with the same result.
  */
 
-import assert from "./assert.ts";
+import assert, { assertClose } from "./assert.ts";
 import { runCli } from "./_cli.ts";
-import { TINY_TEXT_MODEL, writeTinyTextModel } from "./_tiny_model.ts";
+import { TINY_TEXT_MODEL, withTinyModels, writeTinyTextModel } from "./_tiny_model.ts";
 import type { PruneReport } from "../core/report.ts";
+import { createReferenceKernels } from "../core/backends/reference.ts";
+import { openLocalFile } from "../core/local_files.ts";
+import { openModelSource } from "../core/model/source.ts";
+import { type CalibrationMode, pruneModel } from "../core/pipeline.ts";
+import { createRandom } from "../core/synthetic.ts";
 
 Deno.test("with dense calibration a layer's warm start does not depend on earlier blocks' pruning", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sparseswaps-calibration-" });
@@ -60,4 +66,53 @@ Deno.test("with dense calibration a layer's warm start does not depend on earlie
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("calibrating one sequence at a time gives the whole batch's hidden states, masks and errors", async () => {
+  await withTinyModels(async (dir) => {
+    const source = await openModelSource({
+      name: "tiny",
+      model: await openLocalFile(`${dir}/tiny.bin`),
+      tokenizer: await openLocalFile(`${dir}/tokenizer.bin`),
+    });
+    const kernels = createReferenceKernels();
+    const random = createRandom(4);
+    const calibration = Array.from(
+      { length: 5 },
+      () => Int32Array.from({ length: 12 }, () => random.integer(TINY_TEXT_MODEL.vocabSize)),
+    );
+    const run = async (mode: CalibrationMode, chunkBytes?: number) => {
+      const masks = new Map<string, Uint8Array>();
+      const hidden: Float32Array[] = [];
+      const { layers } = await pruneModel({
+        kernels,
+        checkpoint: source.checkpoint,
+        calibration,
+        calibrationMode: mode,
+        pattern: { kind: "per-row", sparsity: 0.5 },
+        warmStart: "wanda",
+        refiner: "sparseswaps",
+        maxIters: 20,
+        chunkBytes,
+        output: {
+          writeTensor: () => Promise.resolve(),
+          writeMask: async (n, m) => void masks.set(n, m),
+        },
+        events: { onBlockDone: ({ hidden: h }) => void hidden.push(h!.slice()) },
+      });
+      return { masks, hidden, layers };
+    };
+    for (const mode of ["sequential", "dense"] as const) {
+      const whole = await run(mode);
+      // One byte a chunk: every sequence is a chunk of its own.
+      const single = await run(mode, 1);
+      assert.deepEqual(single.hidden, whole.hidden, `${mode}: hidden states`);
+      assert.deepEqual(single.masks, whole.masks, `${mode}: masks`);
+      single.layers.forEach((layer, i) => {
+        assertClose(layer.errorWarm, whole.layers[i].errorWarm, 1e-12, `${mode} ${i}`);
+        assertClose(layer.outputEnergy, whole.layers[i].outputEnergy, 1e-12, `${mode} ${i}`);
+      });
+    }
+    source.checkpoint.close();
+  });
 });
