@@ -96,7 +96,7 @@ Deno.test("calibrating one sequence at a time gives the whole batch's hidden sta
         chunkBytes,
         output: {
           writeTensor: () => Promise.resolve(),
-          writeMask: async (n, m) => void masks.set(n, m),
+          writeMask: (n, m) => Promise.resolve(void masks.set(n, m)),
         },
         events: { onBlockDone: ({ hidden: h }) => void hidden.push(h!.slice()) },
       });
