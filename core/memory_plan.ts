@@ -223,3 +223,74 @@ export function checkInMemoryRun(options: InMemoryPlanOptions, limit: number): v
     } allowed here: prune it with the command line, which streams the model block by block`,
   );
 }
+
+/** Options of {@linkcode hostMemoryPlan}. */
+export interface HostPlanOptions {
+  /** The model's architecture. */
+  readonly config: LlamaConfig;
+  /** Calibration tokens (windows × length). */
+  readonly tokens: number;
+  /** Bytes a forward chunk's activations may take (pipeline.ts's CHUNK_BYTES). */
+  readonly chunkBytes: number;
+}
+
+/**
+ * What `prune` holds in the host's memory outside the backend, at its peak (a block being
+ * calibrated): the calibration hidden states and the copy a block's capturing forward runs on,
+ * the block's weights in float32 (as read, and the pruned copies written), the embedding and
+ * output head, and one forward chunk's activations (about a dozen arrays of the chunk's size).
+ *
+ * @param options Architecture, calibration size and chunk size.
+ * @returns The parts, in bytes.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const config = {
+ *   dim: 4096, hiddenDim: 14336, nLayers: 32, nHeads: 32, nKvHeads: 8, headDim: 128,
+ *   vocabSize: 128256, maxSeqLen: 8192, rmsNormEps: 1e-5, ropeTheta: 500000, tieWordEmbeddings: false,
+ * };
+ * const items = hostMemoryPlan({ config, tokens: 32 * 256, chunkBytes: 64 * 2 ** 20 });
+ * assert.equal(items[0].bytes, 2 * 32 * 256 * 4096 * 4); // 256 MiB of hidden states at 8B
+ * ```
+ */
+export function hostMemoryPlan(options: HostPlanOptions): MemoryItem[] {
+  const { config, tokens } = options;
+  const { dim, hiddenDim, nHeads, nKvHeads, headDim, vocabSize } = config;
+  const perBlock = dim * nHeads * headDim * 2 + dim * nKvHeads * headDim * 2 + dim * hiddenDim * 3;
+  const table = vocabSize * dim * (config.tieWordEmbeddings ? 1 : 2);
+  return [
+    { what: "calibration hidden states (and a block's copy)", bytes: 2 * 4 * tokens * dim },
+    { what: "a block's weights in float32, read and pruned", bytes: 2 * 4 * perBlock },
+    { what: "embedding and output head in float32", bytes: 4 * table },
+    { what: "a forward chunk's activations", bytes: 12 * options.chunkBytes },
+  ];
+}
+
+/**
+ * Fails, naming the parts, when {@linkcode hostMemoryPlan} exceeds the memory available.
+ *
+ * @param options As for hostMemoryPlan.
+ * @param available Bytes the host has available (Deno.systemMemoryInfo().available).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const config = {
+ *   dim: 4096, hiddenDim: 14336, nLayers: 32, nHeads: 32, nKvHeads: 8, headDim: 128,
+ *   vocabSize: 128256, maxSeqLen: 8192, rmsNormEps: 1e-5, ropeTheta: 500000, tieWordEmbeddings: false,
+ * };
+ * const options = { config, tokens: 1024 * 2048, chunkBytes: 64 * 2 ** 20 };
+ * assert.throws(() => checkHostMemory(options, 16 * 2 ** 30), /needs about 70\.29 GiB .* lower --nsamples or --seqlen/);
+ * checkHostMemory({ ...options, tokens: 32 * 256 }, 16 * 2 ** 30); // fits
+ * ```
+ */
+export function checkHostMemory(options: HostPlanOptions, available: number): void {
+  const items = hostMemoryPlan(options);
+  const total = items.reduce((a, i) => a + i.bytes, 0);
+  if (total <= available) return;
+  const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+  throw new InputError(
+    `This run needs about ${gib(total)} of memory outside the backend (${
+      items.map((i) => `${i.what} ${gib(i.bytes)}`).join(", ")
+    }), more than the ${gib(available)} available: lower --nsamples or --seqlen`,
+  );
+}

@@ -5991,6 +5991,27 @@ function checkInMemoryRun(options, limit) {
     `Pruning this model in memory needs about ${gib(total2)} (${items.map((i) => `${i.what} ${gib(i.bytes)}`).join(", ")}), more than the ${gib(limit)} allowed here: prune it with the command line, which streams the model block by block`
   );
 }
+function hostMemoryPlan(options) {
+  const { config, tokens } = options;
+  const { dim, hiddenDim, nHeads, nKvHeads, headDim, vocabSize } = config;
+  const perBlock = dim * nHeads * headDim * 2 + dim * nKvHeads * headDim * 2 + dim * hiddenDim * 3;
+  const table = vocabSize * dim * (config.tieWordEmbeddings ? 1 : 2);
+  return [
+    { what: "calibration hidden states (and a block's copy)", bytes: 2 * 4 * tokens * dim },
+    { what: "a block's weights in float32, read and pruned", bytes: 2 * 4 * perBlock },
+    { what: "embedding and output head in float32", bytes: 4 * table },
+    { what: "a forward chunk's activations", bytes: 12 * options.chunkBytes }
+  ];
+}
+function checkHostMemory(options, available) {
+  const items = hostMemoryPlan(options);
+  const total2 = items.reduce((a, i) => a + i.bytes, 0);
+  if (total2 <= available) return;
+  const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+  throw new InputError(
+    `This run needs about ${gib(total2)} of memory outside the backend (${items.map((i) => `${i.what} ${gib(i.bytes)}`).join(", ")}), more than the ${gib(available)} available: lower --nsamples or --seqlen`
+  );
+}
 
 // core/files.ts
 function blobSource(path, blob) {
@@ -8995,6 +9016,7 @@ export {
   channelStatistics,
   checkBackendMemory,
   checkByteRange,
+  checkHostMemory,
   checkInMemoryRun,
   checkMaskFits,
   checkPatternFits,
@@ -9017,6 +9039,7 @@ export {
   expectedTensors,
   gramDiagonal,
   gramOf,
+  hostMemoryPlan,
   inMemoryRunPlan,
   invertPositiveDefinite,
   isLinearWeight,

@@ -329,6 +329,16 @@ Deno.test("prune and eval refuse bad models, data and outputs with a clear messa
         2,
       ],
       [
+        "calibration beyond the host's memory",
+        [
+          "prune",
+          ...["--model", hf, "--nsamples", "100000000", "--seqlen", "32"],
+          ...["--backend", "reference", "--out", out],
+        ],
+        /This run needs about \d+\.\d\d GiB of memory outside the backend \(calibration hidden states .*\), more than the \d+\.\d\d GiB available: lower --nsamples or --seqlen/,
+        1,
+      ],
+      [
         "output parent missing",
         ["prune", ...FAST, "--model", hf, "--out", `${dir}/no/such/out`],
         /Cannot write to ".*no\/such"/,

@@ -26,6 +26,7 @@ import { checkpointWeights } from "../model/transformer.ts";
 import { openCheckpoint } from "../model/checkpoint.ts";
 import { patternLabel } from "../pattern.ts";
 import {
+  CHUNK_BYTES,
   denseLayerInputs,
   type LayerReport,
   type LayerResults,
@@ -43,6 +44,7 @@ import {
   writeBlockInputs,
   writePlan,
 } from "./jobs.ts";
+import { checkHostMemory } from "../memory_plan.ts";
 import {
   checkBackendMemory,
   checkRunFitsModel,
@@ -301,6 +303,14 @@ export async function pruneCommand(
         settings,
         // An assembly samples nothing: its windows come from the plan.
         !assembly && (calibText === undefined || settings.evalWindows > 0),
+      );
+      checkHostMemory(
+        {
+          config: source.checkpoint.config,
+          tokens: settings.nsamples * settings.seqlen,
+          chunkBytes: CHUNK_BYTES,
+        },
+        Deno.systemMemoryInfo().available,
       );
       if (settings.plan !== undefined) {
         await planJobs(settings, settings.plan, source, kernels, calibText, io);

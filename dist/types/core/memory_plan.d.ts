@@ -128,3 +128,50 @@ export declare function inMemoryRunPlan(options: InMemoryPlanOptions): MemoryIte
  * ```
  */
 export declare function checkInMemoryRun(options: InMemoryPlanOptions, limit: number): void;
+/** Options of {@linkcode hostMemoryPlan}. */
+export interface HostPlanOptions {
+    /** The model's architecture. */
+    readonly config: LlamaConfig;
+    /** Calibration tokens (windows × length). */
+    readonly tokens: number;
+    /** Bytes a forward chunk's activations may take (pipeline.ts's CHUNK_BYTES). */
+    readonly chunkBytes: number;
+}
+/**
+ * What `prune` holds in the host's memory outside the backend, at its peak (a block being
+ * calibrated): the calibration hidden states and the copy a block's capturing forward runs on,
+ * the block's weights in float32 (as read, and the pruned copies written), the embedding and
+ * output head, and one forward chunk's activations (about a dozen arrays of the chunk's size).
+ *
+ * @param options Architecture, calibration size and chunk size.
+ * @returns The parts, in bytes.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const config = {
+ *   dim: 4096, hiddenDim: 14336, nLayers: 32, nHeads: 32, nKvHeads: 8, headDim: 128,
+ *   vocabSize: 128256, maxSeqLen: 8192, rmsNormEps: 1e-5, ropeTheta: 500000, tieWordEmbeddings: false,
+ * };
+ * const items = hostMemoryPlan({ config, tokens: 32 * 256, chunkBytes: 64 * 2 ** 20 });
+ * assert.equal(items[0].bytes, 2 * 32 * 256 * 4096 * 4); // 256 MiB of hidden states at 8B
+ * ```
+ */
+export declare function hostMemoryPlan(options: HostPlanOptions): MemoryItem[];
+/**
+ * Fails, naming the parts, when {@linkcode hostMemoryPlan} exceeds the memory available.
+ *
+ * @param options As for hostMemoryPlan.
+ * @param available Bytes the host has available (Deno.systemMemoryInfo().available).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const config = {
+ *   dim: 4096, hiddenDim: 14336, nLayers: 32, nHeads: 32, nKvHeads: 8, headDim: 128,
+ *   vocabSize: 128256, maxSeqLen: 8192, rmsNormEps: 1e-5, ropeTheta: 500000, tieWordEmbeddings: false,
+ * };
+ * const options = { config, tokens: 1024 * 2048, chunkBytes: 64 * 2 ** 20 };
+ * assert.throws(() => checkHostMemory(options, 16 * 2 ** 30), /needs about 70\.29 GiB .* lower --nsamples or --seqlen/);
+ * checkHostMemory({ ...options, tokens: 32 * 256 }, 16 * 2 ** 30); // fits
+ * ```
+ */
+export declare function checkHostMemory(options: HostPlanOptions, available: number): void;
