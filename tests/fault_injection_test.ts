@@ -450,25 +450,34 @@ function reference(dir: string, model: string): Promise<Map<string, string | Uin
   return uninterrupted;
 }
 
+/** Runs prune in process and aborts it once block 1 is done and one layer of block 2 too. */
+async function abortInBlock2(
+  model: string,
+  out: string,
+): Promise<{ code: number; stderr: string }> {
+  const controller = new AbortController();
+  let stderr = "";
+  const code = await main(["prune", "--model", model, ...FAST.slice(0, -1), "--out", out], {
+    stdout: () => {},
+    stderr: (text) => {
+      stderr += text;
+      // 2 · 7 + 1 layers.
+      if (/prune \[[#.]+\] 15\/28 layers/.test(text)) {
+        controller.abort(new InterruptedError("SIGINT"));
+      }
+    },
+    stderrIsTerminal: true,
+    signal: controller.signal,
+  });
+  return { code, stderr };
+}
+
 Deno.test("an abort between layers keeps the finished blocks; the same command resumes and writes the same bytes", async () => {
   await withDir(async (dir) => {
     const model = await writeModel(dir);
     const expected = await reference(dir, model);
     const out = `${dir}/out`;
-    const controller = new AbortController();
-    let stderr = "";
-    const code = await main(["prune", "--model", model, ...FAST.slice(0, -1), "--out", out], {
-      stdout: () => {},
-      stderr: (text) => {
-        stderr += text;
-        // Stop once block 1 is done and one layer of block 2 too: 2 · 7 + 1 layers.
-        if (/prune \[[#.]+\] 15\/28 layers/.test(text)) {
-          controller.abort(new InterruptedError("SIGINT"));
-        }
-      },
-      stderrIsTerminal: true,
-      signal: controller.signal,
-    });
+    const { code, stderr } = await abortInBlock2(model, out);
     assert.equal(code, 130, stderr);
     assert.match(
       stderr,
@@ -489,6 +498,29 @@ Deno.test("an abort between layers keeps the finished blocks; the same command r
     assertSameOutput(await outputContents(out), expected);
     assert.ok(!names(out).some((n) => (RESUME_FILES as readonly string[]).includes(n)));
     assert.deepEqual(names(dir).filter((n) => n !== "reference"), ["model", "out"]);
+  });
+});
+
+Deno.test("hidden states saved for one more block than the state counts (a stop between the two writes) are not taken: the run prunes again from block 0 to the same bytes", async () => {
+  await withDir(async (dir) => {
+    const model = await writeModel(dir);
+    const expected = await reference(dir, model);
+    const out = `${dir}/out`;
+    assert.equal((await abortInBlock2(model, out)).code, 130);
+    const hiddenPath = `${dir}/.out.partial/resume-hidden.safetensors`;
+    using saved = await SafetensorsFile.open(hiddenPath);
+    assert.equal(saved.header.metadata.blocks, "2");
+    const hidden = await saved.read("hidden");
+    // Block 2's output saved, the state (2 blocks done) not yet: as a stop between the writes.
+    await writeSafetensors(
+      hiddenPath,
+      { hidden: { dtype: "F32", shape: hidden.shape, data: hidden.bytes } },
+      { blocks: "3" },
+    );
+    const resumed = await runCli(["prune", "--model", model, ...FAST, "--out", out]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, /The saved blocks cannot be read back: pruning from block 0/);
+    assertSameOutput(await outputContents(out), expected);
   });
 });
 

@@ -693,7 +693,7 @@ async function pruneAndReport(
   let model: SafetensorsWriter | undefined;
   let masks: SafetensorsWriter | undefined;
   if (state.blocksDone > 0) {
-    const hidden = await loadHidden(dir, tokens * config.dim);
+    const hidden = await loadHidden(dir, tokens * config.dim, state.blocksDone);
     model = await SafetensorsWriter.reopen(
       modelPath,
       checkpoint.tensors,
@@ -775,7 +775,7 @@ async function pruneAndReport(
         onBlockDone: async ({ block, hidden, timings }) => {
           await modelWriter.sync();
           await masksWriter.sync();
-          if (hidden) await saveHidden(dir, hidden, config.dim);
+          if (hidden) await saveHidden(dir, hidden, config.dim, block + 1);
           state = {
             ...state,
             blocksDone: block + 1,

@@ -207,16 +207,26 @@ export async function loadInputs(
 }
 
 /**
- * Saves h, the last finished block's output (atomically).
+ * Saves h, the output of the blocks finished so far (atomically), with their count: saved before
+ * the state that counts them, so a run stopped between the two writes must not take this h for
+ * the state's.
  *
  * @param dir The partial directory.
  * @param hidden h (tokens, dim).
  * @param dim Hidden size.
+ * @param blocks Blocks whose output h is.
  */
-export async function saveHidden(dir: string, hidden: Float32Array, dim: number): Promise<void> {
-  await writeSafetensors(join(dir, HIDDEN), {
-    hidden: { dtype: "F32", shape: [hidden.length / dim, dim], data: hidden },
-  });
+export async function saveHidden(
+  dir: string,
+  hidden: Float32Array,
+  dim: number,
+  blocks: number,
+): Promise<void> {
+  await writeSafetensors(
+    join(dir, HIDDEN),
+    { hidden: { dtype: "F32", shape: [hidden.length / dim, dim], data: hidden } },
+    { blocks: String(blocks) },
+  );
 }
 
 /**
@@ -224,11 +234,17 @@ export async function saveHidden(dir: string, hidden: Float32Array, dim: number)
  *
  * @param dir The partial directory.
  * @param length Values expected (tokens · dim).
- * @returns h, or undefined when missing or of another size.
+ * @param blocks Blocks the state counts as done.
+ * @returns h, or undefined when missing, of another size or of another number of blocks.
  */
-export async function loadHidden(dir: string, length: number): Promise<Float32Array | undefined> {
+export async function loadHidden(
+  dir: string,
+  length: number,
+  blocks: number,
+): Promise<Float32Array | undefined> {
   try {
     using file = await SafetensorsFile.open(join(dir, HIDDEN));
+    if (file.header.metadata.blocks !== String(blocks)) return undefined;
     const tensor = await file.read("hidden");
     if (tensor.dtype !== "F32" || tensor.bytes.length !== length * 4) return undefined;
     return new Float32Array(tensor.bytes.slice().buffer);
