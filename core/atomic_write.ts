@@ -12,7 +12,7 @@ import { describeFsError, InputError } from "./errors.ts";
  * Writes chunks to `path` atomically.
  *
  * @param path Target file.
- * @param chunks The file's bytes, in order.
+ * @param chunks The file's bytes, in order (made as they are written, when asynchronous).
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -22,7 +22,10 @@ import { describeFsError, InputError } from "./errors.ts";
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export async function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+): Promise<void> {
   // Beside the target, so that the rename stays on one file system.
   const slash = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
   const temporary = `${path.slice(0, slash + 1)}.${path.slice(slash + 1)}.${Deno.pid}.${
@@ -35,7 +38,7 @@ export async function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>
     throw new InputError(`Cannot write "${path}": ${describeFsError(error)}`, { cause: error });
   }
   try {
-    for (const chunk of chunks) {
+    for await (const chunk of chunks) {
       let written = 0;
       while (written < chunk.length) written += await file.write(chunk.subarray(written));
     }

@@ -232,12 +232,15 @@ export interface HostPlanOptions {
   readonly tokens: number;
   /** Bytes a forward chunk's activations may take (pipeline.ts's CHUNK_BYTES). */
   readonly chunkBytes: number;
+  /** The hidden states are kept on disk (then only a chunk of them is in memory at a time). */
+  readonly hiddenOnDisk?: boolean;
 }
 
 /**
  * What `prune` holds in the host's memory outside the backend, at its peak (a block being
  * calibrated): the calibration hidden states and the copy a block's capturing forward runs on,
- * the block's weights in float32 (as read, and the pruned copies written), the embedding and
+ * (or a chunk of them, when they are kept on disk), the block's weights in float32 (as read, and
+ * the pruned copies written), the embedding and
  * output head, and one forward chunk's activations (about a dozen arrays of the chunk's size).
  *
  * @param options Architecture, calibration size and chunk size.
@@ -259,7 +262,9 @@ export function hostMemoryPlan(options: HostPlanOptions): MemoryItem[] {
   const perBlock = dim * nHeads * headDim * 2 + dim * nKvHeads * headDim * 2 + dim * hiddenDim * 3;
   const table = vocabSize * dim * (config.tieWordEmbeddings ? 1 : 2);
   return [
-    { what: "calibration hidden states (and a block's copy)", bytes: 2 * 4 * tokens * dim },
+    options.hiddenOnDisk
+      ? { what: "a chunk of the hidden states (the rest on disk)", bytes: 2 * options.chunkBytes }
+      : { what: "calibration hidden states (and a block's copy)", bytes: 2 * 4 * tokens * dim },
     { what: "a block's weights in float32, read and pruned", bytes: 2 * 4 * perBlock },
     { what: "embedding and output head in float32", bytes: 4 * table },
     { what: "a forward chunk's activations", bytes: 12 * options.chunkBytes },
@@ -291,6 +296,8 @@ export function checkHostMemory(options: HostPlanOptions, available: number): vo
   throw new InputError(
     `This run needs about ${gib(total)} of memory outside the backend (${
       items.map((i) => `${i.what} ${gib(i.bytes)}`).join(", ")
-    }), more than the ${gib(available)} available: lower --nsamples or --seqlen`,
+    }), more than the ${gib(available)} available: lower --nsamples or --seqlen${
+      options.hiddenOnDisk ? "" : ", or keep the hidden states on disk (--hidden-states disk)"
+    }`,
   );
 }

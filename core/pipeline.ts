@@ -16,7 +16,10 @@
  *        │    calibration, h = the dense block's output, from the capturing forward)
  *        └─ onBlockDone(block, h): a point a run can be resumed from
  *
- * A run resumed from block k (options.resume: k and the h that block k − 1 produced) skips
+ * The hidden states h live where options.hiddenStates keeps them (memory by default, a file for
+ * calibrations too large for it) and go through each block a chunk of sequences at a time.
+ *
+ * A run resumed from block k (options.resume: k, with h as block k − 1 produced it) skips
  * the tensors outside the blocks and blocks 0 … k − 1, and then computes exactly what an
  * uninterrupted run computes. An aborted `signal` stops the run between layers and between
  * SparseSwaps iterations. *
@@ -26,6 +29,7 @@
  * @module
  */
 
+import { type HiddenStates, memoryHiddenStates } from "./hidden_states.ts";
 import { zeroPruned } from "./compressed.ts";
 import { InputError } from "./errors.ts";
 import type { GramHandle, Kernels } from "./kernels.ts";
@@ -112,7 +116,7 @@ export interface BlockDone {
    * h (tokens, dim): the block's output, the next block's calibration input; absent when the
    * layers' results come from `layerResults` (no calibration runs).
    */
-  readonly hidden?: Float32Array;
+  readonly hidden?: HiddenStates;
   /** Seconds per phase so far in this call. */
   readonly timings: Readonly<PruneTimings>;
 }
@@ -132,10 +136,11 @@ export interface PruneEvents {
 
 /** Where an interrupted run continues. */
 export interface PruneResume {
-  /** Blocks already done (their tensors, and those outside the blocks, already written). */
+  /**
+   * Blocks already done (their tensors, and those outside the blocks, already written); unless
+   * the layers' results come from `layerResults`, `hiddenStates` holds their output.
+   */
   readonly blocks: number;
-  /** h (tokens, dim) that block `blocks − 1` produced (not needed with `layerResults`). */
-  readonly hidden?: Float32Array;
 }
 
 /** The method every layer is pruned with. */
@@ -196,6 +201,11 @@ export interface PruneOptions extends PruneMethod {
   readonly signal?: AbortSignal;
   /** Activation bytes a forward chunk may hold (default {@linkcode CHUNK_BYTES}). */
   readonly chunkBytes?: number;
+  /**
+   * Where the calibration hidden states live between blocks (default: memory). Resuming, they
+   * must hold the resumed blocks' output.
+   */
+  readonly hiddenStates?: HiddenStates;
 }
 
 /** Seconds spent per phase. */
@@ -225,16 +235,20 @@ export async function pruneModel(
     timings[phase] += (performance.now() - started) / 1000;
   };
   const length = calibration[0].length;
-  const tokens = calibration.length * length;
   const first = resume?.blocks ?? 0;
   const calibrating = options.layerResults === undefined;
+  const h = calibrating
+    ? options.hiddenStates ?? memoryHiddenStates(calibration.length, length, config.dim)
+    : undefined;
   if (
-    resume &&
-    (first > config.nLayers || (calibrating && resume.hidden?.length !== tokens * config.dim))
+    h && (h.sequences !== calibration.length || h.tokens !== length || h.dim !== config.dim)
   ) {
     throw new RangeError(
-      `Cannot resume at block ${first} with ${resume.hidden?.length ?? 0} hidden values`,
+      `Hidden states of ${h.sequences} × ${h.tokens} × ${h.dim} for ${calibration.length} windows of ${length} tokens and hidden size ${config.dim}`,
     );
+  }
+  if (resume && (first > config.nLayers || (calibrating && !options.hiddenStates))) {
+    throw new RangeError(`Cannot resume at block ${first} without the hidden states`);
   }
   let started = performance.now();
   if (!resume) {
@@ -250,11 +264,7 @@ export async function pruneModel(
   }
   clock("writing", started);
 
-  const h = !calibrating
-    ? undefined
-    : resume?.hidden
-    ? resume.hidden.slice()
-    : await embedCalibration(checkpoint, calibration);
+  if (h && !resume) await embedCalibration(checkpoint, calibration, h, options.chunkBytes);
   const layout = { batch: calibration.length, tokens: length, start: 0 };
   const frequencies = ropeFrequencies(config);
   const reports: LayerReport[] = [];
@@ -271,7 +281,8 @@ export async function pruneModel(
         kernels,
         config,
         weights,
-        dense ? h : h.slice(),
+        h,
+        dense,
         layout,
         frequencies,
         options.chunkBytes,
@@ -321,16 +332,10 @@ export async function pruneModel(
     clock("writing", started);
     if (h && !dense) {
       started = performance.now();
-      await forwardInChunks(
-        kernels,
-        config,
-        weights,
-        h,
-        layout,
-        frequencies,
-        undefined,
-        options.chunkBytes,
-      );
+      await forwardInChunks(kernels, config, weights, h, layout, frequencies, {
+        writeBack: true,
+        chunkBytes: options.chunkBytes,
+      });
       clock("calibration", started);
     }
     await events?.onBlockDone?.({ block: index, hidden: h, timings: { ...timings } });
@@ -354,6 +359,8 @@ export interface DenseInputsOptions {
   ) => Promise<void>;
   /** Stops the pass between blocks. */
   readonly signal?: AbortSignal;
+  /** Where the calibration hidden states live between blocks (default: memory). */
+  readonly hiddenStates?: HiddenStates;
 }
 
 /**
@@ -366,13 +373,15 @@ export interface DenseInputsOptions {
 export async function denseLayerInputs(options: DenseInputsOptions): Promise<void> {
   const { kernels, checkpoint, calibration, signal } = options;
   const { config } = checkpoint;
-  const h = await embedCalibration(checkpoint, calibration);
   const layout = { batch: calibration.length, tokens: calibration[0].length, start: 0 };
+  const h = options.hiddenStates ??
+    memoryHiddenStates(layout.batch, layout.tokens, config.dim);
+  await embedCalibration(checkpoint, calibration, h);
   const frequencies = ropeFrequencies(config);
   for (let block = 0; block < config.nLayers; block++) {
     signal?.throwIfAborted();
     const weights = await readBlock(checkpoint, block);
-    const inputs = await captureInputs(kernels, config, weights, h, layout, frequencies);
+    const inputs = await captureInputs(kernels, config, weights, h, true, layout, frequencies);
     try {
       checkLayerInputs(inputs, block);
       await options.onBlock(block, weights, inputs);
@@ -382,16 +391,21 @@ export async function denseLayerInputs(options: DenseInputsOptions): Promise<voi
   }
 }
 
-/** h (tokens, dim): the calibration windows embedded, the first block's input. */
+/** Writes h (tokens, dim), the calibration windows embedded, the first block's input. */
 async function embedCalibration(
   checkpoint: Checkpoint,
   calibration: readonly Int32Array[],
-): Promise<Float32Array> {
-  const length = calibration[0].length;
-  const flat = new Int32Array(calibration.length * length);
-  calibration.forEach((w, i) => flat.set(w, i * length));
+  h: HiddenStates,
+  chunkBytes?: number,
+): Promise<void> {
   const table = toFloat32(await checkpoint.read("model.embed_tokens.weight"));
-  return embed(table, flat, checkpoint.config.dim);
+  const per = chunkSequences(checkpoint.config, h.tokens, chunkBytes);
+  for (let first = 0; first < calibration.length; first += per) {
+    const windows = calibration.slice(first, first + per);
+    const flat = new Int32Array(windows.length * h.tokens);
+    windows.forEach((w, i) => flat.set(w, i * h.tokens));
+    await h.write(first, embed(table, flat, checkpoint.config.dim));
+  }
 }
 
 /** Options of {@linkcode owlBlockPatterns}. */
@@ -406,6 +420,8 @@ export interface OwlOptions {
   readonly sparsity: number;
   /** Stops the pass between blocks. */
   readonly signal?: AbortSignal;
+  /** Where the calibration hidden states live between blocks (default: memory). */
+  readonly hiddenStates?: HiddenStates;
 }
 
 /**
@@ -419,18 +435,23 @@ export interface OwlOptions {
 export async function owlBlockPatterns(options: OwlOptions): Promise<PerRowPattern[]> {
   const { kernels, checkpoint, calibration, sparsity, signal } = options;
   const { config } = checkpoint;
-  const h = await embedCalibration(checkpoint, calibration);
   const layout = { batch: calibration.length, tokens: calibration[0].length, start: 0 };
+  const h = options.hiddenStates ??
+    memoryHiddenStates(layout.batch, layout.tokens, config.dim);
+  await embedCalibration(checkpoint, calibration, h);
   const frequencies = ropeFrequencies(config);
   const ratios: number[] = [];
   for (let block = 0; block < config.nLayers; block++) {
     signal?.throwIfAborted();
     const weights = await readBlock(checkpoint, block);
     const energy = new Map<LinearInput, Float64Array>();
-    await forwardInChunks(kernels, config, weights, h, layout, frequencies, (input, x, width) => {
-      const sums = energy.get(input) ?? new Float64Array(width);
-      for (let i = 0; i < x.length; i++) sums[i % width] += x[i] * x[i];
-      energy.set(input, sums);
+    await forwardInChunks(kernels, config, weights, h, layout, frequencies, {
+      writeBack: true,
+      captured: (input, x, width) => {
+        const sums = energy.get(input) ?? new Float64Array(width);
+        for (let i = 0; i < x.length; i++) sums[i % width] += x[i] * x[i];
+        energy.set(input, sums);
+      },
     });
     ratios.push(outlierRatio(LINEAR_LAYERS.map((layer) => {
       const inputEnergy = energy.get(LINEAR_ROLES[layer].input)!;
@@ -568,41 +589,47 @@ export function chunkSequences(
 }
 
 /**
- * A block's forward pass over all calibration sequences, chunk by chunk (h updated in place),
- * handing each chunk's captured layer inputs to `captured` before the next chunk runs.
+ * A block's forward pass over all calibration sequences, chunk by chunk, handing each chunk's
+ * captured layer inputs to `captured` before the next chunk runs; with `writeBack`, h becomes
+ * the block's output.
  */
 async function forwardInChunks(
   kernels: Kernels,
   config: LlamaConfig,
   weights: DenseBlockWeights,
-  h: Float32Array,
+  h: HiddenStates,
   layout: ChunkLayout,
   frequencies: Float64Array,
-  captured?: (input: LinearInput, x: Float32Array, width: number) => Promise<void> | void,
-  chunkBytes?: number,
+  options: {
+    readonly writeBack: boolean;
+    readonly captured?: (input: LinearInput, x: Float32Array, width: number) => unknown;
+    readonly chunkBytes?: number;
+  },
 ): Promise<void> {
-  const per = chunkSequences(config, layout.tokens, chunkBytes);
-  const stride = layout.tokens * config.dim;
+  const { captured } = options;
+  const per = chunkSequences(config, layout.tokens, options.chunkBytes);
   for (let first = 0; first < layout.batch; first += per) {
     const batch = Math.min(per, layout.batch - first);
-    const chunk = h.subarray(first * stride, (first + batch) * stride);
+    const chunk = await h.read(first, batch);
     const inputs: [LinearInput, Float32Array, number][] = [];
     await blockForward(kernels, config, weights, chunk, { ...layout, batch }, frequencies, {
       capture: captured && ((input, x, width) => void inputs.push([input, x, width])),
     });
     for (const [input, x, width] of inputs) await captured!(input, x, width);
+    if (options.writeBack) await h.write(first, chunk);
   }
 }
 
 /**
- * Runs the dense block on h (the caller passes a copy unless h should become the block's output)
- * and accumulates G and moments of each linear input, chunk by chunk.
+ * Runs the dense block on h (which becomes the block's output with `writeBack`) and accumulates
+ * G and moments of each linear input, chunk by chunk.
  */
 async function captureInputs(
   kernels: Kernels,
   config: LlamaConfig,
   weights: DenseBlockWeights,
-  h: Float32Array,
+  h: HiddenStates,
+  writeBack: boolean,
   layout: ChunkLayout,
   frequencies: Float64Array,
   chunkBytes?: number,
@@ -612,14 +639,10 @@ async function captureInputs(
     { gram: GramHandle; width: number; rows: number; mean: Float64Array; squares: Float64Array }
   >();
   try {
-    await forwardInChunks(
-      kernels,
-      config,
-      weights,
-      h,
-      layout,
-      frequencies,
-      async (input, x, width) => {
+    await forwardInChunks(kernels, config, weights, h, layout, frequencies, {
+      writeBack,
+      chunkBytes,
+      captured: async (input, x, width) => {
         let sum = sums.get(input);
         if (!sum) {
           const gram = await kernels.createGram({ d: width });
@@ -643,8 +666,7 @@ async function captureInputs(
         }
         sum.rows += rows;
       },
-      chunkBytes,
-    );
+    });
   } catch (error) {
     for (const { gram } of sums.values()) kernels.release(gram);
     throw error;

@@ -316,6 +316,22 @@ export class SafetensorsFile implements Disposable {
     return { dtype, shape, bytes };
   }
 
+  /**
+   * Reads a byte range of a tensor's data (a part of a tensor too large to read at once).
+   *
+   * @param name Tensor name.
+   * @param begin First byte, from the start of the tensor's data.
+   * @param end Byte after the last.
+   * @returns The bytes.
+   */
+  async readRange(name: string, begin: number, end: number): Promise<Uint8Array> {
+    const { dataOffsets: [start, stop] } = this.info(name);
+    if (begin < 0 || end < begin || start + end > stop) {
+      throw new RangeError(`Bytes ${begin}–${end} of tensor "${name}" of ${stop - start} bytes`);
+    }
+    return await this.source.read(this.header.dataStart + start + begin, end - begin);
+  }
+
   /** Closes the file. */
   close(): void {
     this.source.close();

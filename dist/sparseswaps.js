@@ -5997,7 +5997,7 @@ function hostMemoryPlan(options) {
   const perBlock = dim * nHeads * headDim * 2 + dim * nKvHeads * headDim * 2 + dim * hiddenDim * 3;
   const table = vocabSize * dim * (config.tieWordEmbeddings ? 1 : 2);
   return [
-    { what: "calibration hidden states (and a block's copy)", bytes: 2 * 4 * tokens * dim },
+    options.hiddenOnDisk ? { what: "a chunk of the hidden states (the rest on disk)", bytes: 2 * options.chunkBytes } : { what: "calibration hidden states (and a block's copy)", bytes: 2 * 4 * tokens * dim },
     { what: "a block's weights in float32, read and pruned", bytes: 2 * 4 * perBlock },
     { what: "embedding and output head in float32", bytes: 4 * table },
     { what: "a forward chunk's activations", bytes: 12 * options.chunkBytes }
@@ -6009,7 +6009,7 @@ function checkHostMemory(options, available) {
   if (total2 <= available) return;
   const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
   throw new InputError(
-    `This run needs about ${gib(total2)} of memory outside the backend (${items.map((i) => `${i.what} ${gib(i.bytes)}`).join(", ")}), more than the ${gib(available)} available: lower --nsamples or --seqlen`
+    `This run needs about ${gib(total2)} of memory outside the backend (${items.map((i) => `${i.what} ${gib(i.bytes)}`).join(", ")}), more than the ${gib(available)} available: lower --nsamples or --seqlen${options.hiddenOnDisk ? "" : ", or keep the hidden states on disk (--hidden-states disk)"}`
   );
 }
 
@@ -6374,6 +6374,21 @@ var SafetensorsFile = class _SafetensorsFile {
     const { dtype, shape, dataOffsets: [begin, end] } = this.info(name);
     const bytes = await this.source.read(this.header.dataStart + begin, end - begin);
     return { dtype, shape, bytes };
+  }
+  /**
+   * Reads a byte range of a tensor's data (a part of a tensor too large to read at once).
+   *
+   * @param name Tensor name.
+   * @param begin First byte, from the start of the tensor's data.
+   * @param end Byte after the last.
+   * @returns The bytes.
+   */
+  async readRange(name, begin, end) {
+    const { dataOffsets: [start, stop] } = this.info(name);
+    if (begin < 0 || end < begin || start + end > stop) {
+      throw new RangeError(`Bytes ${begin}\u2013${end} of tensor "${name}" of ${stop - start} bytes`);
+    }
+    return await this.source.read(this.header.dataStart + start + begin, end - begin);
   }
   /** Closes the file. */
   close() {
@@ -7614,6 +7629,20 @@ async function planStorage(dense, pruned, format) {
   return { format, tensors, globalSparsity: parameters > 0 ? 100 * zeros / parameters : 0 };
 }
 
+// core/hidden_states.ts
+function memoryHiddenStates(sequences, tokens, dim, values) {
+  const h = values ? values.slice() : new Float32Array(sequences * tokens * dim);
+  const stride = tokens * dim;
+  return {
+    sequences,
+    tokens,
+    dim,
+    values: h,
+    read: (first, count) => Promise.resolve(h.slice(first * stride, (first + count) * stride)),
+    write: (first, chunk) => Promise.resolve(h.set(chunk, first * stride))
+  };
+}
+
 // core/pipeline.ts
 var CALIBRATION_MODES = ["sequential", "dense"];
 var LAYER_SPARSITIES = ["uniform", "owl"];
@@ -7626,13 +7655,16 @@ async function pruneModel(options) {
     timings[phase] += (performance.now() - started2) / 1e3;
   };
   const length = calibration[0].length;
-  const tokens = calibration.length * length;
   const first = resume?.blocks ?? 0;
   const calibrating = options.layerResults === void 0;
-  if (resume && (first > config.nLayers || calibrating && resume.hidden?.length !== tokens * config.dim)) {
+  const h = calibrating ? options.hiddenStates ?? memoryHiddenStates(calibration.length, length, config.dim) : void 0;
+  if (h && (h.sequences !== calibration.length || h.tokens !== length || h.dim !== config.dim)) {
     throw new RangeError(
-      `Cannot resume at block ${first} with ${resume.hidden?.length ?? 0} hidden values`
+      `Hidden states of ${h.sequences} \xD7 ${h.tokens} \xD7 ${h.dim} for ${calibration.length} windows of ${length} tokens and hidden size ${config.dim}`
     );
+  }
+  if (resume && (first > config.nLayers || calibrating && !options.hiddenStates)) {
+    throw new RangeError(`Cannot resume at block ${first} without the hidden states`);
   }
   let started = performance.now();
   if (!resume) {
@@ -7647,7 +7679,7 @@ async function pruneModel(options) {
     }
   }
   clock("writing", started);
-  const h = !calibrating ? void 0 : resume?.hidden ? resume.hidden.slice() : await embedCalibration(checkpoint, calibration);
+  if (h && !resume) await embedCalibration(checkpoint, calibration, h, options.chunkBytes);
   const layout = { batch: calibration.length, tokens: length, start: 0 };
   const frequencies = ropeFrequencies(config);
   const reports = [];
@@ -7661,7 +7693,8 @@ async function pruneModel(options) {
       kernels,
       config,
       weights,
-      dense ? h : h.slice(),
+      h,
+      dense,
       layout,
       frequencies,
       options.chunkBytes
@@ -7708,16 +7741,10 @@ async function pruneModel(options) {
     clock("writing", started);
     if (h && !dense) {
       started = performance.now();
-      await forwardInChunks(
-        kernels,
-        config,
-        weights,
-        h,
-        layout,
-        frequencies,
-        void 0,
-        options.chunkBytes
-      );
+      await forwardInChunks(kernels, config, weights, h, layout, frequencies, {
+        writeBack: true,
+        chunkBytes: options.chunkBytes
+      });
       clock("calibration", started);
     }
     await events?.onBlockDone?.({ block: index, hidden: h, timings: { ...timings } });
@@ -7727,13 +7754,14 @@ async function pruneModel(options) {
 async function denseLayerInputs(options) {
   const { kernels, checkpoint, calibration, signal } = options;
   const { config } = checkpoint;
-  const h = await embedCalibration(checkpoint, calibration);
   const layout = { batch: calibration.length, tokens: calibration[0].length, start: 0 };
+  const h = options.hiddenStates ?? memoryHiddenStates(layout.batch, layout.tokens, config.dim);
+  await embedCalibration(checkpoint, calibration, h);
   const frequencies = ropeFrequencies(config);
   for (let block = 0; block < config.nLayers; block++) {
     signal?.throwIfAborted();
     const weights = await readBlock(checkpoint, block);
-    const inputs = await captureInputs(kernels, config, weights, h, layout, frequencies);
+    const inputs = await captureInputs(kernels, config, weights, h, true, layout, frequencies);
     try {
       checkLayerInputs(inputs, block);
       await options.onBlock(block, weights, inputs);
@@ -7742,28 +7770,35 @@ async function denseLayerInputs(options) {
     }
   }
 }
-async function embedCalibration(checkpoint, calibration) {
-  const length = calibration[0].length;
-  const flat = new Int32Array(calibration.length * length);
-  calibration.forEach((w, i) => flat.set(w, i * length));
+async function embedCalibration(checkpoint, calibration, h, chunkBytes) {
   const table = toFloat32(await checkpoint.read("model.embed_tokens.weight"));
-  return embed(table, flat, checkpoint.config.dim);
+  const per = chunkSequences(checkpoint.config, h.tokens, chunkBytes);
+  for (let first = 0; first < calibration.length; first += per) {
+    const windows = calibration.slice(first, first + per);
+    const flat = new Int32Array(windows.length * h.tokens);
+    windows.forEach((w, i) => flat.set(w, i * h.tokens));
+    await h.write(first, embed(table, flat, checkpoint.config.dim));
+  }
 }
 async function owlBlockPatterns(options) {
   const { kernels, checkpoint, calibration, sparsity, signal } = options;
   const { config } = checkpoint;
-  const h = await embedCalibration(checkpoint, calibration);
   const layout = { batch: calibration.length, tokens: calibration[0].length, start: 0 };
+  const h = options.hiddenStates ?? memoryHiddenStates(layout.batch, layout.tokens, config.dim);
+  await embedCalibration(checkpoint, calibration, h);
   const frequencies = ropeFrequencies(config);
   const ratios = [];
   for (let block = 0; block < config.nLayers; block++) {
     signal?.throwIfAborted();
     const weights = await readBlock(checkpoint, block);
     const energy = /* @__PURE__ */ new Map();
-    await forwardInChunks(kernels, config, weights, h, layout, frequencies, (input, x, width) => {
-      const sums = energy.get(input) ?? new Float64Array(width);
-      for (let i = 0; i < x.length; i++) sums[i % width] += x[i] * x[i];
-      energy.set(input, sums);
+    await forwardInChunks(kernels, config, weights, h, layout, frequencies, {
+      writeBack: true,
+      captured: (input, x, width) => {
+        const sums = energy.get(input) ?? new Float64Array(width);
+        for (let i = 0; i < x.length; i++) sums[i % width] += x[i] * x[i];
+        energy.set(input, sums);
+      }
     });
     ratios.push(outlierRatio(LINEAR_LAYERS.map((layer) => {
       const inputEnergy = energy.get(LINEAR_ROLES[layer].input);
@@ -7809,30 +7844,27 @@ function chunkSequences(config, tokens, chunkBytes = CHUNK_BYTES) {
   const widest = Math.max(config.dim, config.hiddenDim, config.nHeads * config.headDim);
   return Math.max(1, Math.floor(chunkBytes / (4 * tokens * widest)));
 }
-async function forwardInChunks(kernels, config, weights, h, layout, frequencies, captured, chunkBytes) {
-  const per = chunkSequences(config, layout.tokens, chunkBytes);
-  const stride = layout.tokens * config.dim;
+async function forwardInChunks(kernels, config, weights, h, layout, frequencies, options) {
+  const { captured } = options;
+  const per = chunkSequences(config, layout.tokens, options.chunkBytes);
   for (let first = 0; first < layout.batch; first += per) {
     const batch = Math.min(per, layout.batch - first);
-    const chunk = h.subarray(first * stride, (first + batch) * stride);
+    const chunk = await h.read(first, batch);
     const inputs = [];
     await blockForward(kernels, config, weights, chunk, { ...layout, batch }, frequencies, {
       capture: captured && ((input, x, width) => void inputs.push([input, x, width]))
     });
     for (const [input, x, width] of inputs) await captured(input, x, width);
+    if (options.writeBack) await h.write(first, chunk);
   }
 }
-async function captureInputs(kernels, config, weights, h, layout, frequencies, chunkBytes) {
+async function captureInputs(kernels, config, weights, h, writeBack, layout, frequencies, chunkBytes) {
   const sums = /* @__PURE__ */ new Map();
   try {
-    await forwardInChunks(
-      kernels,
-      config,
-      weights,
-      h,
-      layout,
-      frequencies,
-      async (input, x, width) => {
+    await forwardInChunks(kernels, config, weights, h, layout, frequencies, {
+      writeBack,
+      chunkBytes,
+      captured: async (input, x, width) => {
         let sum = sums.get(input);
         if (!sum) {
           const gram = await kernels.createGram({ d: width });
@@ -7855,9 +7887,8 @@ async function captureInputs(kernels, config, weights, h, layout, frequencies, c
           }
         }
         sum.rows += rows;
-      },
-      chunkBytes
-    );
+      }
+    });
   } catch (error) {
     for (const { gram } of sums.values()) kernels.release(gram);
     throw error;

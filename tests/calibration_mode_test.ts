@@ -14,6 +14,7 @@ import { openLocalFile } from "../core/local_files.ts";
 import { openModelSource } from "../core/model/source.ts";
 import { type CalibrationMode, pruneModel } from "../core/pipeline.ts";
 import { createRandom } from "../core/synthetic.ts";
+import { readAllHidden } from "../core/hidden_states.ts";
 
 Deno.test("with dense calibration a layer's warm start does not depend on earlier blocks' pruning", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sparseswaps-calibration-" });
@@ -98,7 +99,7 @@ Deno.test("calibrating one sequence at a time gives the whole batch's hidden sta
           writeTensor: () => Promise.resolve(),
           writeMask: (n, m) => Promise.resolve(void masks.set(n, m)),
         },
-        events: { onBlockDone: ({ hidden: h }) => void hidden.push(h!.slice()) },
+        events: { onBlockDone: async ({ hidden: h }) => void hidden.push(await readAllHidden(h!)) },
       });
       return { masks, hidden, layers };
     };

@@ -454,10 +454,12 @@ function reference(dir: string, model: string): Promise<Map<string, string | Uin
 async function abortInBlock2(
   model: string,
   out: string,
+  extra: string[] = [],
 ): Promise<{ code: number; stderr: string }> {
   const controller = new AbortController();
   let stderr = "";
-  const code = await main(["prune", "--model", model, ...FAST.slice(0, -1), "--out", out], {
+  const args = ["prune", "--model", model, ...FAST.slice(0, -1), ...extra, "--out", out];
+  const code = await main(args, {
     stdout: () => {},
     stderr: (text) => {
       stderr += text;
@@ -472,34 +474,43 @@ async function abortInBlock2(
   return { code, stderr };
 }
 
-Deno.test("an abort between layers keeps the finished blocks; the same command resumes and writes the same bytes", async () => {
-  await withDir(async (dir) => {
-    const model = await writeModel(dir);
-    const expected = await reference(dir, model);
-    const out = `${dir}/out`;
-    const { code, stderr } = await abortInBlock2(model, out);
-    assert.equal(code, 130, stderr);
-    assert.match(
-      stderr,
-      /The finished blocks are kept in ".*\.out\.partial": run the same command again/,
-    );
-    assert.match(stderr, /Interrupted by SIGINT\n$/);
-    assert.deepEqual(names(dir).filter((n) => n !== "reference"), [".out.partial", "model"]);
-    const state = JSON.parse(await Deno.readTextFile(`${dir}/.out.partial/resume-state.json`));
-    assert.equal(state.blocksDone, 2);
-    assert.equal(state.layers.length, 14);
+for (const place of ["memory", "disk"]) {
+  Deno.test(`an abort between layers keeps the finished blocks; the same command resumes and writes the same bytes (hidden states in ${place})`, async () => {
+    await withDir(async (dir) => {
+      const model = await writeModel(dir);
+      const expected = await reference(dir, model);
+      const out = `${dir}/out`;
+      const flags = ["--hidden-states", place];
+      const { code, stderr } = await abortInBlock2(model, out, flags);
+      assert.equal(code, 130, stderr);
+      assert.match(
+        stderr,
+        /The finished blocks are kept in ".*\.out\.partial": run the same command again/,
+      );
+      assert.match(stderr, /Interrupted by SIGINT\n$/);
+      assert.deepEqual(names(dir).filter((n) => n !== "reference"), [".out.partial", "model"]);
+      // The working file goes with the run; the copy saved after each block stays for the resume.
+      assert.ok(!names(`${dir}/.out.partial`).includes("calibration-hidden.f32"));
+      assert.equal(
+        /Calibration hidden states on disk: .*calibration-hidden\.f32/.test(stderr),
+        place === "disk",
+      );
+      const state = JSON.parse(await Deno.readTextFile(`${dir}/.out.partial/resume-state.json`));
+      assert.equal(state.blocksDone, 2);
+      assert.equal(state.layers.length, 14);
 
-    const resumed = await runCli(["prune", "--model", model, ...FAST, "--out", out]);
-    assert.equal(resumed.code, 0, resumed.stderr);
-    assert.match(
-      resumed.stderr,
-      /Resuming the unfinished run in ".*\.out\.partial" at block 2 of 4/,
-    );
-    assertSameOutput(await outputContents(out), expected);
-    assert.ok(!names(out).some((n) => (RESUME_FILES as readonly string[]).includes(n)));
-    assert.deepEqual(names(dir).filter((n) => n !== "reference"), ["model", "out"]);
+      const resumed = await runCli(["prune", "--model", model, ...FAST, ...flags, "--out", out]);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.match(
+        resumed.stderr,
+        /Resuming the unfinished run in ".*\.out\.partial" at block 2 of 4/,
+      );
+      assertSameOutput(await outputContents(out), expected);
+      assert.ok(!names(out).some((n) => (RESUME_FILES as readonly string[]).includes(n)));
+      assert.deepEqual(names(dir).filter((n) => n !== "reference"), ["model", "out"]);
+    });
   });
-});
+}
 
 Deno.test("hidden states saved for one more block than the state counts (a stop between the two writes) are not taken: the run prunes again from block 0 to the same bytes", async () => {
   await withDir(async (dir) => {

@@ -71,7 +71,8 @@ for (const [label, flags] of Object.entries(SETTINGS)) {
       const oneShot = await runCli([...common, "--out", `${dir}/one-shot`]);
       assert.equal(oneShot.code, 0, oneShot.stderr);
       const jobdir = `${dir}/jobs`;
-      const plan = await runCli([...common, "--plan", jobdir]);
+      // The plan keeps its hidden states on disk; the one-shot run in memory.
+      const plan = await runCli([...common, "--hidden-states", "disk", "--plan", jobdir]);
       assert.equal(plan.code, 0, plan.stderr);
       const lines = (await Deno.readTextFile(`${jobdir}/jobs.txt`)).trim().split("\n");
       assert.equal(lines.length, 3 * 7);

@@ -333,9 +333,19 @@ Deno.test("prune and eval refuse bad models, data and outputs with a clear messa
         [
           "prune",
           ...["--model", hf, "--nsamples", "100000000", "--seqlen", "32"],
-          ...["--backend", "reference", "--out", out],
+          ...["--backend", "reference", "--hidden-states", "memory", "--out", out],
         ],
         /This run needs about \d+\.\d\d GiB of memory outside the backend \(calibration hidden states .*\), more than the \d+\.\d\d GiB available: lower --nsamples or --seqlen/,
+        1,
+      ],
+      [
+        "hidden states beyond the disk",
+        [
+          "prune",
+          ...["--model", hf, "--nsamples", "100000000", "--seqlen", "32"],
+          ...["--backend", "reference", "--hidden-states", "disk", "--out", out],
+        ],
+        /Keeping the hidden states on disk needs \d+\.\d\d GiB in ".*" \(the working file and the copy saved after each block\), and \d+\.\d\d GiB are free: lower --nsamples or --seqlen/,
         1,
       ],
       [

@@ -15,7 +15,8 @@
  * @module
  */
 
-import { join, resolve } from "node:path";
+import { statfs } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { BACKEND_CHOICES, type BackendChoice } from "../backend.ts";
 import { InputError, InterruptedError, UsageError } from "../errors.ts";
 import type { Kernels } from "../kernels.ts";
@@ -44,6 +45,8 @@ import {
   writeBlockInputs,
   writePlan,
 } from "./jobs.ts";
+import { type HiddenStates, memoryHiddenStates } from "../hidden_states.ts";
+import { fileHiddenStates } from "./hidden_file.ts";
 import { checkHostMemory } from "../memory_plan.ts";
 import {
   checkBackendMemory,
@@ -71,6 +74,7 @@ import { type ModelSource, openModel } from "./model_source.ts";
 import { OutputDirectory } from "./output_dir.ts";
 import {
   digest,
+  HIDDEN_WORK_FILE,
   identityDifference,
   initialState,
   loadHidden,
@@ -135,6 +139,9 @@ Calibration:
                     pruned independently of each other)
 Evaluation:
   --eval-windows N  windows of --seqlen tokens per evaluation set (default 16; 0 skips)
+  --hidden-states H  where the calibration hidden states live between blocks: auto (default:
+                    on disk, in the partial output directory, when they would take more than a
+                    quarter of the available memory), memory or disk
 Run and output:
   --backend B       auto (default), reference, wasm or webgpu;  --threads N  CPU threads
   --out DIR         output directory (default pruned-<model>); an interrupted run keeps its
@@ -171,6 +178,7 @@ const PRUNE_FLAGS = {
   calib: "string",
   calibration: "string",
   "eval-windows": "string",
+  "hidden-states": "string",
   backend: "string",
   threads: "string",
   out: "string",
@@ -196,6 +204,7 @@ interface PruneSettings extends RunSettings {
   readonly threads?: number;
   readonly out: string;
   readonly format: StorageFormat;
+  readonly hiddenStates: HiddenPlace;
   readonly json: boolean;
   readonly quiet: boolean;
   /** `--plan JOBDIR`: write layer jobs instead of pruning. */
@@ -225,6 +234,7 @@ function pruneSettings(argv: readonly string[]): PruneSettings | undefined {
     out: flags.out ??
       `pruned-${model.replace(/[\\/]+$/, "").split(/[\\/]/).pop()!.replace(/\.bin$/, "")}`,
     format: parseChoice(flags.format ?? "dense", "format", STORAGE_FORMATS),
+    hiddenStates: parseChoice(flags["hidden-states"] ?? "auto", "hidden-states", HIDDEN_PLACES),
     json: flags.json ?? false,
     quiet: flags.quiet ?? false,
     plan: flags.plan,
@@ -304,14 +314,17 @@ export async function pruneCommand(
         // An assembly samples nothing: its windows come from the plan.
         !assembly && (calibText === undefined || settings.evalWindows > 0),
       );
+      const onDisk = hiddenOnDisk(settings, source.checkpoint.config);
       checkHostMemory(
         {
           config: source.checkpoint.config,
           tokens: settings.nsamples * settings.seqlen,
           chunkBytes: CHUNK_BYTES,
+          hiddenOnDisk: onDisk,
         },
         Deno.systemMemoryInfo().available,
       );
+      if (onDisk) await checkHiddenDisk(settings, source.checkpoint.config);
       if (settings.plan !== undefined) {
         await planJobs(settings, settings.plan, source, kernels, calibText, io);
         return undefined;
@@ -385,10 +398,20 @@ async function planJobs(
     io.signal,
   );
   const bar = progressBar(io, "plan", config.nLayers, "blocks", settings.quiet);
+  const { calibration } = prepared;
+  using hiddenStates = await calibrationStates(
+    settings,
+    dir,
+    calibration.length,
+    calibration[0].length,
+    config,
+    io,
+  );
   await denseLayerInputs({
     kernels,
     checkpoint,
-    calibration: prepared.calibration,
+    calibration,
+    hiddenStates,
     signal: io.signal,
     onBlock: async (block, _weights, inputs) => {
       const raw = await rawBlockWeights((name) => checkpoint.read(name), block);
@@ -432,6 +455,71 @@ async function absolutePaths(
     }
   }
   return result;
+}
+
+/** Where `--hidden-states` keeps the calibration hidden states. */
+type HiddenPlace = "auto" | "memory" | "disk";
+const HIDDEN_PLACES: readonly HiddenPlace[] = ["auto", "memory", "disk"];
+
+/**
+ * Whether the calibration hidden states go to disk: asked for, or (auto) when h and a block's
+ * copy of it would take more than a quarter of the memory available.
+ */
+function hiddenOnDisk(settings: PruneSettings, config: LlamaConfig): boolean {
+  if (settings.hiddenStates !== "auto") return settings.hiddenStates === "disk";
+  const bytes = 2 * 4 * settings.nsamples * settings.seqlen * config.dim;
+  return bytes > Deno.systemMemoryInfo().available / 4;
+}
+
+/**
+ * Fails before work when the disk holding the output cannot take the hidden states twice (the
+ * working file and the copy saved after each block).
+ */
+async function checkHiddenDisk(settings: PruneSettings, config: LlamaConfig): Promise<void> {
+  const where = dirname(resolve(settings.out));
+  const needed = 2 * 4 * settings.nsamples * settings.seqlen * config.dim;
+  const { bavail, bsize } = await statfs(where);
+  const free = bavail * bsize;
+  if (needed > free) {
+    const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+    throw new InputError(
+      `Keeping the hidden states on disk needs ${
+        gib(needed)
+      } in "${where}" (the working file and the copy saved after each block), and ${
+        gib(free)
+      } are free: lower --nsamples or --seqlen`,
+    );
+  }
+}
+
+/**
+ * The calibration hidden states: in memory, or in a working file of `dir` (said on stderr),
+ * removed when they are disposed of (a resumed run starts from the copy saved after each block).
+ */
+async function calibrationStates(
+  settings: PruneSettings,
+  dir: string,
+  sequences: number,
+  tokens: number,
+  config: LlamaConfig,
+  io: CommandIo,
+): Promise<HiddenStates & Disposable> {
+  if (!hiddenOnDisk(settings, config)) {
+    return { ...memoryHiddenStates(sequences, tokens, config.dim), [Symbol.dispose]: () => {} };
+  }
+  const path = join(dir, HIDDEN_WORK_FILE);
+  const states = await fileHiddenStates(path, sequences, tokens, config.dim);
+  if (!settings.quiet) {
+    const gib = (sequences * tokens * config.dim * 4 / 2 ** 30).toFixed(2);
+    io.stderr(`Calibration hidden states on disk: ${path} (${gib} GiB)\n`);
+  }
+  return {
+    ...states,
+    [Symbol.dispose]: () => {
+      states.close();
+      Deno.removeSync(path);
+    },
+  };
 }
 
 /** Fails before any work on settings the model cannot take. */
@@ -687,13 +775,22 @@ async function pruneAndReport(
     .filter((t) => isLinearWeight(t.name))
     .map((t) => ({ name: t.name, dtype: "U8" as const, shape: t.shape }));
   const metadata = { format: "pt" };
-  const tokens = calibration.length * calibration[0].length;
+  // An assembly calibrates nothing: it needs no hidden states.
+  using hiddenStates = planned ? undefined : await calibrationStates(
+    settings,
+    dir,
+    calibration.length,
+    calibration[0].length,
+    config,
+    io,
+  );
 
-  let resume: { blocks: number; hidden?: Float32Array } | undefined;
+  let resume: { blocks: number } | undefined;
   let model: SafetensorsWriter | undefined;
   let masks: SafetensorsWriter | undefined;
   if (state.blocksDone > 0) {
-    const hidden = await loadHidden(dir, tokens * config.dim, state.blocksDone);
+    const loaded = hiddenStates !== undefined &&
+      await loadHidden(dir, hiddenStates, state.blocksDone);
     model = await SafetensorsWriter.reopen(
       modelPath,
       checkpoint.tensors,
@@ -706,9 +803,8 @@ async function pruneAndReport(
       writtenBefore(maskEntries, state.blocksDone),
       metadata,
     );
-    // An assembly calibrates nothing: it needs no hidden states to continue.
-    if ((hidden || planned) && model && masks) {
-      resume = { blocks: state.blocksDone, hidden };
+    if ((loaded || planned) && model && masks) {
+      resume = { blocks: state.blocksDone };
     } else {
       model?.closeUnfinished();
       masks?.closeUnfinished();
@@ -758,6 +854,7 @@ async function pruneAndReport(
       calibrationMode: settings.calibrationMode,
       layerResults: planned?.layerResults,
       resume,
+      hiddenStates,
       signal: io.signal,
       output: {
         writeTensor: (name, tensor) => modelWriter.write(name, tensor.bytes),
@@ -775,7 +872,7 @@ async function pruneAndReport(
         onBlockDone: async ({ block, hidden, timings }) => {
           await modelWriter.sync();
           await masksWriter.sync();
-          if (hidden) await saveHidden(dir, hidden, config.dim, block + 1);
+          if (hidden) await saveHidden(dir, hidden, block + 1);
           state = {
             ...state,
             blocksDone: block + 1,

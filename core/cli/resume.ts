@@ -19,19 +19,24 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../atomic_write.ts";
 import type { LayerReport } from "../pipeline.ts";
 import type { PerplexityResult } from "../model/transformer.ts";
-import { SafetensorsFile, writeSafetensors } from "../safetensors.ts";
+import { encodeHeader, SafetensorsFile, writeSafetensors } from "../safetensors.ts";
+import type { HiddenStates } from "../hidden_states.ts";
 
 /** The resume files, as they appear in the partial directory. */
 export const RESUME_FILES = [
   "resume-state.json",
   "resume-inputs.safetensors",
   "resume-hidden.safetensors",
+  "calibration-hidden.f32",
 ] as const;
 
 const [STATE, INPUTS, HIDDEN] = RESUME_FILES;
 
+/** The working file of hidden states kept on disk (`--hidden-states disk`). */
+export const HIDDEN_WORK_FILE: string = RESUME_FILES[3];
+
 /** Bumped when the files above change meaning; other formats are not resumed. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 /** The settings and inputs that decide a run's output, as plain JSON values. */
 export type RunIdentity = Readonly<Record<string, unknown>>;
@@ -206,49 +211,72 @@ export async function loadInputs(
   }
 }
 
-/**
- * Saves h, the output of the blocks finished so far (atomically), with their count: saved before
- * the state that counts them, so a run stopped between the two writes must not take this h for
- * the state's.
- *
- * @param dir The partial directory.
- * @param hidden h (tokens, dim).
- * @param dim Hidden size.
- * @param blocks Blocks whose output h is.
- */
-export async function saveHidden(
-  dir: string,
-  hidden: Float32Array,
-  dim: number,
-  blocks: number,
-): Promise<void> {
-  await writeSafetensors(
-    join(dir, HIDDEN),
-    { hidden: { dtype: "F32", shape: [hidden.length / dim, dim], data: hidden } },
-    { blocks: String(blocks) },
-  );
+/** Sequences of h saved or loaded at a time. */
+const HIDDEN_CHUNK_BYTES = 64 * 2 ** 20;
+
+function chunkOf(states: HiddenStates): number {
+  return Math.max(1, Math.floor(HIDDEN_CHUNK_BYTES / (states.tokens * states.dim * 4)));
 }
 
 /**
- * Reads what saveHidden saved.
+ * Saves h, the output of the blocks finished so far (atomically, a chunk of sequences at a time),
+ * with their count: saved before the state that counts them, so a run stopped between the two
+ * writes must not take this h for the state's.
  *
  * @param dir The partial directory.
- * @param length Values expected (tokens · dim).
+ * @param states h.
+ * @param blocks Blocks whose output h is.
+ */
+export async function saveHidden(dir: string, states: HiddenStates, blocks: number): Promise<void> {
+  const { sequences, tokens, dim } = states;
+  const header = encodeHeader(
+    [{ name: "hidden", dtype: "F32", shape: [sequences * tokens, dim] }],
+    { blocks: String(blocks) },
+  );
+  const per = chunkOf(states);
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    yield header.bytes;
+    for (let first = 0; first < sequences; first += per) {
+      const values = await states.read(first, Math.min(per, sequences - first));
+      yield new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+    }
+  }
+  await writeFileAtomic(join(dir, HIDDEN), chunks());
+}
+
+/**
+ * Loads what saveHidden saved into `states`.
+ *
+ * @param dir The partial directory.
+ * @param states Where h goes (its sizes are the ones expected).
  * @param blocks Blocks the state counts as done.
- * @returns h, or undefined when missing, of another size or of another number of blocks.
+ * @returns Whether h was there, of these sizes and of this number of blocks.
  */
 export async function loadHidden(
   dir: string,
-  length: number,
+  states: HiddenStates,
   blocks: number,
-): Promise<Float32Array | undefined> {
+): Promise<boolean> {
+  const { sequences, tokens, dim } = states;
   try {
     using file = await SafetensorsFile.open(join(dir, HIDDEN));
-    if (file.header.metadata.blocks !== String(blocks)) return undefined;
-    const tensor = await file.read("hidden");
-    if (tensor.dtype !== "F32" || tensor.bytes.length !== length * 4) return undefined;
-    return new Float32Array(tensor.bytes.slice().buffer);
+    if (file.header.metadata.blocks !== String(blocks)) return false;
+    const info = file.info("hidden");
+    if (info.dtype !== "F32" || info.shape[0] !== sequences * tokens || info.shape[1] !== dim) {
+      return false;
+    }
+    const per = chunkOf(states);
+    const stride = tokens * dim * 4;
+    for (let first = 0; first < sequences; first += per) {
+      const count = Math.min(per, sequences - first);
+      const bytes = await file.readRange("hidden", first * stride, (first + count) * stride);
+      await states.write(
+        first,
+        new Float32Array(bytes.buffer, bytes.byteOffset, count * stride / 4),
+      );
+    }
+    return true;
   } catch {
-    return undefined;
+    return false;
   }
 }

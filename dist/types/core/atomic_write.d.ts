@@ -9,7 +9,7 @@
  * Writes chunks to `path` atomically.
  *
  * @param path Target file.
- * @param chunks The file's bytes, in order.
+ * @param chunks The file's bytes, in order (made as they are written, when asynchronous).
  * @example
  * ```ts
  * import assert from "node:assert/strict";
@@ -19,4 +19,4 @@
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
-export declare function writeFileAtomic(path: string, chunks: Iterable<Uint8Array>): Promise<void>;
+export declare function writeFileAtomic(path: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<void>;

@@ -136,11 +136,14 @@ export interface HostPlanOptions {
     readonly tokens: number;
     /** Bytes a forward chunk's activations may take (pipeline.ts's CHUNK_BYTES). */
     readonly chunkBytes: number;
+    /** The hidden states are kept on disk (then only a chunk of them is in memory at a time). */
+    readonly hiddenOnDisk?: boolean;
 }
 /**
  * What `prune` holds in the host's memory outside the backend, at its peak (a block being
  * calibrated): the calibration hidden states and the copy a block's capturing forward runs on,
- * the block's weights in float32 (as read, and the pruned copies written), the embedding and
+ * (or a chunk of them, when they are kept on disk), the block's weights in float32 (as read, and
+ * the pruned copies written), the embedding and
  * output head, and one forward chunk's activations (about a dozen arrays of the chunk's size).
  *
  * @param options Architecture, calibration size and chunk size.

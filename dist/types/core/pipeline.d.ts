@@ -16,7 +16,10 @@
  *        │    calibration, h = the dense block's output, from the capturing forward)
  *        └─ onBlockDone(block, h): a point a run can be resumed from
  *
- * A run resumed from block k (options.resume: k and the h that block k − 1 produced) skips
+ * The hidden states h live where options.hiddenStates keeps them (memory by default, a file for
+ * calibrations too large for it) and go through each block a chunk of sequences at a time.
+ *
+ * A run resumed from block k (options.resume: k, with h as block k − 1 produced it) skips
  * the tensors outside the blocks and blocks 0 … k − 1, and then computes exactly what an
  * uninterrupted run computes. An aborted `signal` stops the run between layers and between
  * SparseSwaps iterations. *
@@ -25,6 +28,7 @@
  *
  * @module
  */
+import { type HiddenStates } from "./hidden_states.js";
 import type { GramHandle, Kernels } from "./kernels.js";
 import { type Checkpoint, type LinearLayer } from "./model/checkpoint.js";
 import type { LlamaConfig } from "./model/config.js";
@@ -82,7 +86,7 @@ export interface BlockDone {
      * h (tokens, dim): the block's output, the next block's calibration input; absent when the
      * layers' results come from `layerResults` (no calibration runs).
      */
-    readonly hidden?: Float32Array;
+    readonly hidden?: HiddenStates;
     /** Seconds per phase so far in this call. */
     readonly timings: Readonly<PruneTimings>;
 }
@@ -100,10 +104,11 @@ export interface PruneEvents {
 }
 /** Where an interrupted run continues. */
 export interface PruneResume {
-    /** Blocks already done (their tensors, and those outside the blocks, already written). */
+    /**
+     * Blocks already done (their tensors, and those outside the blocks, already written); unless
+     * the layers' results come from `layerResults`, `hiddenStates` holds their output.
+     */
     readonly blocks: number;
-    /** h (tokens, dim) that block `blocks − 1` produced (not needed with `layerResults`). */
-    readonly hidden?: Float32Array;
 }
 /** The method every layer is pruned with. */
 export interface PruneMethod {
@@ -160,6 +165,11 @@ export interface PruneOptions extends PruneMethod {
     readonly signal?: AbortSignal;
     /** Activation bytes a forward chunk may hold (default {@linkcode CHUNK_BYTES}). */
     readonly chunkBytes?: number;
+    /**
+     * Where the calibration hidden states live between blocks (default: memory). Resuming, they
+     * must hold the resumed blocks' output.
+     */
+    readonly hiddenStates?: HiddenStates;
 }
 /** Seconds spent per phase. */
 export interface PruneTimings {
@@ -192,6 +202,8 @@ export interface DenseInputsOptions {
     readonly onBlock: (block: number, weights: DenseBlockWeights, inputs: Readonly<Record<LinearInput, LayerInput>>) => Promise<void>;
     /** Stops the pass between blocks. */
     readonly signal?: AbortSignal;
+    /** Where the calibration hidden states live between blocks (default: memory). */
+    readonly hiddenStates?: HiddenStates;
 }
 /**
  * Every block's linear-layer inputs under dense calibration, block by block: exactly what
@@ -213,6 +225,8 @@ export interface OwlOptions {
     readonly sparsity: number;
     /** Stops the pass between blocks. */
     readonly signal?: AbortSignal;
+    /** Where the calibration hidden states live between blocks (default: memory). */
+    readonly hiddenStates?: HiddenStates;
 }
 /**
  * OWL's per-block sparsities (core/owl.ts) for a target per-row sparsity: one dense forward pass

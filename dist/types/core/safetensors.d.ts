@@ -130,6 +130,15 @@ export declare class SafetensorsFile implements Disposable {
      * @returns The tensor in its own dtype.
      */
     read(name: string): Promise<Tensor>;
+    /**
+     * Reads a byte range of a tensor's data (a part of a tensor too large to read at once).
+     *
+     * @param name Tensor name.
+     * @param begin First byte, from the start of the tensor's data.
+     * @param end Byte after the last.
+     * @returns The bytes.
+     */
+    readRange(name: string, begin: number, end: number): Promise<Uint8Array>;
     /** Closes the file. */
     close(): void;
 }

@@ -1,0 +1,68 @@
+/**
+ * The calibration hidden states between blocks, h (sequences, tokens, dim), read and written by
+ * ranges of whole sequences (a forward chunk at a time), so where they live is the caller's
+ * choice: memory ({@linkcode memoryHiddenStates}), or a file when they would not fit (the command
+ * line's, core/cli/hidden_file.ts). The pipeline never holds more of them than one chunk besides.
+ *
+ * @module
+ */
+/** h, by ranges of whole sequences. */
+export interface HiddenStates {
+    /** Sequences (calibration windows). */
+    readonly sequences: number;
+    /** Tokens per sequence. */
+    readonly tokens: number;
+    /** Hidden size. */
+    readonly dim: number;
+    /**
+     * Reads sequences [first, first + count).
+     *
+     * @param first First sequence.
+     * @param count Sequences.
+     * @returns A copy the caller owns, (count · tokens, dim).
+     */
+    read(first: number, count: number): Promise<Float32Array>;
+    /**
+     * Stores sequences from `first` on.
+     *
+     * @param first First sequence.
+     * @param values (count · tokens, dim).
+     */
+    write(first: number, values: Float32Array): Promise<void>;
+}
+/** Hidden states in memory; `values` is the whole of h. */
+export interface MemoryHiddenStates extends HiddenStates {
+    /** h (sequences · tokens, dim). */
+    readonly values: Float32Array;
+}
+/**
+ * Hidden states in one array.
+ *
+ * @param sequences Sequences.
+ * @param tokens Tokens per sequence.
+ * @param dim Hidden size.
+ * @param values h to start from (copied); zeros without.
+ * @returns The states.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const states = memoryHiddenStates(3, 1, 2);
+ * await states.write(1, new Float32Array([5, 6, 7, 8]));
+ * assert.deepEqual([...await states.read(2, 1)], [7, 8]);
+ * assert.deepEqual([...states.values], [0, 0, 5, 6, 7, 8]);
+ * ```
+ */
+export declare function memoryHiddenStates(sequences: number, tokens: number, dim: number, values?: Float32Array): MemoryHiddenStates;
+/**
+ * Reads every sequence (for small states: tests, the in-memory run).
+ *
+ * @param states The states.
+ * @returns h (sequences · tokens, dim).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const states = memoryHiddenStates(2, 1, 1, new Float32Array([1, 2]));
+ * assert.deepEqual([...await readAllHidden(states)], [1, 2]);
+ * ```
+ */
+export declare function readAllHidden(states: HiddenStates): Promise<Float32Array>;
