@@ -25,6 +25,21 @@ export const WASM_MEMORY_LIMIT = 2 ** 32;
 /** Bytes of row state a SparseSwaps batch may hold (as core/sparseswaps.ts bounds it). */
 const ROW_BATCH_BYTES = 64 * 2 ** 20;
 
+/** Bytes in GiB, as the messages give them. */
+function gib(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+}
+
+/** Σ of the parts' bytes. */
+function totalOf(items: readonly MemoryItem[]): number {
+  return items.reduce((a, i) => a + i.bytes, 0);
+}
+
+/** "what size, what size, …" of the parts. */
+function describeItems(items: readonly MemoryItem[]): string {
+  return items.map((i) => `${i.what} ${gib(i.bytes)}`).join(", ");
+}
+
 /** A part of the peak, in bytes. */
 export interface MemoryItem {
   /** What it is. */
@@ -120,23 +135,19 @@ export function wasmMemoryPlan(options: MemoryPlanOptions): WasmMemoryPlan {
  */
 export function checkWasmMemory(options: MemoryPlanOptions): void {
   const plan = wasmMemoryPlan(options);
-  const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
-  const describe = (items: readonly MemoryItem[]) =>
-    items.map((i) => `${i.what} ${gib(i.bytes)}`).join(", ");
-  const total = (items: readonly MemoryItem[]) => items.reduce((a, i) => a + i.bytes, 0);
-  if (total(plan.sampling) > WASM_MEMORY_LIMIT) {
+  if (totalOf(plan.sampling) > WASM_MEMORY_LIMIT) {
     throw new InputError(
       `Sampling calibration or evaluation windows from this model keeps ${
-        gib(total(plan.sampling))
-      } in the wasm backend (${describe(plan.sampling)}), more than the ${
+        gib(totalOf(plan.sampling))
+      } in the wasm backend (${describeItems(plan.sampling)}), more than the ${
         gib(WASM_MEMORY_LIMIT)
       } WebAssembly allows: give --calib FILE and --eval-windows 0`,
     );
   }
-  if (total(plan.pruning) > WASM_MEMORY_LIMIT) {
+  if (totalOf(plan.pruning) > WASM_MEMORY_LIMIT) {
     throw new InputError(
-      `Pruning a block of this model needs ${gib(total(plan.pruning))} in the wasm backend (${
-        describe(plan.pruning)
+      `Pruning a block of this model needs ${gib(totalOf(plan.pruning))} in the wasm backend (${
+        describeItems(plan.pruning)
       }), more than the ${gib(WASM_MEMORY_LIMIT)} WebAssembly allows${
         options.admm
           ? ": ADMM's matrices do not fit beside the Gram matrices; use --update rebuild or another warm start than admm-grad"
@@ -212,12 +223,11 @@ export function inMemoryRunPlan(options: InMemoryPlanOptions): MemoryItem[] {
  */
 export function checkInMemoryRun(options: InMemoryPlanOptions, limit: number): void {
   const items = inMemoryRunPlan(options);
-  const total = items.reduce((a, i) => a + i.bytes, 0);
+  const total = totalOf(items);
   if (total <= limit) return;
-  const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
   throw new InputError(
     `Pruning this model in memory needs about ${gib(total)} (${
-      items.map((i) => `${i.what} ${gib(i.bytes)}`).join(", ")
+      describeItems(items)
     }), more than the ${
       gib(limit)
     } allowed here: prune it with the command line, which streams the model block by block`,
@@ -290,12 +300,11 @@ export function hostMemoryPlan(options: HostPlanOptions): MemoryItem[] {
  */
 export function checkHostMemory(options: HostPlanOptions, available: number): void {
   const items = hostMemoryPlan(options);
-  const total = items.reduce((a, i) => a + i.bytes, 0);
+  const total = totalOf(items);
   if (total <= available) return;
-  const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
   throw new InputError(
     `This run needs about ${gib(total)} of memory outside the backend (${
-      items.map((i) => `${i.what} ${gib(i.bytes)}`).join(", ")
+      describeItems(items)
     }), more than the ${gib(available)} available: lower --nsamples or --seqlen${
       options.hiddenOnDisk ? "" : ", or keep the hidden states on disk (--hidden-states disk)"
     }`,

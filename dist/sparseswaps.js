@@ -5927,6 +5927,15 @@ function syntheticLayer(options) {
 // core/memory_plan.ts
 var WASM_MEMORY_LIMIT = 2 ** 32;
 var ROW_BATCH_BYTES = 64 * 2 ** 20;
+function gib(bytes) {
+  return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+}
+function totalOf(items) {
+  return items.reduce((a, i) => a + i.bytes, 0);
+}
+function describeItems(items) {
+  return items.map((i) => `${i.what} ${gib(i.bytes)}`).join(", ");
+}
 function wasmMemoryPlan(options) {
   const { config, tokens } = options;
   const { dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize } = config;
@@ -5954,17 +5963,14 @@ function wasmMemoryPlan(options) {
 }
 function checkWasmMemory(options) {
   const plan = wasmMemoryPlan(options);
-  const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
-  const describe2 = (items) => items.map((i) => `${i.what} ${gib(i.bytes)}`).join(", ");
-  const total2 = (items) => items.reduce((a, i) => a + i.bytes, 0);
-  if (total2(plan.sampling) > WASM_MEMORY_LIMIT) {
+  if (totalOf(plan.sampling) > WASM_MEMORY_LIMIT) {
     throw new InputError(
-      `Sampling calibration or evaluation windows from this model keeps ${gib(total2(plan.sampling))} in the wasm backend (${describe2(plan.sampling)}), more than the ${gib(WASM_MEMORY_LIMIT)} WebAssembly allows: give --calib FILE and --eval-windows 0`
+      `Sampling calibration or evaluation windows from this model keeps ${gib(totalOf(plan.sampling))} in the wasm backend (${describeItems(plan.sampling)}), more than the ${gib(WASM_MEMORY_LIMIT)} WebAssembly allows: give --calib FILE and --eval-windows 0`
     );
   }
-  if (total2(plan.pruning) > WASM_MEMORY_LIMIT) {
+  if (totalOf(plan.pruning) > WASM_MEMORY_LIMIT) {
     throw new InputError(
-      `Pruning a block of this model needs ${gib(total2(plan.pruning))} in the wasm backend (${describe2(plan.pruning)}), more than the ${gib(WASM_MEMORY_LIMIT)} WebAssembly allows${options.admm ? ": ADMM's matrices do not fit beside the Gram matrices; use --update rebuild or another warm start than admm-grad" : ""}`
+      `Pruning a block of this model needs ${gib(totalOf(plan.pruning))} in the wasm backend (${describeItems(plan.pruning)}), more than the ${gib(WASM_MEMORY_LIMIT)} WebAssembly allows${options.admm ? ": ADMM's matrices do not fit beside the Gram matrices; use --update rebuild or another warm start than admm-grad" : ""}`
     );
   }
 }
@@ -5984,11 +5990,10 @@ function inMemoryRunPlan(options) {
 }
 function checkInMemoryRun(options, limit) {
   const items = inMemoryRunPlan(options);
-  const total2 = items.reduce((a, i) => a + i.bytes, 0);
+  const total2 = totalOf(items);
   if (total2 <= limit) return;
-  const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
   throw new InputError(
-    `Pruning this model in memory needs about ${gib(total2)} (${items.map((i) => `${i.what} ${gib(i.bytes)}`).join(", ")}), more than the ${gib(limit)} allowed here: prune it with the command line, which streams the model block by block`
+    `Pruning this model in memory needs about ${gib(total2)} (${describeItems(items)}), more than the ${gib(limit)} allowed here: prune it with the command line, which streams the model block by block`
   );
 }
 function hostMemoryPlan(options) {
@@ -6005,11 +6010,10 @@ function hostMemoryPlan(options) {
 }
 function checkHostMemory(options, available) {
   const items = hostMemoryPlan(options);
-  const total2 = items.reduce((a, i) => a + i.bytes, 0);
+  const total2 = totalOf(items);
   if (total2 <= available) return;
-  const gib = (bytes) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
   throw new InputError(
-    `This run needs about ${gib(total2)} of memory outside the backend (${items.map((i) => `${i.what} ${gib(i.bytes)}`).join(", ")}), more than the ${gib(available)} available: lower --nsamples or --seqlen${options.hiddenOnDisk ? "" : ", or keep the hidden states on disk (--hidden-states disk)"}`
+    `This run needs about ${gib(total2)} of memory outside the backend (${describeItems(items)}), more than the ${gib(available)} available: lower --nsamples or --seqlen${options.hiddenOnDisk ? "" : ", or keep the hidden states on disk (--hidden-states disk)"}`
   );
 }
 

@@ -28,6 +28,14 @@ async function hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+/** Fills the page's form for a small run on the wasm backend. */
+async function smallRunOnWasm(page: Page): Promise<void> {
+  for (const [id, value] of Object.entries(SMALL_RUN)) {
+    await page.$eval(`#${id}`, (el, v) => ((el as unknown as { value: string }).value = v), value);
+  }
+  await page.select("#backend", "wasm");
+}
+
 /** Clicks a form's button and waits until the run finished or failed; returns the message. */
 async function run(page: Page, button: string, finished: string): Promise<string | undefined> {
   await page.click(button);
@@ -71,14 +79,7 @@ chromiumTest(
       const page = await browser.newPage();
       await page.goto(url);
       await page.waitForFunction('!document.body.innerText.includes("checking…")');
-      for (const [id, value] of Object.entries(SMALL_RUN)) {
-        await page.$eval(
-          `#${id}`,
-          (el, v) => ((el as unknown as { value: string }).value = v),
-          value,
-        );
-      }
-      await page.select("#backend", "wasm");
+      await smallRunOnWasm(page);
       const message = await run(page, "#prune", '!document.getElementById("results").hidden');
       assert.equal(message, undefined);
       const text = await page.evaluate("document.body.innerText") as string;
@@ -274,14 +275,7 @@ chromiumTest(
       await stopServer();
       await page.reload();
       await page.waitForFunction('!document.body.innerText.includes("checking…")');
-      for (const [id, value] of Object.entries(SMALL_RUN)) {
-        await page.$eval(
-          `#${id}`,
-          (el, v) => ((el as unknown as { value: string }).value = v),
-          value,
-        );
-      }
-      await page.select("#backend", "wasm");
+      await smallRunOnWasm(page);
       await page.click("#model-choice-stories");
       const offline = await run(page, "#prune", '!document.getElementById("results").hidden');
       assert.equal(offline, undefined);

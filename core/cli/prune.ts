@@ -400,14 +400,7 @@ async function planJobs(
   );
   const bar = progressBar(io, "plan", config.nLayers, "blocks", settings.quiet);
   const { calibration } = prepared;
-  using hiddenStates = await calibrationStates(
-    settings,
-    dir,
-    calibration.length,
-    calibration[0].length,
-    config,
-    io,
-  );
+  using hiddenStates = await calibrationStates(settings, dir, calibration, config, io);
   await denseLayerInputs({
     kernels,
     checkpoint,
@@ -500,11 +493,11 @@ async function checkHiddenDisk(settings: PruneSettings, config: LlamaConfig): Pr
 async function calibrationStates(
   settings: PruneSettings,
   dir: string,
-  sequences: number,
-  tokens: number,
+  calibration: readonly Int32Array[],
   config: LlamaConfig,
   io: CommandIo,
 ): Promise<HiddenStates & Disposable> {
+  const [sequences, tokens] = [calibration.length, calibration[0].length];
   if (!hiddenOnDisk(settings, config)) {
     return { ...memoryHiddenStates(sequences, tokens, config.dim), [Symbol.dispose]: () => {} };
   }
@@ -777,14 +770,9 @@ async function pruneAndReport(
     .map((t) => ({ name: t.name, dtype: "U8" as const, shape: t.shape }));
   const metadata = { format: "pt" };
   // An assembly calibrates nothing: it needs no hidden states.
-  using hiddenStates = planned ? undefined : await calibrationStates(
-    settings,
-    dir,
-    calibration.length,
-    calibration[0].length,
-    config,
-    io,
-  );
+  using hiddenStates = planned
+    ? undefined
+    : await calibrationStates(settings, dir, calibration, config, io);
 
   let resume: { blocks: number } | undefined;
   let model: SafetensorsWriter | undefined;
