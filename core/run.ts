@@ -17,6 +17,7 @@ import {
   type Checkpoint,
   expectedTensors,
   isLinearWeight,
+  LINEAR_LAYERS,
   openCheckpointFrom,
 } from "./model/checkpoint.ts";
 import { type LlamaConfig, llamaConfigJson } from "./model/config.ts";
@@ -492,7 +493,8 @@ export async function pruneInMemory(options: MemoryRunOptions): Promise<MemoryRu
   const masks = new Map<string, Uint8Array>();
   let zeros = 0;
   const layers: LayerReport[] = [];
-  const total = config.nLayers * 7;
+  const perBlock = LINEAR_LAYERS.length;
+  const total = config.nLayers * perBlock;
   const pruned = await pruneModel({
     kernels,
     checkpoint,
@@ -517,7 +519,7 @@ export async function pruneInMemory(options: MemoryRunOptions): Promise<MemoryRu
       },
     },
     events: {
-      onBlock: (block, blocks) => options.onProgress?.("prune", block * 7, blocks * 7, "layers"),
+      onBlock: (block) => options.onProgress?.("prune", block * perBlock, total, "layers"),
       onLayer: (report) => {
         layers.push(report);
         options.onLayer?.(report, layers.length, total);

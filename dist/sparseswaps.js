@@ -6002,10 +6002,10 @@ function hostMemoryPlan(options) {
   const perBlock = dim * nHeads * headDim * 2 + dim * nKvHeads * headDim * 2 + dim * hiddenDim * 3;
   const table = vocabSize * dim * (config.tieWordEmbeddings ? 1 : 2);
   return [
-    options.hiddenOnDisk ? { what: "a chunk of the hidden states (the rest on disk)", bytes: 2 * options.chunkBytes } : { what: "calibration hidden states (and a block's copy)", bytes: 2 * 4 * tokens * dim },
+    options.hiddenOnDisk ? { what: "calibration hidden states (on disk)", bytes: 0 } : { what: "calibration hidden states", bytes: 4 * tokens * dim },
     { what: "a block's weights in float32, read and pruned", bytes: 2 * 4 * perBlock },
     { what: "embedding and output head in float32", bytes: 4 * table },
-    { what: "a forward chunk's activations", bytes: 12 * options.chunkBytes }
+    { what: "a forward chunk's activations and hidden states", bytes: 12 * options.chunkBytes }
   ];
 }
 function checkHostMemory(options, available) {
@@ -8305,7 +8305,8 @@ async function pruneInMemory(options) {
   const masks = /* @__PURE__ */ new Map();
   let zeros = 0;
   const layers = [];
-  const total2 = config.nLayers * 7;
+  const perBlock = LINEAR_LAYERS.length;
+  const total2 = config.nLayers * perBlock;
   const pruned = await pruneModel({
     kernels,
     checkpoint,
@@ -8330,7 +8331,7 @@ async function pruneInMemory(options) {
       }
     },
     events: {
-      onBlock: (block, blocks) => options.onProgress?.("prune", block * 7, blocks * 7, "layers"),
+      onBlock: (block) => options.onProgress?.("prune", block * perBlock, total2, "layers"),
       onLayer: (report2) => {
         layers.push(report2);
         options.onLayer?.(report2, layers.length, total2);

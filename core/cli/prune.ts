@@ -456,12 +456,12 @@ type HiddenPlace = "auto" | "memory" | "disk";
 const HIDDEN_PLACES: readonly HiddenPlace[] = ["auto", "memory", "disk"];
 
 /**
- * Whether the calibration hidden states go to disk: asked for, or (auto) when h and a block's
- * copy of it would take more than a quarter of the memory available.
+ * Whether the calibration hidden states go to disk: asked for, or (auto) when they would take
+ * more than a quarter of the memory available.
  */
 function hiddenOnDisk(settings: PruneSettings, config: LlamaConfig): boolean {
   if (settings.hiddenStates !== "auto") return settings.hiddenStates === "disk";
-  const bytes = 2 * 4 * settings.nsamples * settings.seqlen * config.dim;
+  const bytes = 4 * settings.nsamples * settings.seqlen * config.dim;
   return bytes > Deno.systemMemoryInfo().available / 4;
 }
 

@@ -141,10 +141,9 @@ export interface HostPlanOptions {
 }
 /**
  * What `prune` holds in the host's memory outside the backend, at its peak (a block being
- * calibrated): the calibration hidden states and the copy a block's capturing forward runs on,
- * (or a chunk of them, when they are kept on disk), the block's weights in float32 (as read, and
- * the pruned copies written), the embedding and
- * output head, and one forward chunk's activations (about a dozen arrays of the chunk's size).
+ * calibrated): the calibration hidden states (none when they are kept on disk), the block's
+ * weights in float32 (as read, and the pruned copies written), the embedding and output head, and
+ * one forward chunk: its hidden states and activations (about a dozen arrays of the chunk's size).
  *
  * @param options Architecture, calibration size and chunk size.
  * @returns The parts, in bytes.
@@ -156,7 +155,7 @@ export interface HostPlanOptions {
  *   vocabSize: 128256, maxSeqLen: 8192, rmsNormEps: 1e-5, ropeTheta: 500000, tieWordEmbeddings: false,
  * };
  * const items = hostMemoryPlan({ config, tokens: 32 * 256, chunkBytes: 64 * 2 ** 20 });
- * assert.equal(items[0].bytes, 2 * 32 * 256 * 4096 * 4); // 256 MiB of hidden states at 8B
+ * assert.equal(items[0].bytes, 32 * 256 * 4096 * 4); // 128 MiB of hidden states at 8B
  * ```
  */
 export declare function hostMemoryPlan(options: HostPlanOptions): MemoryItem[];
@@ -173,7 +172,7 @@ export declare function hostMemoryPlan(options: HostPlanOptions): MemoryItem[];
  *   vocabSize: 128256, maxSeqLen: 8192, rmsNormEps: 1e-5, ropeTheta: 500000, tieWordEmbeddings: false,
  * };
  * const options = { config, tokens: 1024 * 2048, chunkBytes: 64 * 2 ** 20 };
- * assert.throws(() => checkHostMemory(options, 16 * 2 ** 30), /needs about 70\.29 GiB .* lower --nsamples or --seqlen/);
+ * assert.throws(() => checkHostMemory(options, 16 * 2 ** 30), /needs about 38\.29 GiB .* lower --nsamples or --seqlen/);
  * checkHostMemory({ ...options, tokens: 32 * 256 }, 16 * 2 ** 30); // fits
  * ```
  */
