@@ -11,7 +11,13 @@
  *                  intermediate 4096, 16 blocks
  *
  *     deno task bench:scale [--shape tinyllama|wide-heads] [--nsamples 2] [--seqlen 64]
- *       [--jobs q,o,gate,down] [-- extra prune flags]
+ *       [--jobs q,o,gate,down] [--offline] [-- extra prune flags]
+ *
+ * --offline needs no registry (a lent GPU machine reaches none): the checkpoint gets a synthetic
+ * llama2.c tokenizer instead of stories15M's, and the calibration windows are sampled from the
+ * model instead of cut from Moby-Dick (which keeps every weight resident on the backend: at the
+ * 1.1B shape in float32 more than the wasm backend's 4 GiB, so a GPU run:
+ * `-- --backend webgpu`). Without GNU time (/usr/bin/time) the peak memory is not reported.
  *
  * With `--jobs`, the model is planned as layer jobs instead (`prune --plan`, dense calibration,
  * prune's default method) and the named jobs of block 0 run one by one, each timed in its own
@@ -58,6 +64,7 @@ const { values, positionals } = parseArgs({
     nsamples: { type: "string" },
     seqlen: { type: "string" },
     jobs: { type: "string" },
+    offline: { type: "boolean" },
   },
   allowPositionals: true,
 });
@@ -102,18 +109,60 @@ async function syntheticCheckpoint(dir: string): Promise<void> {
     join(dir, "config.json"),
     JSON.stringify(llamaConfigJson(config, "BF16"), null, 2),
   );
-  await Deno.copyFile((await ensureStories15M()).tokenizer, join(dir, "tokenizer.bin"));
+  if (values.offline) await Deno.writeFile(join(dir, "tokenizer.bin"), syntheticTokenizer());
+  else await Deno.copyFile((await ensureStories15M()).tokenizer, join(dir, "tokenizer.bin"));
   await Deno.writeTextFile(done, "");
   console.log(
     `Wrote the synthetic checkpoint in ${((performance.now() - started) / 1000).toFixed(1)} s`,
   );
 }
 
-/** Seconds and peak memory (max RSS, MiB) of one command in a fresh process under GNU time. */
+/**
+ * A llama2.c tokenizer.bin of the model's vocabulary with made-up pieces: `<unk>`, BOS, EOS, the
+ * 256 byte tokens, then "t<id>". Enough for sampled calibration, which needs only BOS.
+ */
+function syntheticTokenizer(): Uint8Array {
+  const pieces = Array.from({ length: config.vocabSize }, (_, id) =>
+    new TextEncoder().encode(
+      id === 0
+        ? "<unk>"
+        : id === 1
+        ? "\n<s>\n"
+        : id === 2
+        ? "\n</s>\n"
+        : id < 259
+        ? `<0x${(id - 3).toString(16).toUpperCase().padStart(2, "0")}>`
+        : `t${id}`,
+    ));
+  const bytes = new Uint8Array(4 + pieces.reduce((a, p) => a + 8 + p.length, 0));
+  const view = new DataView(bytes.buffer);
+  view.setInt32(0, Math.max(...pieces.map((p) => p.length)), true);
+  let offset = 4;
+  pieces.forEach((piece, id) => {
+    view.setFloat32(offset, -id, true);
+    view.setInt32(offset + 4, piece.length, true);
+    bytes.set(piece, offset + 8);
+    offset += 8 + piece.length;
+  });
+  return bytes;
+}
+
+/** A peak memory for the output: MiB, or "unknown" without GNU time. */
+function mib(peak: number): string {
+  return Number.isNaN(peak) ? "unknown" : `${peak.toFixed(0)} MiB`;
+}
+
+/** GNU time, where installed: it reports a command's peak memory. */
+const GNU_TIME = await Deno.stat("/usr/bin/time").then(() => true, () => false);
+
+/**
+ * Seconds and peak memory (max RSS, MiB; NaN without GNU time) of one command in a fresh
+ * process.
+ */
 async function timed(args: string[], cwd?: string): Promise<{ seconds: number; peak: number }> {
   const started = performance.now();
-  const result = await new Deno.Command("/usr/bin/time", {
-    args: ["-v", Deno.execPath(), ...args],
+  const result = await new Deno.Command(GNU_TIME ? "/usr/bin/time" : Deno.execPath(), {
+    args: GNU_TIME ? ["-v", Deno.execPath(), ...args] : args,
     cwd,
     stdout: "piped",
     stderr: "piped",
@@ -131,19 +180,20 @@ async function timed(args: string[], cwd?: string): Promise<{ seconds: number; p
 const model = join(
   cacheDirectory(),
   "synthetic",
-  values.shape === "tinyllama" ? "tinyllama-1.1b-bf16" : `${values.shape}-bf16`,
+  `${values.shape === "tinyllama" ? "tinyllama-1.1b" : values.shape}-bf16${
+    values.offline ? "-offline" : ""
+  }`,
 );
 await syntheticCheckpoint(model);
 const work = await Deno.makeTempDir({ prefix: "sparseswaps-bench-scale-" });
 const mod = new URL("../mod.ts", import.meta.url).pathname;
 try {
   const calib = join(work, "moby-dick.txt");
-  await Deno.writeTextFile(calib, await mobyDick());
+  if (!values.offline) await Deno.writeTextFile(calib, await mobyDick());
   const calibration = [
     "--model",
     model,
-    "--calib",
-    calib,
+    ...(values.offline ? [] : ["--calib", calib]),
     "--nsamples",
     values.nsamples ?? "2",
     "--seqlen",
@@ -176,7 +226,7 @@ async function oneShot(calibration: string[]): Promise<void> {
   const { seconds, peak } = await timed(args);
   const report = JSON.parse(await Deno.readTextFile(join(work, "pruned", "report.json")));
   console.log(`Command: deno run -A mod.ts prune ${args.slice(4).join(" ")}`);
-  console.log(`Wall time: ${seconds.toFixed(1)} s; peak memory (max RSS): ${peak.toFixed(0)} MiB`);
+  console.log(`Wall time: ${seconds.toFixed(1)} s; peak memory (max RSS): ${mib(peak)}`);
   console.log(
     `Phases: ${
       Object.entries(report.timings as Record<string, number>).map(([k, v]) =>
@@ -207,7 +257,7 @@ async function layerJobs(calibration: string[], layers: string[]): Promise<void>
     } --plan JOBDIR`,
   );
   console.log(
-    `Plan: ${planned.seconds.toFixed(1)} s, peak memory ${planned.peak.toFixed(0)} MiB, JOBDIR ${
+    `Plan: ${planned.seconds.toFixed(1)} s, peak memory ${mib(planned.peak)}, JOBDIR ${
       (await directoryBytes(jobdir) / 2 ** 30).toFixed(2)
     } GiB`,
   );
@@ -232,8 +282,8 @@ async function layerJobs(calibration: string[], layers: string[]): Promise<void>
     const report = JSON.parse(result.header.metadata.report);
     console.log(
       `| ${layer} | ${shape} | ${seconds.toFixed(1)} | ${
-        peak.toFixed(0)
-      } MiB | ${report.swaps} | ${report.iterations} |`,
+        mib(peak)
+      } | ${report.swaps} | ${report.iterations} |`,
     );
   }
 }
