@@ -2,8 +2,10 @@
 # One-shot GPU check for a lent device machine, after ../shared/tools/gpu-prep.sh prepared .gl/
 # (Vulkan loader) and .devbin/ (Deno) here. Run through the device tool with carry
 # [".gl", ".devbin"]:  bash bench/gpu_device.sh
-# It prints the adapter, runs the kernel conformance and cross-backend tests on the real GPU,
-# then the GPU benchmark; every output also goes to $OUT.
+# It prints the adapter, runs the kernel conformance, cross-backend and forward tests on the real
+# GPU, then the GPU benchmark (refinement and the calibration forward pass), then, with the time
+# left, prunes the TinyLlama-1.1B shape end to end on the GPU (bench:scale --offline: no registry
+# needed); every output also goes to $OUT.
 set -uo pipefail
 out=${OUT:-/tmp/gpu-out}
 mkdir -p "$out"
@@ -14,5 +16,6 @@ xz -dc .devbin/deno.xz > /usr/local/bin/deno
 chmod +x /usr/local/bin/deno
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 | tee "$out/gpu.txt"
 deno eval 'const a = await navigator.gpu.requestAdapter(); console.log(JSON.stringify(a?.info), a?.limits.maxStorageBufferBindingSize)' 2>&1 | tee -a "$out/gpu.txt"
-timeout 300 deno test -A tests/kernels_conformance_test.ts tests/cross_backend_test.ts tests/bounded_search_test.ts 2>&1 | tee "$out/tests.txt" | tail -25
-timeout 420 deno task bench:gpu 2>&1 | tee "$out/bench.txt"
+timeout 240 deno test -A tests/kernels_conformance_test.ts tests/cross_backend_test.ts tests/bounded_search_test.ts tests/model_forward_test.ts 2>&1 | tee "$out/tests.txt" | tail -25
+timeout 300 deno task bench:gpu 2>&1 | tee "$out/bench.txt"
+timeout 240 deno task bench:scale --offline --nsamples 8 --seqlen 128 -- --backend webgpu --refine sparseswaps --max-iters 10 2>&1 | tee "$out/scale.txt"
