@@ -289,11 +289,12 @@ export async function pruneCommand(
   const assembly = parseFlags(argv, PRUNE_FLAGS).assemble !== undefined
     ? await assembleSettings(argv)
     : undefined;
-  const settings = assembly?.settings ?? pruneSettings(argv);
-  if (!settings) {
+  const parsed = assembly?.settings ?? pruneSettings(argv);
+  if (!parsed) {
     io.stdout(PRUNE_HELP);
     return undefined;
   }
+  let settings = parsed;
   const calibText = settings.calib === undefined || assembly
     ? undefined
     : await readCalibration(settings.calib);
@@ -315,7 +316,9 @@ export async function pruneCommand(
         // An assembly samples nothing: its windows come from the plan.
         !assembly && (calibText === undefined || settings.evalWindows > 0),
       );
+      // Decided once, so the pre-flight and the run agree on it.
       const onDisk = hiddenOnDisk(settings, source.checkpoint.config);
+      settings = { ...settings, hiddenStates: onDisk ? "disk" : "memory" };
       checkHostMemory(
         {
           config: source.checkpoint.config,
