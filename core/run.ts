@@ -49,6 +49,7 @@ import {
 import { DTYPE_BYTES, encodeSafetensors, SafetensorsFile, type Tensor } from "./safetensors.ts";
 import { checkInMemoryRun, checkWasmMemory } from "./memory_plan.ts";
 import type { LayerWarmStart } from "./update.ts";
+import type { HiddenStates } from "./hidden_states.ts";
 
 /** What decides a run's output besides the model and the backend. */
 export interface RunSettings {
@@ -613,6 +614,7 @@ export async function pruneInMemory(options: MemoryRunOptions): Promise<MemoryRu
  * @param checkpoint The dense model.
  * @param calibration Calibration windows.
  * @param signal Stops the scoring.
+ * @param hiddenStates Where its dense pass keeps the hidden states (default: memory).
  * @returns A pattern per block, or undefined for the same pattern everywhere.
  */
 export async function runBlockPatterns(
@@ -621,6 +623,7 @@ export async function runBlockPatterns(
   checkpoint: Checkpoint,
   calibration: readonly Int32Array[],
   signal?: AbortSignal,
+  hiddenStates?: HiddenStates,
 ): Promise<SparsityPattern[] | undefined> {
   if (settings.layerSparsity !== "owl" || settings.pattern.kind !== "per-row") return undefined;
   return await owlBlockPatterns({
@@ -629,6 +632,7 @@ export async function runBlockPatterns(
     calibration,
     sparsity: settings.pattern.sparsity,
     signal,
+    hiddenStates,
   });
 }
 

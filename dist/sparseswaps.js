@@ -8428,14 +8428,15 @@ async function pruneInMemory(options) {
     ])
   };
 }
-async function runBlockPatterns(settings, kernels, checkpoint, calibration, signal) {
+async function runBlockPatterns(settings, kernels, checkpoint, calibration, signal, hiddenStates) {
   if (settings.layerSparsity !== "owl" || settings.pattern.kind !== "per-row") return void 0;
   return await owlBlockPatterns({
     kernels,
     checkpoint,
     calibration,
     sparsity: settings.pattern.sparsity,
-    signal
+    signal,
+    hiddenStates
   });
 }
 function reportFiles(report, blocks) {

@@ -25,7 +25,7 @@ import type { LlamaConfig } from "../model/config.ts";
 import { DEFAULT_MODEL, mobyDick } from "../model/stories15m.ts";
 import { checkpointWeights } from "../model/transformer.ts";
 import { openCheckpoint } from "../model/checkpoint.ts";
-import { patternLabel } from "../pattern.ts";
+import { patternLabel, type SparsityPattern } from "../pattern.ts";
 import {
   CHUNK_BYTES,
   denseLayerInputs,
@@ -394,12 +394,13 @@ async function planJobs(
   const prepared = await prepare(settings, source, kernels, identity, calibText, io);
   await saveInputs(dir, prepared.calibration, prepared.evaluation);
   await saveState(dir, prepared.state);
-  const blockPatterns = await runBlockPatterns(
+  const blockPatterns = await owlPatterns(
     settings,
     kernels,
-    checkpoint,
+    source,
     prepared.calibration,
-    io.signal,
+    dir,
+    io,
   );
   const bar = progressBar(io, "plan", config.nLayers, "blocks", settings.quiet);
   const { calibration } = prepared;
@@ -517,6 +518,24 @@ async function calibrationStates(
       Deno.removeSync(path);
     },
   };
+}
+
+/**
+ * OWL's per-block patterns when the settings ask for them, its dense pass keeping its hidden
+ * states where the run keeps its own (before the run's, in the same place).
+ */
+async function owlPatterns(
+  settings: PruneSettings,
+  kernels: Kernels,
+  source: ModelSource,
+  calibration: readonly Int32Array[],
+  dir: string,
+  io: CommandIo,
+): Promise<SparsityPattern[] | undefined> {
+  if (settings.layerSparsity !== "owl") return undefined;
+  const { checkpoint } = source;
+  using states = await calibrationStates(settings, dir, calibration, checkpoint.config, io);
+  return await runBlockPatterns(settings, kernels, checkpoint, calibration, io.signal, states);
 }
 
 /** Fails before any work on settings the model cannot take. */
@@ -772,6 +791,12 @@ async function pruneAndReport(
     .filter((t) => isLinearWeight(t.name))
     .map((t) => ({ name: t.name, dtype: "U8" as const, shape: t.shape }));
   const metadata = { format: "pt" };
+  const owlStarted = performance.now();
+  // An assembly's layers are pruned already, with the plan's patterns.
+  const blockPatterns = planned
+    ? undefined
+    : await owlPatterns(settings, kernels, source, calibration, dir, io);
+  const owlSeconds = (performance.now() - owlStarted) / 1000;
   // An assembly calibrates nothing: it needs no hidden states.
   using hiddenStates = planned
     ? undefined
@@ -826,12 +851,6 @@ async function pruneAndReport(
   const sinceStart = (timings: Readonly<PruneTimings>) =>
     addTimings(base, { ...timings, total: (performance.now() - runStarted) / 1000 });
   let pruned: { layers: LayerReport[]; timings: PruneTimings };
-  const owlStarted = performance.now();
-  // An assembly's layers are pruned already, with the plan's patterns.
-  const blockPatterns = planned
-    ? undefined
-    : await runBlockPatterns(settings, kernels, checkpoint, calibration, io.signal);
-  const owlSeconds = (performance.now() - owlStarted) / 1000;
   try {
     pruned = await pruneModel({
       kernels,

@@ -19,6 +19,7 @@ import { type SparsityPattern } from "./pattern.js";
 import { type CalibrationMode, type LayerReport, type LayerSparsity } from "./pipeline.js";
 import { type PruneReport, type StorageReport } from "./report.js";
 import type { LayerWarmStart } from "./update.js";
+import type { HiddenStates } from "./hidden_states.js";
 /** What decides a run's output besides the model and the backend. */
 export interface RunSettings {
     /** Sparsity pattern (per-row sparsity, or N:M). */
@@ -233,9 +234,10 @@ export declare function pruneInMemory(options: MemoryRunOptions): Promise<Memory
  * @param checkpoint The dense model.
  * @param calibration Calibration windows.
  * @param signal Stops the scoring.
+ * @param hiddenStates Where its dense pass keeps the hidden states (default: memory).
  * @returns A pattern per block, or undefined for the same pattern everywhere.
  */
-export declare function runBlockPatterns(settings: Pick<RunSettings, "layerSparsity" | "pattern">, kernels: Kernels, checkpoint: Checkpoint, calibration: readonly Int32Array[], signal?: AbortSignal): Promise<SparsityPattern[] | undefined>;
+export declare function runBlockPatterns(settings: Pick<RunSettings, "layerSparsity" | "pattern">, kernels: Kernels, checkpoint: Checkpoint, calibration: readonly Int32Array[], signal?: AbortSignal, hiddenStates?: HiddenStates): Promise<SparsityPattern[] | undefined>;
 /**
  * The report's files: report.json, report.md and error_reduction.svg.
  *
