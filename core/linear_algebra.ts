@@ -102,13 +102,29 @@ export function invertPositiveDefinite(a: Float64Array, d: number, what: string)
   const factor = new Float64Array(d * d);
   for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) factor[i * d + j] = a[i * d + j];
   choleskyFactor(factor, d, what);
+  // Lᵀ row-major: the back substitution then reads rows, not columns of L (d times for the d
+  // columns of the inverse). The same products in the same order as choleskySubstitute's, so
+  // the same bits.
+  const upper = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) for (let t = 0; t <= i; t++) upper[t * d + i] = factor[i * d + t];
   const inverse = new Float64Array(d * d);
-  const column = new Float64Array(d);
+  const b = new Float64Array(d);
   for (let c = 0; c < d; c++) {
-    column.fill(0);
-    column[c] = 1;
-    choleskySubstitute(factor, column, d);
-    for (let r = 0; r < d; r++) inverse[r * d + c] = column[r];
+    b.fill(0);
+    b[c] = 1;
+    // b[t] = 0 for t < c stays 0 in the forward pass, and subtracting its products changes
+    // nothing (s is +0 or nonzero there), so that pass starts at c.
+    for (let i = c; i < d; i++) {
+      let s = b[i];
+      for (let t = c; t < i; t++) s -= factor[i * d + t] * b[t];
+      b[i] = s / factor[i * d + i];
+    }
+    for (let i = d - 1; i >= 0; i--) {
+      let s = b[i];
+      for (let t = i + 1; t < d; t++) s -= upper[i * d + t] * b[t];
+      b[i] = s / upper[i * d + i];
+    }
+    for (let r = 0; r < d; r++) inverse[r * d + c] = b[r];
   }
   return inverse;
 }
