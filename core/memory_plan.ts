@@ -3,9 +3,9 @@
  * so that a run that cannot fit fails before any work with the numbers that do not fit, instead
  * of failing to grow its memory hours in. Two phases peak:
  *
- *     sampling and evaluation   every linear weight and the output head resident in float32
- *                               (when calibration or held-out windows are sampled from the model),
- *                               and one forward matmul's operands
+ *     sampling and evaluation   the linear weights and the output head in float32, resident as far
+ *                               as they fit (the rest stay in host memory and are copied in for
+ *                               their product), and one forward matmul's operands
  *     pruning a block           the four layer inputs' Gram matrices (float64 and float32 copies),
  *                               SparseSwaps' row batch, and with ADMM (`--update admm`,
  *                               `--warm-start admm-grad`) its two d × d float32 matrices and
@@ -21,6 +21,9 @@ import type { LlamaConfig } from "./model/config.ts";
 
 /** WebAssembly's memory limit (wasm32): 65536 pages of 64 KiB. */
 export const WASM_MEMORY_LIMIT = 2 ** 32;
+
+/** Left free in the wasm backend's memory beside what the plan counts (allocation, scratch). */
+const WASM_HEADROOM = 256 * 2 ** 20;
 
 /** Bytes of row state a SparseSwaps batch may hold (as core/sparseswaps.ts bounds it). */
 const ROW_BATCH_BYTES = 64 * 2 ** 20;
@@ -54,6 +57,10 @@ export interface WasmMemoryPlan {
   readonly sampling: readonly MemoryItem[];
   /** Pruning one block. */
   readonly pruning: readonly MemoryItem[];
+  /** Bytes of weights the backend may keep resident while sampling (the rest are copied in). */
+  readonly residentBudget: number;
+  /** Bytes of every linear weight and the head in float32: what sampling keeps somewhere. */
+  readonly samplingWeights: number;
 }
 
 /** Options of {@linkcode wasmMemoryPlan}. */
@@ -82,7 +89,9 @@ export interface MemoryPlanOptions {
  * };
  * const plan = wasmMemoryPlan({ config, sampling: true, tokens: 8192, admm: false });
  * const total = (items: readonly { bytes: number }[]) => items.reduce((a, i) => a + i.bytes, 0);
- * assert.ok(total(plan.sampling) > 4e9); // TinyLlama's weights in float32
+ * // TinyLlama's weights in float32 (4.1 GiB) do not all fit: as many as fit stay resident.
+ * assert.ok(total(plan.sampling) <= 2 ** 32 - 2 ** 28);
+ * assert.ok(plan.residentBudget < 4.1 * 2 ** 30);
  * assert.ok(total(plan.pruning) < 1e9);
  * ```
  */
@@ -96,11 +105,19 @@ export function wasmMemoryPlan(options: MemoryPlanOptions): WasmMemoryPlan {
   const largestLayer = Math.max(dim * attention, dim * hiddenDim);
   // A forward matmul holds its input, the weight and its output at once.
   const matmul = 4 * (tokens * widest + largestLayer + tokens * widest);
+  // Weights that do not fit stay in host memory and are copied in for their product.
+  const weights = 4 * (nLayers * perBlock + vocabSize * dim);
+  const transient = matmul + 4 * Math.max(largestLayer, vocabSize * dim);
+  const residentBudget = Math.max(0, WASM_MEMORY_LIMIT - WASM_HEADROOM - transient);
   const sampling = options.sampling
     ? [
-      { what: "linear weights in float32", bytes: 4 * nLayers * perBlock },
-      { what: "output head in float32", bytes: 4 * vocabSize * dim },
-      { what: "a forward matmul", bytes: matmul },
+      {
+        what: weights <= residentBudget
+          ? "linear weights and head in float32, resident"
+          : "the linear weights and head that fit, resident (the rest copied in per product)",
+        bytes: Math.min(weights, residentBudget),
+      },
+      { what: "a forward matmul, with a weight copied in", bytes: transient },
     ]
     : [];
   const grams = [dim, attention, dim, hiddenDim].reduce((a, d) => a + 12 * d * d, 0);
@@ -114,7 +131,7 @@ export function wasmMemoryPlan(options: MemoryPlanOptions): WasmMemoryPlan {
       }]
       : []),
   ];
-  return { sampling, pruning };
+  return { sampling, pruning, residentBudget, samplingWeights: weights };
 }
 
 /**
@@ -128,14 +145,16 @@ export function wasmMemoryPlan(options: MemoryPlanOptions): WasmMemoryPlan {
  *   dim: 4096, hiddenDim: 14336, nLayers: 32, nHeads: 32, nKvHeads: 8, headDim: 128,
  *   vocabSize: 128256, maxSeqLen: 8192, rmsNormEps: 1e-5, ropeTheta: 500000, tieWordEmbeddings: false,
  * };
- * assert.throws(() => checkWasmMemory({ config, sampling: true, tokens: 8192, admm: false }), /--calib FILE/);
+ * // Sampling fits (weights partly resident); its matmul on 64 × 1024 tokens does not.
+ * checkWasmMemory({ config, sampling: true, tokens: 8192, admm: false });
+ * assert.throws(() => checkWasmMemory({ config, sampling: true, tokens: 65536, admm: false }), /--calib FILE/);
  * assert.throws(() => checkWasmMemory({ config, sampling: false, tokens: 8192, admm: true }), /ADMM/);
  * checkWasmMemory({ config, sampling: false, tokens: 8192, admm: false }); // fits
  * ```
  */
 export function checkWasmMemory(options: MemoryPlanOptions): void {
   const plan = wasmMemoryPlan(options);
-  if (totalOf(plan.sampling) > WASM_MEMORY_LIMIT) {
+  if (totalOf(plan.sampling) > WASM_MEMORY_LIMIT - WASM_HEADROOM) {
     throw new InputError(
       `Sampling calibration or evaluation windows from this model keeps ${
         gib(totalOf(plan.sampling))
@@ -244,6 +263,8 @@ export interface HostPlanOptions {
   readonly chunkBytes: number;
   /** The hidden states are kept on disk (then only a chunk of them is in memory at a time). */
   readonly hiddenOnDisk?: boolean;
+  /** Bytes of weights kept in host memory while sampling (those the backend does not hold). */
+  readonly samplingWeights?: number;
 }
 
 /**
@@ -277,6 +298,7 @@ export function hostMemoryPlan(options: HostPlanOptions): MemoryItem[] {
     { what: "a block's weights in float32, read and pruned", bytes: 2 * 4 * perBlock },
     { what: "embedding and output head in float32", bytes: 4 * table },
     { what: "a forward chunk's activations and hidden states", bytes: 12 * options.chunkBytes },
+    { what: "weights kept in memory for sampling", bytes: options.samplingWeights ?? 0 },
   ];
 }
 

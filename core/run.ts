@@ -47,7 +47,7 @@ import {
   type StorageReport,
 } from "./report.ts";
 import { DTYPE_BYTES, encodeSafetensors, SafetensorsFile, type Tensor } from "./safetensors.ts";
-import { checkInMemoryRun, checkWasmMemory } from "./memory_plan.ts";
+import { checkInMemoryRun, checkWasmMemory, wasmMemoryPlan } from "./memory_plan.ts";
 import type { LayerWarmStart } from "./update.ts";
 import type { HiddenStates } from "./hidden_states.ts";
 
@@ -137,8 +137,17 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
   };
   const dense = await checkpointWeights(checkpoint);
   // Sampling visits every block once per token: the weights stay on the backend meanwhile.
+  // On wasm, the weights that do not fit its 4 GiB stay in memory (copied in per product).
+  const budget = kernels.name === "wasm"
+    ? wasmMemoryPlan({
+      config: checkpoint.config,
+      sampling: true,
+      tokens: settings.nsamples * settings.seqlen,
+      admm: false,
+    }).residentBudget
+    : Infinity;
   let sampling = options.calibrationText === undefined || settings.evalWindows > 0
-    ? await residentWeights(kernels, dense)
+    ? await residentWeights(kernels, dense, budget)
     : undefined;
   try {
     const steps = { calibration: "calibration samples", in_domain: "held-out samples" };
@@ -259,6 +268,23 @@ export function checkBackendMemory(
     tokens: settings.nsamples * settings.seqlen,
     admm: settings.update?.method === "admm" || settings.warmStart === "admm-grad",
   });
+}
+
+/**
+ * Bytes of weights a run keeps in host memory while it samples windows from the model: on
+ * WebGPU none (they are on the GPU), on wasm those beyond its 4 GiB, on the reference backend all.
+ *
+ * @param kernels Backend.
+ * @param config The model.
+ * @param tokens Calibration tokens.
+ * @returns Bytes.
+ */
+export function samplingHostBytes(kernels: Kernels, config: LlamaConfig, tokens: number): number {
+  if (kernels.name === "webgpu") return 0;
+  const plan = wasmMemoryPlan({ config, sampling: true, tokens, admm: false });
+  return kernels.name === "wasm"
+    ? Math.max(0, plan.samplingWeights - plan.residentBudget)
+    : plan.samplingWeights;
 }
 
 /** What a report is made of, besides the settings. */

@@ -3253,13 +3253,24 @@ function invertPositiveDefinite(a, d, what) {
   const factor = new Float64Array(d * d);
   for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) factor[i * d + j] = a[i * d + j];
   choleskyFactor(factor, d, what);
+  const upper = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) for (let t = 0; t <= i; t++) upper[t * d + i] = factor[i * d + t];
   const inverse = new Float64Array(d * d);
-  const column = new Float64Array(d);
+  const b = new Float64Array(d);
   for (let c = 0; c < d; c++) {
-    column.fill(0);
-    column[c] = 1;
-    choleskySubstitute(factor, column, d);
-    for (let r = 0; r < d; r++) inverse[r * d + c] = column[r];
+    b.fill(0);
+    b[c] = 1;
+    for (let i = c; i < d; i++) {
+      let s = b[i];
+      for (let t = c; t < i; t++) s -= factor[i * d + t] * b[t];
+      b[i] = s / factor[i * d + i];
+    }
+    for (let i = d - 1; i >= 0; i--) {
+      let s = b[i];
+      for (let t = i + 1; t < d; t++) s -= upper[i * d + t] * b[t];
+      b[i] = s / upper[i * d + i];
+    }
+    for (let r = 0; r < d; r++) inverse[r * d + c] = b[r];
   }
   return inverse;
 }
@@ -5926,6 +5937,7 @@ function syntheticLayer(options) {
 
 // core/memory_plan.ts
 var WASM_MEMORY_LIMIT = 2 ** 32;
+var WASM_HEADROOM = 256 * 2 ** 20;
 var ROW_BATCH_BYTES = 64 * 2 ** 20;
 function gib(bytes) {
   return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
@@ -5945,10 +5957,15 @@ function wasmMemoryPlan(options) {
   const widest = Math.max(dim, attention2, hiddenDim);
   const largestLayer = Math.max(dim * attention2, dim * hiddenDim);
   const matmul2 = 4 * (tokens * widest + largestLayer + tokens * widest);
+  const weights = 4 * (nLayers * perBlock + vocabSize * dim);
+  const transient = matmul2 + 4 * Math.max(largestLayer, vocabSize * dim);
+  const residentBudget = Math.max(0, WASM_MEMORY_LIMIT - WASM_HEADROOM - transient);
   const sampling = options.sampling ? [
-    { what: "linear weights in float32", bytes: 4 * nLayers * perBlock },
-    { what: "output head in float32", bytes: 4 * vocabSize * dim },
-    { what: "a forward matmul", bytes: matmul2 }
+    {
+      what: weights <= residentBudget ? "linear weights and head in float32, resident" : "the linear weights and head that fit, resident (the rest copied in per product)",
+      bytes: Math.min(weights, residentBudget)
+    },
+    { what: "a forward matmul, with a weight copied in", bytes: transient }
   ] : [];
   const grams = [dim, attention2, dim, hiddenDim].reduce((a, d) => a + 12 * d * d, 0);
   const pruning = [
@@ -5959,11 +5976,11 @@ function wasmMemoryPlan(options) {
       bytes: 4 * (2 * widest * widest + 4 * largestLayer)
     }] : []
   ];
-  return { sampling, pruning };
+  return { sampling, pruning, residentBudget, samplingWeights: weights };
 }
 function checkWasmMemory(options) {
   const plan = wasmMemoryPlan(options);
-  if (totalOf(plan.sampling) > WASM_MEMORY_LIMIT) {
+  if (totalOf(plan.sampling) > WASM_MEMORY_LIMIT - WASM_HEADROOM) {
     throw new InputError(
       `Sampling calibration or evaluation windows from this model keeps ${gib(totalOf(plan.sampling))} in the wasm backend (${describeItems(plan.sampling)}), more than the ${gib(WASM_MEMORY_LIMIT)} WebAssembly allows: give --calib FILE and --eval-windows 0`
     );
@@ -6005,7 +6022,8 @@ function hostMemoryPlan(options) {
     options.hiddenOnDisk ? { what: "calibration hidden states (on disk)", bytes: 0 } : { what: "calibration hidden states", bytes: 4 * tokens * dim },
     { what: "a block's weights in float32, read and pruned", bytes: 2 * 4 * perBlock },
     { what: "embedding and output head in float32", bytes: 4 * table },
-    { what: "a forward chunk's activations and hidden states", bytes: 12 * options.chunkBytes }
+    { what: "a forward chunk's activations and hidden states", bytes: 12 * options.chunkBytes },
+    { what: "weights kept in memory for sampling", bytes: options.samplingWeights ?? 0 }
   ];
 }
 function checkHostMemory(options, available) {
@@ -7433,10 +7451,12 @@ async function checkpointWeights(checkpoint) {
     block: (layer) => readBlock(checkpoint, layer)
   };
 }
-async function residentWeights(kernels, weights) {
+async function residentWeights(kernels, weights, budget = Infinity) {
   const handles = [];
+  let left = budget;
   const resident = async (matrix, cols) => {
-    if (!(matrix instanceof Float32Array)) return matrix;
+    if (!(matrix instanceof Float32Array) || matrix.byteLength > left) return matrix;
+    left -= matrix.byteLength;
     const handle = await kernels.createMatrix({ values: matrix, rows: matrix.length / cols, cols });
     handles.push(handle);
     return handle;
@@ -8111,7 +8131,13 @@ async function prepareRun(options) {
     }
   };
   const dense = await checkpointWeights(checkpoint);
-  let sampling = options.calibrationText === void 0 || settings.evalWindows > 0 ? await residentWeights(kernels, dense) : void 0;
+  const budget = kernels.name === "wasm" ? wasmMemoryPlan({
+    config: checkpoint.config,
+    sampling: true,
+    tokens: settings.nsamples * settings.seqlen,
+    admm: false
+  }).residentBudget : Infinity;
+  let sampling = options.calibrationText === void 0 || settings.evalWindows > 0 ? await residentWeights(kernels, dense, budget) : void 0;
   try {
     const steps = { calibration: "calibration samples", in_domain: "held-out samples" };
     const shared = {
@@ -8177,6 +8203,11 @@ function checkBackendMemory(kernels, config, settings, sampling) {
     tokens: settings.nsamples * settings.seqlen,
     admm: settings.update?.method === "admm" || settings.warmStart === "admm-grad"
   });
+}
+function samplingHostBytes(kernels, config, tokens) {
+  if (kernels.name === "webgpu") return 0;
+  const plan = wasmMemoryPlan({ config, sampling: true, tokens, admm: false });
+  return kernels.name === "wasm" ? Math.max(0, plan.samplingWeights - plan.residentBudget) : plan.samplingWeights;
 }
 function pruneReport(parts) {
   const { settings, source: { checkpoint }, layers, kernels } = parts;
@@ -9129,6 +9160,7 @@ export {
   requireFlag,
   rowsBreakingPattern,
   runBlockPatterns,
+  samplingHostBytes,
   sparseGpt,
   storageReport,
   swapBlocks,

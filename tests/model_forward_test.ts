@@ -234,3 +234,29 @@ Deno.test("perplexity is exp of the mean negative log-likelihood of every predic
     assert.ok(Math.abs(result.perplexity - Math.exp(total / count)) < 1e-4 * result.perplexity);
   });
 });
+
+Deno.test("weights kept resident only as far as a budget goes sample and score exactly as fully resident ones (wasm)", async () => {
+  await withModels(async ({ bin }) => {
+    using checkpoint = await openCheckpoint(bin);
+    const weights = await checkpointWeights(checkpoint);
+    const kernels = await createWasmKernels({ threads: 2 });
+    try {
+      const all = await residentWeights(kernels, weights);
+      // Room for about half of the matrices: the rest are copied in for each product.
+      const half = await residentWeights(kernels, weights, 4 * TINY.dim * TINY.hiddenDim * 3);
+      const sample = (w: ModelWeights) => sampleSequences(kernels, w, 3, 10, createRandom(2));
+      const expected = await sample(all.weights);
+      assert.deepEqual(await sample(half.weights), expected);
+      const score = (w: ModelWeights) => perplexity(kernels, w, expected);
+      assert.deepEqual(await score(half.weights), await score(all.weights));
+      // The budget kept some matrices out.
+      const block = await half.weights.block(TINY.nLayers - 1);
+      assert.ok(block.down instanceof Float32Array);
+      assert.ok(!((await half.weights.block(0)).q instanceof Float32Array));
+      all.release();
+      half.release();
+    } finally {
+      kernels.dispose();
+    }
+  });
+});

@@ -58,6 +58,7 @@ import {
   reportFiles,
   runBlockPatterns,
   type RunSettings,
+  samplingHostBytes,
 } from "../run.ts";
 import { sparseFormatFor, STORAGE_FORMATS, type StorageFormat } from "../compressed.ts";
 import type { PruneReport } from "../report.ts";
@@ -309,13 +310,9 @@ export async function pruneCommand(
       settings.quiet,
     );
     try {
-      checkBackendMemory(
-        kernels,
-        source.checkpoint.config,
-        settings,
-        // An assembly samples nothing: its windows come from the plan.
-        !assembly && (calibText === undefined || settings.evalWindows > 0),
-      );
+      // An assembly samples nothing: its windows come from the plan.
+      const sampling = !assembly && (calibText === undefined || settings.evalWindows > 0);
+      checkBackendMemory(kernels, source.checkpoint.config, settings, sampling);
       // Decided once, so the pre-flight and the run agree on it.
       const onDisk = hiddenOnDisk(settings, source.checkpoint.config);
       settings = { ...settings, hiddenStates: onDisk ? "disk" : "memory" };
@@ -325,6 +322,13 @@ export async function pruneCommand(
           tokens: settings.nsamples * settings.seqlen,
           chunkBytes: CHUNK_BYTES,
           hiddenOnDisk: onDisk,
+          samplingWeights: sampling
+            ? samplingHostBytes(
+              kernels,
+              source.checkpoint.config,
+              settings.nsamples * settings.seqlen,
+            )
+            : 0,
         },
         Deno.systemMemoryInfo().available,
       );

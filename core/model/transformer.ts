@@ -62,20 +62,25 @@ export async function checkpointWeights(checkpoint: Checkpoint): Promise<ModelWe
 }
 
 /**
- * The same weights with every block read once and kept in the backend (for sampling, which
- * visits each block once per token). Release them with the returned `release`.
+ * The same weights with every block read once and kept (for sampling, which visits each block
+ * once per token): in the backend as far as `budget` bytes go, in memory beyond it (copied into
+ * the backend for each product, the same numbers). Release them with the returned `release`.
  *
  * @param kernels The backend that keeps the matrices.
  * @param weights Streaming weights.
- * @returns Weights whose blocks and head are resident, and a function freeing them.
+ * @param budget Bytes of matrices the backend may keep (default: all).
+ * @returns Weights whose blocks and head are read once, and a function freeing them.
  */
 export async function residentWeights(
   kernels: Kernels,
   weights: ModelWeights,
+  budget = Infinity,
 ): Promise<{ weights: ModelWeights; release: () => void }> {
   const handles: MatrixHandle[] = [];
+  let left = budget;
   const resident = async (matrix: Matrix, cols: number) => {
-    if (!(matrix instanceof Float32Array)) return matrix;
+    if (!(matrix instanceof Float32Array) || matrix.byteLength > left) return matrix;
+    left -= matrix.byteLength;
     const handle = await kernels.createMatrix({ values: matrix, rows: matrix.length / cols, cols });
     handles.push(handle);
     return handle;

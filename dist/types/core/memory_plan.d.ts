@@ -3,9 +3,9 @@
  * so that a run that cannot fit fails before any work with the numbers that do not fit, instead
  * of failing to grow its memory hours in. Two phases peak:
  *
- *     sampling and evaluation   every linear weight and the output head resident in float32
- *                               (when calibration or held-out windows are sampled from the model),
- *                               and one forward matmul's operands
+ *     sampling and evaluation   the linear weights and the output head in float32, resident as far
+ *                               as they fit (the rest stay in host memory and are copied in for
+ *                               their product), and one forward matmul's operands
  *     pruning a block           the four layer inputs' Gram matrices (float64 and float32 copies),
  *                               SparseSwaps' row batch, and with ADMM (`--update admm`,
  *                               `--warm-start admm-grad`) its two d × d float32 matrices and
@@ -31,6 +31,10 @@ export interface WasmMemoryPlan {
     readonly sampling: readonly MemoryItem[];
     /** Pruning one block. */
     readonly pruning: readonly MemoryItem[];
+    /** Bytes of weights the backend may keep resident while sampling (the rest are copied in). */
+    readonly residentBudget: number;
+    /** Bytes of every linear weight and the head in float32: what sampling keeps somewhere. */
+    readonly samplingWeights: number;
 }
 /** Options of {@linkcode wasmMemoryPlan}. */
 export interface MemoryPlanOptions {
@@ -57,7 +61,9 @@ export interface MemoryPlanOptions {
  * };
  * const plan = wasmMemoryPlan({ config, sampling: true, tokens: 8192, admm: false });
  * const total = (items: readonly { bytes: number }[]) => items.reduce((a, i) => a + i.bytes, 0);
- * assert.ok(total(plan.sampling) > 4e9); // TinyLlama's weights in float32
+ * // TinyLlama's weights in float32 (4.1 GiB) do not all fit: as many as fit stay resident.
+ * assert.ok(total(plan.sampling) <= 2 ** 32 - 2 ** 28);
+ * assert.ok(plan.residentBudget < 4.1 * 2 ** 30);
  * assert.ok(total(plan.pruning) < 1e9);
  * ```
  */
@@ -73,7 +79,9 @@ export declare function wasmMemoryPlan(options: MemoryPlanOptions): WasmMemoryPl
  *   dim: 4096, hiddenDim: 14336, nLayers: 32, nHeads: 32, nKvHeads: 8, headDim: 128,
  *   vocabSize: 128256, maxSeqLen: 8192, rmsNormEps: 1e-5, ropeTheta: 500000, tieWordEmbeddings: false,
  * };
- * assert.throws(() => checkWasmMemory({ config, sampling: true, tokens: 8192, admm: false }), /--calib FILE/);
+ * // Sampling fits (weights partly resident); its matmul on 64 × 1024 tokens does not.
+ * checkWasmMemory({ config, sampling: true, tokens: 8192, admm: false });
+ * assert.throws(() => checkWasmMemory({ config, sampling: true, tokens: 65536, admm: false }), /--calib FILE/);
  * assert.throws(() => checkWasmMemory({ config, sampling: false, tokens: 8192, admm: true }), /ADMM/);
  * checkWasmMemory({ config, sampling: false, tokens: 8192, admm: false }); // fits
  * ```
@@ -138,6 +146,8 @@ export interface HostPlanOptions {
     readonly chunkBytes: number;
     /** The hidden states are kept on disk (then only a chunk of them is in memory at a time). */
     readonly hiddenOnDisk?: boolean;
+    /** Bytes of weights kept in host memory while sampling (those the backend does not hold). */
+    readonly samplingWeights?: number;
 }
 /**
  * What `prune` holds in the host's memory outside the backend, at its peak (a block being

@@ -128,6 +128,16 @@ export declare function checkRunFitsModel(settings: Pick<RunSettings, "seqlen" |
  *   evaluation windows).
  */
 export declare function checkBackendMemory(kernels: Kernels, config: LlamaConfig, settings: Pick<RunSettings, "nsamples" | "seqlen" | "update" | "warmStart">, sampling: boolean): void;
+/**
+ * Bytes of weights a run keeps in host memory while it samples windows from the model: on
+ * WebGPU none (they are on the GPU), on wasm those beyond its 4 GiB, on the reference backend all.
+ *
+ * @param kernels Backend.
+ * @param config The model.
+ * @param tokens Calibration tokens.
+ * @returns Bytes.
+ */
+export declare function samplingHostBytes(kernels: Kernels, config: LlamaConfig, tokens: number): number;
 /** What a report is made of, besides the settings. */
 export interface ReportParts {
     /** What the user named as the model (a name, a path). */

@@ -34,14 +34,16 @@ export interface ModelWeights {
  */
 export declare function checkpointWeights(checkpoint: Checkpoint): Promise<ModelWeights>;
 /**
- * The same weights with every block read once and kept in the backend (for sampling, which
- * visits each block once per token). Release them with the returned `release`.
+ * The same weights with every block read once and kept (for sampling, which visits each block
+ * once per token): in the backend as far as `budget` bytes go, in memory beyond it (copied into
+ * the backend for each product, the same numbers). Release them with the returned `release`.
  *
  * @param kernels The backend that keeps the matrices.
  * @param weights Streaming weights.
- * @returns Weights whose blocks and head are resident, and a function freeing them.
+ * @param budget Bytes of matrices the backend may keep (default: all).
+ * @returns Weights whose blocks and head are read once, and a function freeing them.
  */
-export declare function residentWeights(kernels: Kernels, weights: ModelWeights): Promise<{
+export declare function residentWeights(kernels: Kernels, weights: ModelWeights, budget?: number): Promise<{
     weights: ModelWeights;
     release: () => void;
 }>;
