@@ -17,7 +17,7 @@ import { createKernels } from "../core/backend.ts";
 import { blobSource, memoryFileSet } from "../core/files.ts";
 import { openModelSource } from "../core/model/source.ts";
 import { mobyDick } from "../core/model/stories15m.ts";
-import { pruneInMemory, type RunSettings } from "../core/run.ts";
+import { type MemoryRunOptions, pruneInMemory, type RunSettings } from "../core/run.ts";
 
 const SETTINGS: RunSettings = {
   pattern: { kind: "per-row", sparsity: 0.5 },
@@ -149,39 +149,30 @@ async function tinySource() {
   });
 }
 
-Deno.test("pruneInMemory refuses a sequence length the model cannot take before any work", async () => {
+Deno.test("pruneInMemory refuses, before any work and with the numbers, a sequence length the model cannot take and a model too large for its memory limit", async () => {
   const source = await tinySource();
   const kernels = await createKernels("reference");
-  let progressed = false;
-  await assert.rejects(
-    pruneInMemory({
-      kernels,
-      source,
-      settings: { ...SETTINGS, seqlen: 64 },
-      onProgress: () => (progressed = true),
-    }),
-    /--seqlen 64 exceeds the model's 32 positions/,
-  );
-  assert.equal(progressed, false);
-  kernels.dispose();
-  source.checkpoint.close();
-});
-
-Deno.test("pruneInMemory refuses a model too large for its memory limit before any work, with the numbers", async () => {
-  const source = await tinySource();
-  const kernels = await createKernels("reference");
-  let progressed = false;
-  await assert.rejects(
-    pruneInMemory({
-      kernels,
-      source,
-      settings: SETTINGS,
-      memoryLimit: 10_000,
-      onProgress: () => (progressed = true),
-    }),
-    /Pruning this model in memory needs about 0\.\d\d GiB \(the weights in float32, twice while sampling 0\.\d\d GiB, .*\), more than the 0\.00 GiB allowed here: prune it with the command line/,
-  );
-  assert.equal(progressed, false);
+  const refusals: [Partial<MemoryRunOptions>, RegExp][] = [
+    [{ settings: { ...SETTINGS, seqlen: 64 } }, /--seqlen 64 exceeds the model's 32 positions/],
+    [
+      { memoryLimit: 10_000 },
+      /Pruning this model in memory needs about 0\.\d\d GiB \(the weights in float32, twice while sampling 0\.\d\d GiB, .*\), more than the 0\.00 GiB allowed here: prune it with the command line/,
+    ],
+  ];
+  for (const [options, message] of refusals) {
+    let progressed = false;
+    await assert.rejects(
+      pruneInMemory({
+        kernels,
+        source,
+        settings: SETTINGS,
+        onProgress: () => (progressed = true),
+        ...options,
+      }),
+      message,
+    );
+    assert.equal(progressed, false);
+  }
   // The same run within a limit that fits goes ahead.
   const result = await pruneInMemory({
     kernels,
