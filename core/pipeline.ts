@@ -373,11 +373,11 @@ export interface DenseInputsOptions {
 export async function denseLayerInputs(options: DenseInputsOptions): Promise<void> {
   const { kernels, checkpoint, calibration, signal } = options;
   const { config } = checkpoint;
-  const layout = { batch: calibration.length, tokens: calibration[0].length, start: 0 };
-  const h = options.hiddenStates ??
-    memoryHiddenStates(layout.batch, layout.tokens, config.dim);
-  await embedCalibration(checkpoint, calibration, h);
-  const frequencies = ropeFrequencies(config);
+  const { h, layout, frequencies } = await densePassStart(
+    checkpoint,
+    calibration,
+    options.hiddenStates,
+  );
   for (let block = 0; block < config.nLayers; block++) {
     signal?.throwIfAborted();
     const weights = await readBlock(checkpoint, block);
@@ -389,6 +389,22 @@ export async function denseLayerInputs(options: DenseInputsOptions): Promise<voi
       for (const input of Object.values(inputs)) kernels.release(input.gram);
     }
   }
+}
+
+/**
+ * What a dense pass over the blocks starts from: the calibration windows embedded into the given
+ * hidden states (in memory without), their layout and the rotary frequencies.
+ */
+async function densePassStart(
+  checkpoint: Checkpoint,
+  calibration: readonly Int32Array[],
+  hiddenStates?: HiddenStates,
+): Promise<{ h: HiddenStates; layout: ChunkLayout; frequencies: Float64Array }> {
+  const { config } = checkpoint;
+  const layout = { batch: calibration.length, tokens: calibration[0].length, start: 0 };
+  const h = hiddenStates ?? memoryHiddenStates(layout.batch, layout.tokens, config.dim);
+  await embedCalibration(checkpoint, calibration, h);
+  return { h, layout, frequencies: ropeFrequencies(config) };
 }
 
 /** Writes h (tokens, dim), the calibration windows embedded, the first block's input. */
@@ -435,11 +451,11 @@ export interface OwlOptions {
 export async function owlBlockPatterns(options: OwlOptions): Promise<PerRowPattern[]> {
   const { kernels, checkpoint, calibration, sparsity, signal } = options;
   const { config } = checkpoint;
-  const layout = { batch: calibration.length, tokens: calibration[0].length, start: 0 };
-  const h = options.hiddenStates ??
-    memoryHiddenStates(layout.batch, layout.tokens, config.dim);
-  await embedCalibration(checkpoint, calibration, h);
-  const frequencies = ropeFrequencies(config);
+  const { h, layout, frequencies } = await densePassStart(
+    checkpoint,
+    calibration,
+    options.hiddenStates,
+  );
   const ratios: number[] = [];
   for (let block = 0; block < config.nLayers; block++) {
     signal?.throwIfAborted();

@@ -7778,10 +7778,11 @@ async function pruneModel(options) {
 async function denseLayerInputs(options) {
   const { kernels, checkpoint, calibration, signal } = options;
   const { config } = checkpoint;
-  const layout = { batch: calibration.length, tokens: calibration[0].length, start: 0 };
-  const h = options.hiddenStates ?? memoryHiddenStates(layout.batch, layout.tokens, config.dim);
-  await embedCalibration(checkpoint, calibration, h);
-  const frequencies = ropeFrequencies(config);
+  const { h, layout, frequencies } = await densePassStart(
+    checkpoint,
+    calibration,
+    options.hiddenStates
+  );
   for (let block = 0; block < config.nLayers; block++) {
     signal?.throwIfAborted();
     const weights = await readBlock(checkpoint, block);
@@ -7793,6 +7794,13 @@ async function denseLayerInputs(options) {
       for (const input of Object.values(inputs)) kernels.release(input.gram);
     }
   }
+}
+async function densePassStart(checkpoint, calibration, hiddenStates) {
+  const { config } = checkpoint;
+  const layout = { batch: calibration.length, tokens: calibration[0].length, start: 0 };
+  const h = hiddenStates ?? memoryHiddenStates(layout.batch, layout.tokens, config.dim);
+  await embedCalibration(checkpoint, calibration, h);
+  return { h, layout, frequencies: ropeFrequencies(config) };
 }
 async function embedCalibration(checkpoint, calibration, h, chunkBytes) {
   const table = toFloat32(await checkpoint.read("model.embed_tokens.weight"));
@@ -7807,10 +7815,11 @@ async function embedCalibration(checkpoint, calibration, h, chunkBytes) {
 async function owlBlockPatterns(options) {
   const { kernels, checkpoint, calibration, sparsity, signal } = options;
   const { config } = checkpoint;
-  const layout = { batch: calibration.length, tokens: calibration[0].length, start: 0 };
-  const h = options.hiddenStates ?? memoryHiddenStates(layout.batch, layout.tokens, config.dim);
-  await embedCalibration(checkpoint, calibration, h);
-  const frequencies = ropeFrequencies(config);
+  const { h, layout, frequencies } = await densePassStart(
+    checkpoint,
+    calibration,
+    options.hiddenStates
+  );
   const ratios = [];
   for (let block = 0; block < config.nLayers; block++) {
     signal?.throwIfAborted();
