@@ -6034,6 +6034,13 @@ function checkHostMemory(options, available) {
     `This run needs about ${gib(total2)} of memory outside the backend (${describeItems(items)}), more than the ${gib(available)} available: lower --nsamples or --seqlen${options.hiddenOnDisk ? "" : ", or keep the hidden states on disk (--hidden-states disk)"}`
   );
 }
+function checkHiddenDisk(options, free, where) {
+  const needed = 2 * 4 * options.tokens * options.config.dim;
+  if (needed <= free) return;
+  throw new InputError(
+    `Keeping the hidden states on disk needs ${gib(needed)} in "${where}" (the working file and the copy saved after each block), and ${gib(free)} are free: lower --nsamples or --seqlen`
+  );
+}
 
 // core/files.ts
 function blobSource(path, blob) {
@@ -9093,6 +9100,7 @@ export {
   channelStatistics,
   checkBackendMemory,
   checkByteRange,
+  checkHiddenDisk,
   checkHostMemory,
   checkInMemoryRun,
   checkMaskFits,

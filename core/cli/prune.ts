@@ -47,7 +47,7 @@ import {
 } from "./jobs.ts";
 import { type HiddenStates, memoryHiddenStates } from "../hidden_states.ts";
 import { fileHiddenStates } from "./hidden_file.ts";
-import { checkHostMemory } from "../memory_plan.ts";
+import { checkHiddenDisk, checkHostMemory } from "../memory_plan.ts";
 import {
   checkBackendMemory,
   checkRunFitsModel,
@@ -332,7 +332,16 @@ export async function pruneCommand(
         },
         Deno.systemMemoryInfo().available,
       );
-      if (onDisk) await checkHiddenDisk(settings, source.checkpoint.config);
+      if (onDisk) {
+        // The partial directory sits beside the output.
+        const where = dirname(resolve(settings.out));
+        const { bavail, bsize } = await statfs(where);
+        checkHiddenDisk(
+          { config: source.checkpoint.config, tokens: settings.nsamples * settings.seqlen },
+          bavail * bsize,
+          where,
+        );
+      }
       if (settings.plan !== undefined) {
         await planJobs(settings, settings.plan, source, kernels, calibText, io);
         return undefined;
@@ -471,27 +480,6 @@ function hiddenOnDisk(settings: PruneSettings, config: LlamaConfig): boolean {
   if (settings.hiddenStates !== "auto") return settings.hiddenStates === "disk";
   const bytes = 4 * settings.nsamples * settings.seqlen * config.dim;
   return bytes > Deno.systemMemoryInfo().available / 4;
-}
-
-/**
- * Fails before work when the disk holding the output cannot take the hidden states twice (the
- * working file and the copy saved after each block).
- */
-async function checkHiddenDisk(settings: PruneSettings, config: LlamaConfig): Promise<void> {
-  const where = dirname(resolve(settings.out));
-  const needed = 2 * 4 * settings.nsamples * settings.seqlen * config.dim;
-  const { bavail, bsize } = await statfs(where);
-  const free = bavail * bsize;
-  if (needed > free) {
-    const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
-    throw new InputError(
-      `Keeping the hidden states on disk needs ${
-        gib(needed)
-      } in "${where}" (the working file and the copy saved after each block), and ${
-        gib(free)
-      } are free: lower --nsamples or --seqlen`,
-    );
-  }
 }
 
 /**

@@ -187,3 +187,23 @@ export declare function hostMemoryPlan(options: HostPlanOptions): MemoryItem[];
  * ```
  */
 export declare function checkHostMemory(options: HostPlanOptions, available: number): void;
+/**
+ * Fails when a disk cannot hold the hidden states kept on it twice (the working file and the copy
+ * saved after each block).
+ *
+ * @param options Architecture and calibration size (as for hostMemoryPlan).
+ * @param free Bytes free on the disk.
+ * @param where The folder, for the message.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const config = {
+ *   dim: 4096, hiddenDim: 14336, nLayers: 32, nHeads: 32, nKvHeads: 8, headDim: 128,
+ *   vocabSize: 128256, maxSeqLen: 8192, rmsNormEps: 1e-5, ropeTheta: 500000, tieWordEmbeddings: false,
+ * };
+ * const options = { config, tokens: 1024 * 2048, chunkBytes: 64 * 2 ** 20 };
+ * assert.throws(() => checkHiddenDisk(options, 10 * 2 ** 30, "/out"), /needs 64\.00 GiB in "\/out" .* 10\.00 GiB are free/);
+ * checkHiddenDisk(options, 100 * 2 ** 30, "/out"); // fits
+ * ```
+ */
+export declare function checkHiddenDisk(options: Pick<HostPlanOptions, "config" | "tokens">, free: number, where: string): void;
