@@ -135,28 +135,13 @@ Deno.test("layer jobs refuse wrong flags, unfinished, foreign and corrupt result
     assert.match(busy.stderr, /not empty and holds no plan \(notes\.txt\)/);
     assert.equal(await Deno.readTextFile(`${dir}/busy/notes.txt`), "mine");
 
-    const plan = await runCli([
-      ...common,
-      "--calibration",
-      "dense",
-      "--eval-windows",
-      "1",
-      "--plan",
-      jobdir,
-    ]);
+    const planArgs = [...common, "--calibration", "dense", "--eval-windows", "1", "--plan", jobdir];
+    const plan = await runCli(planArgs);
     assert.equal(plan.code, 0, plan.stderr);
     const assemble = ["prune", "--assemble", jobdir, "--out", `${dir}/out`, "--quiet"];
     // A plan cut short (no plan.json yet) leaves a directory a new plan may replace.
     await Deno.remove(`${jobdir}/plan.json`);
-    const again = await runCli([
-      ...common,
-      "--calibration",
-      "dense",
-      "--eval-windows",
-      "1",
-      "--plan",
-      jobdir,
-    ]);
+    const again = await runCli(planArgs);
     assert.equal(again.code, 0, again.stderr);
 
     const unfinished = await runCli(assemble);
