@@ -313,8 +313,8 @@ export async function pruneCommand(
       // An assembly samples nothing: its windows come from the plan.
       const sampling = !assembly && (calibText === undefined || settings.evalWindows > 0);
       checkBackendMemory(kernels, source.checkpoint.config, settings, sampling);
-      // Decided once, so the pre-flight and the run agree on it.
-      const onDisk = hiddenOnDisk(settings, source.checkpoint.config);
+      // Decided once, so the pre-flight and the run agree on it; an assembly keeps none.
+      const onDisk = !assembly && hiddenOnDisk(settings, source.checkpoint.config);
       settings = { ...settings, hiddenStates: onDisk ? "disk" : "memory" };
       checkHostMemory(
         {
