@@ -45,12 +45,20 @@ async function build(): Promise<Map<string, string>> {
       });
     },
   };
-  // Tokenizers for Hugging Face models: the npm package's own ES module, from Deno's cache.
+  // Tokenizers for Hugging Face models: the npm package's own ES module (one self-contained file),
+  // read from Deno's cache. It is loaded under a namespace of its own so the bundle names it
+  // "npm:@huggingface/tokenizers" and not by a path that depends on where the checkout and the
+  // cache lie (a fresh clone elsewhere would otherwise find dist/ stale).
   const tokenizers: esbuild.Plugin = {
     name: "npm-tokenizers",
     setup(build) {
-      build.onResolve({ filter: /^@huggingface\/tokenizers$/ }, () => ({
-        path: new URL(import.meta.resolve("@huggingface/tokenizers")).pathname,
+      build.onResolve({ filter: /^@huggingface\/tokenizers$/ }, (args) => ({
+        path: args.path,
+        namespace: "npm",
+      }));
+      build.onLoad({ filter: /.*/, namespace: "npm" }, async (args) => ({
+        contents: await Deno.readTextFile(new URL(import.meta.resolve(args.path))),
+        loader: "js",
       }));
     },
   };
