@@ -223,13 +223,18 @@ async function forwardPass(): Promise<void> {
   const tokens = smoke ? 64 : 256;
   const layout = { batch, tokens, start: 0 };
   const frequencies = ropeFrequencies(config);
-  const h = Float32Array.from({ length: batch * tokens * config.dim }, () => random.normal());
-  await blockForward(kernels, config, resident, h, layout, frequencies); // warm-up
+  const input = Float32Array.from({ length: batch * tokens * config.dim }, () => random.normal());
+  // What calibration does per block and chunk: the input in, the block on the backend, h out.
+  const pass = async () => {
+    const h = await kernels.createActivation({ values: input, width: config.dim });
+    await blockForward(kernels, config, resident, h, layout, frequencies);
+    await kernels.readActivation(h);
+    kernels.release(h);
+  };
+  await pass(); // warm-up
   const started = performance.now();
   const repeats = 3;
-  for (let r = 0; r < repeats; r++) {
-    await blockForward(kernels, config, resident, h, layout, frequencies);
-  }
+  for (let r = 0; r < repeats; r++) await pass();
   const seconds = (performance.now() - started) / 1000 / repeats;
   const perSecond = (batch * tokens) / seconds;
   console.log(

@@ -23,6 +23,7 @@
  */
 
 import type { AttentionOptions } from "./attention.ts";
+import type { ChunkLayout } from "./model/forward.ts";
 
 /** The backends this package knows about. */
 export type BackendName = "reference" | "wasm" | "webgpu";
@@ -84,8 +85,8 @@ export interface CreateGramOptions {
 export interface GramAccumulateOptions {
   /** G (d, d), updated in place. */
   readonly gram: GramHandle;
-  /** X (tokens, d) row-major: one input vector per token. */
-  readonly x: Float32Array;
+  /** X (tokens, d) row-major: one input vector per token, or activations the backend holds. */
+  readonly x: Float32Array | ActivationHandle;
   /** Number of tokens in `x`. */
   readonly tokens: number;
 }
@@ -170,6 +171,78 @@ export interface MatmulOptions {
   readonly k: number;
   /** Rows of w (outputs). */
   readonly m: number;
+}
+
+/**
+ * Activations (rows, width) held by a backend: the values a forward pass hands from one step to
+ * the next. On the GPU they stay resident, so a block's forward pass moves only its input and
+ * output (and what calibration reads: Gram sums and channel moments); on the CPU they are arrays.
+ */
+export interface ActivationHandle {
+  /** Rows (tokens, in chunk order: sequence b's token t is row b·tokens + t). */
+  readonly rows: number;
+  /** Features per row. */
+  readonly width: number;
+}
+
+/** Options of {@linkcode Kernels.createActivation}. */
+export interface CreateActivationOptions {
+  /** x (rows, width) row-major; copied. */
+  readonly values: Float32Array;
+  /** Features per row. */
+  readonly width: number;
+}
+
+/** Options of {@linkcode Kernels.rmsNorm}. */
+export interface RmsNormOptions {
+  /** x (rows, width). */
+  readonly x: ActivationHandle;
+  /** (width,) gain. */
+  readonly weight: Float32Array;
+  /** Added to the mean square. */
+  readonly eps: number;
+}
+
+/** Options of {@linkcode Kernels.rotary}. */
+export interface RotaryOptions {
+  /** x (batch·tokens, heads·headDim), rotated in place. */
+  readonly x: ActivationHandle;
+  /** Heads in a row. */
+  readonly heads: number;
+  /** Head size (even). */
+  readonly headDim: number;
+  /** Positions of the rows. */
+  readonly layout: ChunkLayout;
+  /** (headDim/2,) angular frequencies θ_i (ropeFrequencies). */
+  readonly frequencies: Float64Array;
+}
+
+/** Options of {@linkcode Kernels.causalAttention}: a chunk that attends within itself. */
+export interface CausalAttentionOptions {
+  /** q (batch·tokens, nHeads·headDim), rotated. */
+  readonly q: ActivationHandle;
+  /** k (batch·tokens, nKvHeads·headDim), rotated. */
+  readonly k: ActivationHandle;
+  /** v (batch·tokens, nKvHeads·headDim). */
+  readonly v: ActivationHandle;
+  /** The chunk (start 0: token t sees tokens [0, t] of its sequence). */
+  readonly layout: ChunkLayout;
+  /** Query heads. */
+  readonly nHeads: number;
+  /** Key/value heads. */
+  readonly nKvHeads: number;
+  /** Head size. */
+  readonly headDim: number;
+}
+
+/** Options of {@linkcode Kernels.channelMoments}. */
+export interface ChannelMomentsOptions {
+  /** x (rows, width). */
+  readonly x: ActivationHandle;
+  /** (width,) Σ over rows of x, added to. */
+  readonly sum: Float64Array;
+  /** (width,) Σ over rows of x², added to. */
+  readonly squares: Float64Array;
 }
 
 /** Options of {@linkcode Kernels.rebuildRows}. */
@@ -271,8 +344,34 @@ export interface Kernels {
    */
   attention(options: AttentionOptions): Promise<Float32Array>;
 
+  /*
+   * A forward pass's steps on activations the backend holds (core/model/forward.ts composes
+   * them). The CPU backends run the float64 TypeScript steps of forward.ts; WebGPU runs WGSL
+   * and, between reads, only queues its work: errors surface at the next read.
+   */
+  /** Copies x (rows, width) into the backend. */
+  createActivation(options: CreateActivationOptions): Promise<ActivationHandle>;
+  /** Reads activations back, row-major. */
+  readActivation(x: ActivationHandle): Promise<Float32Array>;
+  /** A copy of rows [first, first + rows). */
+  sliceRows(x: ActivationHandle, first: number, rows: number): Promise<ActivationHandle>;
+  /** RMSNorm per row: x_i / sqrt(mean(x²) + eps) · weight_i. */
+  rmsNorm(options: RmsNormOptions): Promise<ActivationHandle>;
+  /** y (rows, w.rows) = x · wᵀ: a linear layer without bias. */
+  linear(x: ActivationHandle, w: Float32Array | MatrixHandle): Promise<ActivationHandle>;
+  /** Rotary embedding in place ("rotate_half": element i pairs with i + headDim/2). */
+  rotary(options: RotaryOptions): Promise<void>;
+  /** Causal grouped-query attention within a chunk: (batch·tokens, nHeads·headDim). */
+  causalAttention(options: CausalAttentionOptions): Promise<ActivationHandle>;
+  /** SwiGLU: silu(gate) · up, elementwise. */
+  swiglu(gate: ActivationHandle, up: ActivationHandle): Promise<ActivationHandle>;
+  /** h += delta (a residual connection). */
+  addInPlace(h: ActivationHandle, delta: ActivationHandle): Promise<void>;
+  /** Adds each column's sum and sum of squares over the rows to float64 totals. */
+  channelMoments(options: ChannelMomentsOptions): Promise<void>;
+
   /** Frees a handle's storage. */
-  release(handle: GramHandle | RowBatchHandle | MatrixHandle): void;
+  release(handle: GramHandle | RowBatchHandle | MatrixHandle | ActivationHandle): void;
   /** Stops the backend's threads and frees everything; the kernels are unusable afterwards. */
   dispose(): void;
 }

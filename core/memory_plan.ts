@@ -253,6 +253,9 @@ export function checkInMemoryRun(options: InMemoryPlanOptions, limit: number): v
   );
 }
 
+/** Where the calibration hidden states live between blocks. */
+export type HiddenPlacement = "memory" | "disk" | "backend";
+
 /** Options of {@linkcode hostMemoryPlan}. */
 export interface HostPlanOptions {
   /** The model's architecture. */
@@ -261,8 +264,11 @@ export interface HostPlanOptions {
   readonly tokens: number;
   /** Bytes a forward chunk's activations may take (pipeline.ts's CHUNK_BYTES). */
   readonly chunkBytes: number;
-  /** The hidden states are kept on disk (then only a chunk of them is in memory at a time). */
-  readonly hiddenOnDisk?: boolean;
+  /**
+   * Where the hidden states are kept (default memory): on disk or in the backend's memory, only
+   * a chunk of them is in host memory at a time.
+   */
+  readonly hiddenStates?: HiddenPlacement;
   /** Bytes of weights kept in host memory while sampling (those the backend does not hold). */
   readonly samplingWeights?: number;
 }
@@ -292,9 +298,14 @@ export function hostMemoryPlan(options: HostPlanOptions): MemoryItem[] {
   const perBlock = dim * nHeads * headDim * 2 + dim * nKvHeads * headDim * 2 + dim * hiddenDim * 3;
   const table = vocabSize * dim * (config.tieWordEmbeddings ? 1 : 2);
   return [
-    options.hiddenOnDisk
-      ? { what: "calibration hidden states (on disk)", bytes: 0 }
-      : { what: "calibration hidden states", bytes: 4 * tokens * dim },
+    options.hiddenStates === undefined || options.hiddenStates === "memory"
+      ? { what: "calibration hidden states", bytes: 4 * tokens * dim }
+      : {
+        what: `calibration hidden states (${
+          options.hiddenStates === "disk" ? "on disk" : "in the backend's memory"
+        })`,
+        bytes: 0,
+      },
     { what: "a block's weights in float32, read and pruned", bytes: 2 * 4 * perBlock },
     { what: "embedding and output head in float32", bytes: 4 * table },
     { what: "a forward chunk's activations and hidden states", bytes: 12 * options.chunkBytes },
@@ -327,7 +338,9 @@ export function checkHostMemory(options: HostPlanOptions, available: number): vo
     `This run needs about ${gib(total)} of memory outside the backend (${
       describeItems(items)
     }), more than the ${gib(available)} available: lower --nsamples or --seqlen${
-      options.hiddenOnDisk ? "" : ", or keep the hidden states on disk (--hidden-states disk)"
+      (options.hiddenStates ?? "memory") === "memory"
+        ? ", or keep the hidden states on disk (--hidden-states disk)"
+        : ""
     }`,
   );
 }

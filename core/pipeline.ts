@@ -44,6 +44,7 @@ import {
 import type { LlamaConfig } from "./model/config.ts";
 import {
   blockForward,
+  type CaptureInput,
   type ChunkLayout,
   type DenseBlockWeights,
   embed,
@@ -463,9 +464,9 @@ export async function owlBlockPatterns(options: OwlOptions): Promise<PerRowPatte
     const energy = new Map<LinearInput, Float64Array>();
     await forwardInChunks(kernels, config, weights, h, layout, frequencies, {
       writeBack: true,
-      captured: (input, x, width) => {
-        const sums = energy.get(input) ?? new Float64Array(width);
-        for (let i = 0; i < x.length; i++) sums[i % width] += x[i] * x[i];
+      captured: async (input, x) => {
+        const sums = energy.get(input) ?? new Float64Array(x.width);
+        await kernels.channelMoments({ x, sum: new Float64Array(x.width), squares: sums });
         energy.set(input, sums);
       },
     });
@@ -618,21 +619,26 @@ async function forwardInChunks(
   frequencies: Float64Array,
   options: {
     readonly writeBack: boolean;
-    readonly captured?: (input: LinearInput, x: Float32Array, width: number) => unknown;
+    readonly captured?: CaptureInput;
     readonly chunkBytes?: number;
   },
 ): Promise<void> {
-  const { captured } = options;
   const per = chunkSequences(config, layout.tokens, options.chunkBytes);
   for (let first = 0; first < layout.batch; first += per) {
     const batch = Math.min(per, layout.batch - first);
-    const chunk = await h.read(first, batch);
-    const inputs: [LinearInput, Float32Array, number][] = [];
-    await blockForward(kernels, config, weights, chunk, { ...layout, batch }, frequencies, {
-      capture: captured && ((input, x, width) => void inputs.push([input, x, width])),
-    });
-    for (const [input, x, width] of inputs) await captured!(input, x, width);
-    if (options.writeBack) await h.write(first, chunk);
+    // States held by the backend in this chunk are updated where they are (or run on a copy).
+    const held = h.held?.(first, batch);
+    const chunk = held
+      ? (options.writeBack ? held : await kernels.sliceRows(held, 0, held.rows))
+      : await kernels.createActivation({ values: await h.read(first, batch), width: config.dim });
+    try {
+      await blockForward(kernels, config, weights, chunk, { ...layout, batch }, frequencies, {
+        capture: options.captured,
+      });
+      if (options.writeBack && !held) await h.write(first, await kernels.readActivation(chunk));
+    } finally {
+      if (chunk !== held) kernels.release(chunk);
+    }
   }
 }
 
@@ -658,7 +664,8 @@ async function captureInputs(
     await forwardInChunks(kernels, config, weights, h, layout, frequencies, {
       writeBack,
       chunkBytes,
-      captured: async (input, x, width) => {
+      captured: async (input, x) => {
+        const width = x.width;
         let sum = sums.get(input);
         if (!sum) {
           const gram = await kernels.createGram({ d: width });
@@ -671,16 +678,9 @@ async function captureInputs(
           };
           sums.set(input, sum);
         }
-        const rows = x.length / width;
-        await kernels.gramAccumulate({ gram: sum.gram, x, tokens: rows });
-        for (let t = 0; t < rows; t++) {
-          for (let j = 0; j < width; j++) {
-            const v = x[t * width + j];
-            sum.mean[j] += v;
-            sum.squares[j] += v * v;
-          }
-        }
-        sum.rows += rows;
+        await kernels.gramAccumulate({ gram: sum.gram, x, tokens: x.rows });
+        await kernels.channelMoments({ x, sum: sum.mean, squares: sum.squares });
+        sum.rows += x.rows;
       },
     });
   } catch (error) {

@@ -3217,6 +3217,238 @@ async function attentionByProducts(matmul2, options) {
   return out;
 }
 
+// core/model/forward.ts
+function createCache(config, batch, capacity) {
+  const size = batch * config.nKvHeads * config.headDim * capacity;
+  return { keys: new Float32Array(size), values: new Float32Array(size), capacity };
+}
+function storeInCache(config, cache, k, v, layout) {
+  const { nKvHeads, headDim } = config;
+  const { capacity } = cache;
+  for (let b = 0; b < layout.batch; b++) {
+    for (let t = 0; t < layout.tokens; t++) {
+      const position = layout.start + t;
+      const from = (b * layout.tokens + t) * nKvHeads * headDim;
+      for (let head = 0; head < nKvHeads; head++) {
+        const block = b * nKvHeads + head;
+        const source = from + head * headDim;
+        cache.keys.set(
+          k.subarray(source, source + headDim),
+          (block * capacity + position) * headDim
+        );
+        for (let j = 0; j < headDim; j++) {
+          cache.values[(block * headDim + j) * capacity + position] = v[source + j];
+        }
+      }
+    }
+  }
+}
+function embed(table, tokens, dim) {
+  const x = new Float32Array(tokens.length * dim);
+  for (let i = 0; i < tokens.length; i++) {
+    x.set(table.subarray(tokens[i] * dim, (tokens[i] + 1) * dim), i * dim);
+  }
+  return x;
+}
+function rmsnorm(x, weight, eps) {
+  const dim = weight.length;
+  const out = new Float32Array(x.length);
+  for (let row = 0; row < x.length; row += dim) {
+    let squares = 0;
+    for (let j = 0; j < dim; j++) squares += x[row + j] * x[row + j];
+    const scale = 1 / Math.sqrt(squares / dim + eps);
+    for (let j = 0; j < dim; j++) out[row + j] = x[row + j] * scale * weight[j];
+  }
+  return out;
+}
+function ropeFrequencies(config) {
+  const half = config.headDim / 2;
+  const frequencies = Float64Array.from(
+    { length: half },
+    (_, i) => config.ropeTheta ** (-(2 * i) / config.headDim)
+  );
+  const s = config.ropeScaling;
+  if (!s) return frequencies;
+  const lowWavelength = s.originalMaxPositions / s.lowFreqFactor;
+  const highWavelength = s.originalMaxPositions / s.highFreqFactor;
+  return frequencies.map((f) => {
+    const wavelength = 2 * Math.PI / f;
+    if (wavelength < highWavelength) return f;
+    if (wavelength > lowWavelength) return f / s.factor;
+    const smooth = (s.originalMaxPositions / wavelength - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
+    return (1 - smooth) * (f / s.factor) + smooth * f;
+  });
+}
+function applyRope(x, heads, headDim, layout, frequencies) {
+  const half = headDim / 2;
+  const width = heads * headDim;
+  for (let row = 0; row < layout.batch * layout.tokens; row++) {
+    const position = layout.start + row % layout.tokens;
+    for (let i = 0; i < half; i++) {
+      const angle = position * frequencies[i];
+      const cos = Math.cos(angle);
+      const sin = Math.sin(angle);
+      for (let h = 0; h < heads; h++) {
+        const a = row * width + h * headDim + i;
+        const x1 = x[a];
+        const x2 = x[a + half];
+        x[a] = x1 * cos - x2 * sin;
+        x[a + half] = x2 * cos + x1 * sin;
+      }
+    }
+  }
+}
+function swiglu(gate, up) {
+  const out = new Float32Array(gate.length);
+  for (let i = 0; i < gate.length; i++) out[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
+  return out;
+}
+function addInPlace(h, delta) {
+  for (let i = 0; i < h.length; i++) h[i] += delta[i];
+}
+async function blockForward(kernels, config, block, h, layout, frequencies, options = {}) {
+  const { nHeads, nKvHeads, headDim, rmsNormEps: eps } = config;
+  const { cache, capture } = options;
+  if (!cache && layout.start !== 0) throw new RangeError("A chunk without a cache must start at 0");
+  const x = await kernels.rmsNorm({ x: h, weight: block.attnNorm, eps });
+  await capture?.("attention", x);
+  const q = await kernels.linear(x, block.q);
+  const k = await kernels.linear(x, block.k);
+  const v = await kernels.linear(x, block.v);
+  kernels.release(x);
+  await kernels.rotary({ x: q, heads: nHeads, headDim, layout, frequencies });
+  await kernels.rotary({ x: k, heads: nKvHeads, headDim, layout, frequencies });
+  const mixed = cache ? await attendWithCache(kernels, config, q, k, v, cache, layout) : await kernels.causalAttention({ q, k, v, layout, nHeads, nKvHeads, headDim });
+  [q, k, v].forEach((a) => kernels.release(a));
+  await capture?.("output", mixed);
+  await residual(kernels, h, await kernels.linear(mixed, block.o));
+  kernels.release(mixed);
+  const y = await kernels.rmsNorm({ x: h, weight: block.ffnNorm, eps });
+  await capture?.("mlp", y);
+  const gate = await kernels.linear(y, block.gate);
+  const up = await kernels.linear(y, block.up);
+  kernels.release(y);
+  const gated = await kernels.swiglu(gate, up);
+  [gate, up].forEach((a) => kernels.release(a));
+  await capture?.("down", gated);
+  await residual(kernels, h, await kernels.linear(gated, block.down));
+  kernels.release(gated);
+}
+async function residual(kernels, h, delta) {
+  await kernels.addInPlace(h, delta);
+  kernels.release(delta);
+}
+async function attendWithCache(kernels, config, q, k, v, cache, layout) {
+  const { nHeads, nKvHeads, headDim } = config;
+  storeInCache(
+    config,
+    cache,
+    await kernels.readActivation(k),
+    await kernels.readActivation(v),
+    layout
+  );
+  const values = await kernels.attention({
+    q: await kernels.readActivation(q),
+    keys: cache.keys,
+    values: cache.values,
+    capacity: cache.capacity,
+    ...layout,
+    nHeads,
+    nKvHeads,
+    headDim
+  });
+  return kernels.createActivation({ values, width: nHeads * headDim });
+}
+async function logits(kernels, config, h, norm, head) {
+  const x = await kernels.rmsNorm({ x: h, weight: norm, eps: config.rmsNormEps });
+  const scores = await kernels.linear(x, head);
+  kernels.release(x);
+  try {
+    return await kernels.readActivation(scores);
+  } finally {
+    kernels.release(scores);
+  }
+}
+function negativeLogLikelihood(row, target) {
+  let max = -Infinity;
+  for (const v of row) max = Math.max(max, v);
+  let total2 = 0;
+  for (const v of row) total2 += Math.exp(v - max);
+  return Math.log(total2) + max - row[target];
+}
+
+// core/host_forward.ts
+var HostActivation = class {
+  /**
+   * @param rows Rows.
+   * @param width Features per row.
+   * @param values (rows, width) row-major.
+   */
+  constructor(rows, width, values) {
+    this.rows = rows;
+    this.width = width;
+    this.values = values;
+  }
+  rows;
+  width;
+  values;
+};
+function hostValues(x) {
+  if (x instanceof Float32Array) return x;
+  if (!(x instanceof HostActivation)) throw new TypeError("Activation handle is not a CPU one");
+  return x.values;
+}
+function attentionWithin(attention2, q, k, v, sizes) {
+  const { layout, nHeads, nKvHeads, headDim } = sizes;
+  if (layout.start !== 0) throw new RangeError("A chunk without a cache must start at 0");
+  const cache = createCache({ nKvHeads, headDim }, layout.batch, layout.tokens);
+  storeInCache({ nKvHeads, headDim }, cache, k, v, layout);
+  return attention2({
+    q,
+    keys: cache.keys,
+    values: cache.values,
+    capacity: cache.capacity,
+    ...layout,
+    nHeads,
+    nKvHeads,
+    headDim
+  });
+}
+function hostForwardKernels(matmul2, attention2) {
+  const wrap = (values, width) => new HostActivation(values.length / width, width, values);
+  return {
+    createActivation: ({ values, width }) => Promise.resolve(wrap(values.slice(), width)),
+    readActivation: (x) => Promise.resolve(hostValues(x).slice()),
+    sliceRows: (x, first, rows) => Promise.resolve(
+      wrap(hostValues(x).slice(first * x.width, (first + rows) * x.width), x.width)
+    ),
+    rmsNorm: ({ x, weight, eps }) => Promise.resolve(wrap(rmsnorm(hostValues(x), weight, eps), x.width)),
+    linear: async (x, w) => {
+      const m = w instanceof Float32Array ? w.length / x.width : w.rows;
+      return wrap(await matmul2({ x: hostValues(x), w, n: x.rows, k: x.width, m }), m);
+    },
+    rotary: ({ x, heads, headDim, layout, frequencies }) => Promise.resolve(applyRope(hostValues(x), heads, headDim, layout, frequencies)),
+    causalAttention: async ({ q, k, v, ...sizes }) => wrap(
+      await attentionWithin(attention2, hostValues(q), hostValues(k), hostValues(v), sizes),
+      q.width
+    ),
+    swiglu: (gate, up) => Promise.resolve(wrap(swiglu(hostValues(gate), hostValues(up)), gate.width)),
+    addInPlace: (h, delta) => Promise.resolve(addInPlace(hostValues(h), hostValues(delta))),
+    channelMoments: ({ x, sum, squares }) => {
+      const values = hostValues(x);
+      const width = x.width;
+      for (let t = 0; t < x.rows; t++) {
+        for (let j = 0; j < width; j++) {
+          const v = values[t * width + j];
+          sum[j] += v;
+          squares[j] += v * v;
+        }
+      }
+      return Promise.resolve();
+    }
+  };
+}
+
 // core/linear_algebra.ts
 function notPositiveDefinite(what, pivot) {
   return new InputError(
@@ -3835,9 +4067,12 @@ function asRows(handle) {
 function createGram({ d, values }) {
   return Promise.resolve(new ReferenceGram(d, values));
 }
+function attention(options) {
+  return attentionByProducts(matmul, options);
+}
 function gramAccumulate({ gram, x, tokens }) {
   const g = asGram(gram);
-  const update = gramOf(x, tokens, g.d);
+  const update = gramOf(hostValues(x), tokens, g.d);
   for (let i = 0; i < update.length; i++) g.values[i] += update[i];
   g.neighbours = void 0;
   return Promise.resolve();
@@ -4073,7 +4308,8 @@ function createReferenceKernels(options = {}) {
     rebuildRows: async (o) => rebuildRowsFloat64({ ...o, gram: await readGram(o.gram) }),
     createMatrix,
     matmul,
-    attention: (options2) => attentionByProducts(matmul, options2),
+    attention,
+    ...hostForwardKernels(matmul, attention),
     release: () => {
     },
     dispose: () => {
@@ -4585,7 +4821,7 @@ async function createWasmKernels(options = {}) {
       const gram = gramOf2(handle);
       const d = gram.d;
       return withBuffers([tokens * d * 4, threads.count * d * 4], async (xPtr, scratch) => {
-        f32(xPtr, tokens * d).set(x.subarray(0, tokens * d));
+        f32(xPtr, tokens * d).set(hostValues(x).subarray(0, tokens * d));
         await threads.run(
           "gramAccumulate",
           triangleRanges(d, threads.count),
@@ -4763,6 +4999,7 @@ async function createWasmKernels(options = {}) {
     attention(options2) {
       return attentionByProducts((o) => kernels.matmul(o), options2);
     },
+    ...hostForwardKernels((o) => kernels.matmul(o), (o) => kernels.attention(o)),
     release(handle) {
       if (handle instanceof WasmMatrix) {
         heap.release(handle.values);
@@ -4788,9 +5025,11 @@ async function createWasmKernels(options = {}) {
 
 // core/backends/_shaders.ts
 var SHADERS = {
+  add_in_place: "// The residual connection, elementwise: h += delta.\n//\n// Bindings: 0 params (uniform), 1 h, 2 delta (count each).\n// Dispatch: ceil(count / 256) workgroups of 256, spread over (x, y).\n\nstruct Params {\n  count: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read_write> h: array<f32>;\n@group(0) @binding(2) var<storage, read> delta: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) group: vec3u,\n  @builtin(num_workgroups) groups: vec3u,\n  @builtin(local_invocation_id) local: vec3u,\n) {\n  let i = (group.y * groups.x + group.x) * 256u + local.x;\n  if (i < params.count) {\n    h[i] += delta[i];\n  }\n}\n",
   apply_swaps: "// Accepted swaps, for the rows of one panel of G: c[row, i] += v_u G[u, i] (u in the panel) and\n// \u2212= v_p G[p, i] (p in the panel), G symmetric; the first panel's pass also flips the mask\n// (mask[u] = 0, mask[p] = 1). reset_values sets v_u = w_u once every panel is done.\n//\n// Bindings: 0 params (uniform), 1 g (panelRows, d), 2 swaps (count, 3: row, u, p),\n// 3 v (rows, d), 4 c (rows, d), 5 mask (rows, d).\n// Dispatch: (ceil(d / 256), count) workgroups of 256.\n\nstruct Params {\n  d: u32,\n  count: u32,\n  panelStart: u32,\n  panelRows: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> g: array<f32>;\n@group(0) @binding(2) var<storage, read> swaps: array<u32>;\n@group(0) @binding(3) var<storage, read> v: array<f32>;\n@group(0) @binding(4) var<storage, read_write> c: array<f32>;\n@group(0) @binding(5) var<storage, read_write> mask: array<u32>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(global_invocation_id) id: vec3u) {\n  let d = params.d;\n  let i = id.x;\n  let k = id.y;\n  if (i >= d || k >= params.count) {\n    return;\n  }\n  let row = swaps[3u * k];\n  let u = swaps[3u * k + 1u];\n  let p = swaps[3u * k + 2u];\n  let end = params.panelStart + params.panelRows;\n  var step = 0.0;\n  if (u >= params.panelStart && u < end) {\n    step += v[row * d + u] * g[(u - params.panelStart) * d + i];\n  }\n  if (p >= params.panelStart && p < end) {\n    step -= v[row * d + p] * g[(p - params.panelStart) * d + i];\n  }\n  c[row * d + i] += step;\n  if (params.panelStart == 0u && i == 0u) {\n    mask[row * d + u] = 0u;\n    mask[row * d + p] = 1u;\n  }\n}\n",
-  attention: "// Causal grouped-query attention for every query of a chunk, every head and sequence, in one\n// dispatch: one workgroup per (query t, sequence b \xB7 head h). The visible positions go by in\n// tiles of 256 with an online softmax (the running maximum rescales what was summed), so any\n// sequence length runs in 2.3 KiB of workgroup memory. Each thread sums the values of its\n// share of the head's dimensions (at most 4 of a head of up to 256).\n//\n// q (batch\xB7tokens, nHeads\xB7headDim); keys (batch\xB7nKvHeads, capacity, headDim); values\n// (batch\xB7nKvHeads, headDim, capacity) (transposed, as the cache keeps them); out like q.\n// Query t of a chunk starting at `start` sees positions [0, start + t].\n//\n// Bindings: 0 params (uniform), 1 q, 2 keys, 3 values, 4 out.\n// Dispatch: (tokens, batch \xB7 nHeads) workgroups of 64.\n\nstruct Params {\n  tokens: u32,\n  start: u32,\n  capacity: u32,\n  nHeads: u32,\n  nKvHeads: u32,\n  headDim: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> q: array<f32>;\n@group(0) @binding(2) var<storage, read> keys: array<f32>;\n@group(0) @binding(3) var<storage, read> values: array<f32>;\n@group(0) @binding(4) var<storage, read_write> out: array<f32>;\n\nconst THREADS: u32 = 64u;\nconst TILE: u32 = 256u;\n// The largest head (the backend takes two products per head beyond it): 4 dimensions a thread.\nconst PER_THREAD: u32 = 4u;\n\nvar<workgroup> scores: array<f32, 256>;\nvar<workgroup> query: array<f32, 256>;\nvar<workgroup> reduction: array<f32, 64>;\n\n/** Reduces `reduction` to its maximum (largest = true) or sum in reduction[0]. */\nfn reduce(lane: u32, largest: bool) {\n  workgroupBarrier();\n  for (var stride = THREADS / 2u; stride > 0u; stride /= 2u) {\n    if (lane < stride) {\n      let other = reduction[lane + stride];\n      reduction[lane] = select(reduction[lane] + other, max(reduction[lane], other), largest);\n    }\n    workgroupBarrier();\n  }\n}\n\n@compute @workgroup_size(64)\nfn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {\n  let t = group.x;\n  let b = group.y / params.nHeads;\n  let h = group.y % params.nHeads;\n  let headDim = params.headDim;\n  let width = params.nHeads * headDim;\n  let block = b * params.nKvHeads + h / (params.nHeads / params.nKvHeads);\n  let visible = params.start + t + 1u;\n  let lane = local.x;\n  let scale = 1.0 / sqrt(f32(headDim));\n\n  let qBase = (b * params.tokens + t) * width + h * headDim;\n  for (var j = lane; j < headDim; j += THREADS) {\n    query[j] = q[qBase + j];\n  }\n\n  var runningMax = -3.0e38;\n  var runningSum = 0.0;\n  var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);\n  for (var tile = 0u; tile < visible; tile += TILE) {\n    let count = min(TILE, visible - tile);\n    workgroupBarrier();\n    var largest = -3.0e38;\n    for (var s = lane; s < count; s += THREADS) {\n      let kBase = (block * params.capacity + tile + s) * headDim;\n      var dot = 0.0;\n      for (var j = 0u; j < headDim; j++) {\n        dot += query[j] * keys[kBase + j];\n      }\n      scores[s] = dot * scale;\n      largest = max(largest, dot * scale);\n    }\n    reduction[lane] = largest;\n    reduce(lane, true);\n    let top = max(runningMax, reduction[0]);\n    workgroupBarrier();\n    var sum = 0.0;\n    for (var s = lane; s < count; s += THREADS) {\n      let e = exp(scores[s] - top);\n      scores[s] = e;\n      sum += e;\n    }\n    reduction[lane] = sum;\n    reduce(lane, false);\n    let rescale = exp(runningMax - top);\n    runningSum = runningSum * rescale + reduction[0];\n    runningMax = top;\n    for (var i = 0u; i < PER_THREAD; i++) {\n      let j = lane + i * THREADS;\n      if (j < headDim) {\n        let vBase = (block * headDim + j) * params.capacity + tile;\n        var mixed = 0.0;\n        for (var s = 0u; s < count; s++) {\n          mixed += scores[s] * values[vBase + s];\n        }\n        acc[i] = acc[i] * rescale + mixed;\n      }\n    }\n  }\n  for (var i = 0u; i < PER_THREAD; i++) {\n    let j = lane + i * THREADS;\n    if (j < headDim) {\n      out[qBase + j] = acc[i] / runningSum;\n    }\n  }\n}\n",
+  attention: "// Causal grouped-query attention for every query of a chunk, every head and sequence, in one\n// dispatch: one workgroup per (query t, sequence b \xB7 head h). The visible positions go by in\n// tiles of 256 with an online softmax (the running maximum rescales what was summed), so any\n// sequence length runs in 2.3 KiB of workgroup memory. Each thread sums the values of its\n// share of the head's dimensions (at most 4 of a head of up to 256).\n//\n// q (batch\xB7tokens, nHeads\xB7headDim); out like q. Keys and values are read through strides, so\n// the same shader reads a cache (keys (batch, nKvHeads, capacity, headDim), values transposed\n// (batch, nKvHeads, headDim, capacity)) and a chunk's own k and v (batch\xB7tokens, nKvHeads\xB7\n// headDim): key j of position s of head kh in sequence b is keys[b\xB7kBatch + kh\xB7kHead + s\xB7kPosition\n// + j], its value values[b\xB7vBatch + kh\xB7vHead + s\xB7vPosition + j\xB7vDim].\n// Query t of a chunk starting at `start` sees positions [0, start + t].\n//\n// Bindings: 0 params (uniform), 1 q, 2 keys, 3 values, 4 out.\n// Dispatch: (tokens, batch \xB7 nHeads) workgroups of 64.\n\nstruct Params {\n  tokens: u32,\n  start: u32,\n  nHeads: u32,\n  nKvHeads: u32,\n  headDim: u32,\n  kBatch: u32,\n  kHead: u32,\n  kPosition: u32,\n  vBatch: u32,\n  vHead: u32,\n  vPosition: u32,\n  vDim: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> q: array<f32>;\n@group(0) @binding(2) var<storage, read> keys: array<f32>;\n@group(0) @binding(3) var<storage, read> values: array<f32>;\n@group(0) @binding(4) var<storage, read_write> out: array<f32>;\n\nconst THREADS: u32 = 64u;\nconst TILE: u32 = 256u;\n// The largest head (the backend takes two products per head beyond it): 4 dimensions a thread.\nconst PER_THREAD: u32 = 4u;\n\nvar<workgroup> scores: array<f32, 256>;\nvar<workgroup> query: array<f32, 256>;\nvar<workgroup> reduction: array<f32, 64>;\n\n/** Reduces `reduction` to its maximum (largest = true) or sum in reduction[0]. */\nfn reduce(lane: u32, largest: bool) {\n  workgroupBarrier();\n  for (var stride = THREADS / 2u; stride > 0u; stride /= 2u) {\n    if (lane < stride) {\n      let other = reduction[lane + stride];\n      reduction[lane] = select(reduction[lane] + other, max(reduction[lane], other), largest);\n    }\n    workgroupBarrier();\n  }\n}\n\n@compute @workgroup_size(64)\nfn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {\n  let t = group.x;\n  let b = group.y / params.nHeads;\n  let h = group.y % params.nHeads;\n  let headDim = params.headDim;\n  let width = params.nHeads * headDim;\n  let kvHead = h / (params.nHeads / params.nKvHeads);\n  let kHeadBase = b * params.kBatch + kvHead * params.kHead;\n  let vHeadBase = b * params.vBatch + kvHead * params.vHead;\n  let visible = params.start + t + 1u;\n  let lane = local.x;\n  let scale = 1.0 / sqrt(f32(headDim));\n\n  let qBase = (b * params.tokens + t) * width + h * headDim;\n  for (var j = lane; j < headDim; j += THREADS) {\n    query[j] = q[qBase + j];\n  }\n\n  var runningMax = -3.0e38;\n  var runningSum = 0.0;\n  var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);\n  for (var tile = 0u; tile < visible; tile += TILE) {\n    let count = min(TILE, visible - tile);\n    workgroupBarrier();\n    var largest = -3.0e38;\n    for (var s = lane; s < count; s += THREADS) {\n      let kBase = kHeadBase + (tile + s) * params.kPosition;\n      var dot = 0.0;\n      for (var j = 0u; j < headDim; j++) {\n        dot += query[j] * keys[kBase + j];\n      }\n      scores[s] = dot * scale;\n      largest = max(largest, dot * scale);\n    }\n    reduction[lane] = largest;\n    reduce(lane, true);\n    let top = max(runningMax, reduction[0]);\n    workgroupBarrier();\n    var sum = 0.0;\n    for (var s = lane; s < count; s += THREADS) {\n      let e = exp(scores[s] - top);\n      scores[s] = e;\n      sum += e;\n    }\n    reduction[lane] = sum;\n    reduce(lane, false);\n    let rescale = exp(runningMax - top);\n    runningSum = runningSum * rescale + reduction[0];\n    runningMax = top;\n    for (var i = 0u; i < PER_THREAD; i++) {\n      let j = lane + i * THREADS;\n      if (j < headDim) {\n        let vBase = vHeadBase + j * params.vDim + tile * params.vPosition;\n        var mixed = 0.0;\n        for (var s = 0u; s < count; s++) {\n          mixed += scores[s] * values[vBase + s * params.vPosition];\n        }\n        acc[i] = acc[i] * rescale + mixed;\n      }\n    }\n  }\n  for (var i = 0u; i < PER_THREAD; i++) {\n    let j = lane + i * THREADS;\n    if (j < headDim) {\n      out[qBase + j] = acc[i] / runningSum;\n    }\n  }\n}\n",
   bound_rows: "// The per-row half of the bounded pair search (core/bounds.ts), one workgroup per active row,\n// after prepare_rows: for every kept u, cut_u = LB_u \u2212 margin_u, and the list of the kept u\n// whose cut does not exceed min(threshold, \u03C4), in ascending order, for scan_active.\n//\n//   pass 1  reductions over the pruned p: min b (the envelope's first line), max |b|, max \u03B2\n//   pass 2  the lower envelope f(x) = min_p (b_p \u2212 2 x \u03B2_p), x \u2265 0, by gift wrapping: from the\n//           line with the smallest b, repeatedly the line of larger \u03B2 crossing it first (the\n//           hull has a handful of lines; past MAX_HULL the bound falls back to min b \u2212 2 x \u03B2max)\n//   pass 3  per kept u: nearest = min over its pruned neighbours of b_p \u2212 2 w_u w_p G_up,\n//           far = f(\u03C1_u \u03B1_u), cut_u = a_u + min(far, nearest) \u2212 margin_u; \u03C4 = min over u of\n//           a_u + nearest + margin_u (a real pair's gain, plus its rounding)\n//   pass 4  the kept u with cut_u \u2264 min(threshold, \u03C4), compacted by a workgroup prefix sum\n//\n// All float32: margin_u = 64 ulps of |a_u| + max |b| + 2 \u03B1_u \u03B2max coupling_u covers the\n// rounding of the bound and of the scan's pair values (the CPU backends need 16 ulps).\n// NONE (1e30) stands for +\u221E.\n//\n// w_u = \u2212s_u / 2 (prepare_rows writes s for every channel), so no weights are bound.\n//\n// Bindings: 0 params (uniform), 1 b (slots, d), 2 s (slots, d), 3 a (slots, d), 4 neighbours\n// (d, 2k + 3: k indices, k values of G, \u03C1, coupling, s_u), 5 cut (slots, d), 6 candidates\n// (slots, d), 7 info (slots, 8: the threshold's bits in [0], replaced by the limit's; candidate\n// count, pruned count, pair gains evaluated by the bounds; [4..7] are scan_active's).\n// Dispatch: (slots) workgroups of 256.\n\nstruct Params {\n  d: u32,\n  slots: u32,\n  k: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> b: array<f32>;\n@group(0) @binding(2) var<storage, read> s: array<f32>;\n@group(0) @binding(3) var<storage, read> a: array<f32>;\n@group(0) @binding(4) var<storage, read> neighbours: array<f32>;\n@group(0) @binding(5) var<storage, read_write> cut: array<f32>;\n@group(0) @binding(6) var<storage, read_write> candidates: array<u32>;\n@group(0) @binding(7) var<storage, read_write> info: array<u32>;\n\nconst THREADS: u32 = 256u;\nconst NONE: f32 = 1e30;\nconst MAX_HULL: u32 = 32u;\nconst MARGIN: f32 = 64.0 / 16777216.0;\n\nvar<workgroup> reduceA: array<f32, 256>;\nvar<workgroup> reduceB: array<f32, 256>;\nvar<workgroup> reduceC: array<f32, 256>;\nvar<workgroup> reduceI: array<u32, 256>;\nvar<workgroup> hullBeta: array<f32, 32>;\nvar<workgroup> hullB: array<f32, 32>;\nvar<workgroup> hullSize: u32;\nvar<workgroup> truncated: u32;\nvar<workgroup> minB: f32;\nvar<workgroup> maxAbsB: f32;\nvar<workgroup> betaMax: f32;\nvar<workgroup> prefix: array<u32, 256>;\n\n/** Where channel j's record starts in `neighbours`. */\nfn record(j: u32) -> u32 {\n  return j * (2u * params.k + 3u);\n}\n\n/** \u03B2_j = |w_j| s_j, with |w_j| = |s_j| / 2 of prepare_rows' s. */\nfn beta(base: u32, j: u32) -> f32 {\n  return 0.5 * abs(s[base + j]) * neighbours[record(j) + 2u * params.k + 2u];\n}\n\n/**\n * Whether reduction slot o wins over slot t: the smaller reduceA, ties to the larger reduceB\n * (min b then max \u03B2 for the first hull line; first crossing x then max \u03B2 for the next ones).\n */\nfn lowerFirst(o: u32, t: u32) -> bool {\n  return reduceA[o] < reduceA[t] || (reduceA[o] == reduceA[t] && reduceB[o] > reduceB[t]);\n}\n\n/** f(x) over the hull lines found (and the fallback when the hull was cut short). */\nfn envelope(x: f32) -> f32 {\n  var value = NONE;\n  for (var i = 0u; i < hullSize; i++) {\n    value = min(value, hullB[i] - 2.0 * x * hullBeta[i]);\n  }\n  if (truncated == 1u) {\n    value = min(value, minB - 2.0 * x * betaMax);\n  }\n  return value;\n}\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {\n  let d = params.d;\n  let k = params.k;\n  let slot = group.x;\n  let base = slot * d;\n  let t = local.x;\n\n  // Pass 1: min b (ties: the largest \u03B2), max |b|, max \u03B2, pruned count.\n  var lowB = NONE;\n  var lowBeta = 0.0;\n  var highAbs = 0.0;\n  var highBeta = 0.0;\n  var pruned = 0u;\n  for (var j = t; j < d; j += THREADS) {\n    let bj = b[base + j];\n    if (bj < NONE) {\n      let bt = beta(base, j);\n      if (bj < lowB || (bj == lowB && bt > lowBeta)) {\n        lowB = bj;\n        lowBeta = bt;\n      }\n      highAbs = max(highAbs, abs(bj));\n      highBeta = max(highBeta, bt);\n      pruned++;\n    }\n  }\n  reduceA[t] = lowB;\n  reduceB[t] = lowBeta;\n  reduceC[t] = highAbs;\n  reduceI[t] = pruned;\n  prefix[t] = bitcast<u32>(highBeta);\n  workgroupBarrier();\n  for (var half = THREADS / 2u; half > 0u; half /= 2u) {\n    if (t < half) {\n      let o = t + half;\n      if (lowerFirst(o, t)) {\n        reduceA[t] = reduceA[o];\n        reduceB[t] = reduceB[o];\n      }\n      reduceC[t] = max(reduceC[t], reduceC[o]);\n      reduceI[t] += reduceI[o];\n      prefix[t] = bitcast<u32>(max(bitcast<f32>(prefix[t]), bitcast<f32>(prefix[o])));\n    }\n    workgroupBarrier();\n  }\n  if (t == 0u) {\n    minB = reduceA[0];\n    maxAbsB = reduceC[0];\n    betaMax = bitcast<f32>(prefix[0]);\n    hullB[0] = reduceA[0];\n    hullBeta[0] = reduceB[0];\n    hullSize = select(0u, 1u, reduceA[0] < NONE);\n    truncated = 0u;\n    info[8u * slot + 2u] = reduceI[0];\n  }\n  workgroupBarrier();\n\n  // Pass 2: the envelope, one hull line per step.\n  for (var step = 1u; step < MAX_HULL; step++) {\n    let size = workgroupUniformLoad(&hullSize);\n    if (size < step) {\n      break;\n    }\n    let cb = hullB[step - 1u];\n    let cBeta = hullBeta[step - 1u];\n    var firstX = NONE;\n    var firstBeta = 0.0;\n    var firstB = NONE;\n    for (var j = t; j < d; j += THREADS) {\n      let bj = b[base + j];\n      let bt = beta(base, j);\n      if (bj < NONE && bt > cBeta) {\n        let x = max(bj - cb, 0.0) / (2.0 * (bt - cBeta));\n        if (x < firstX || (x == firstX && bt > firstBeta)) {\n          firstX = x;\n          firstBeta = bt;\n          firstB = bj;\n        }\n      }\n    }\n    reduceA[t] = firstX;\n    reduceB[t] = firstBeta;\n    reduceC[t] = firstB;\n    workgroupBarrier();\n    for (var half = THREADS / 2u; half > 0u; half /= 2u) {\n      if (t < half) {\n        let o = t + half;\n        if (lowerFirst(o, t)) {\n          reduceA[t] = reduceA[o];\n          reduceB[t] = reduceB[o];\n          reduceC[t] = reduceC[o];\n        }\n      }\n      workgroupBarrier();\n    }\n    if (t == 0u && reduceA[0] < NONE) {\n      hullBeta[step] = reduceB[0];\n      hullB[step] = reduceC[0];\n      hullSize = step + 1u;\n    }\n    workgroupBarrier();\n  }\n  if (t == 0u && hullSize == MAX_HULL) {\n    truncated = 1u;\n  }\n  workgroupBarrier();\n\n  // Pass 3: bounds of the kept u, and \u03C4.\n  var tau = NONE;\n  for (var u = t; u < d; u += THREADS) {\n    let au = a[base + u];\n    if (!(au < NONE)) {\n      cut[base + u] = NONE;\n      continue;\n    }\n    let wu = -0.5 * s[base + u];\n    let at = record(u);\n    let alpha = abs(wu) * neighbours[at + 2u * k + 2u];\n    var nearest = NONE;\n    for (var j = 0u; j < k; j++) {\n      let p = u32(neighbours[at + j]);\n      let bp = b[base + p];\n      if (bp < NONE) {\n        nearest = min(nearest, bp + wu * s[base + p] * neighbours[at + k + j]);\n      }\n    }\n    let rhoU = neighbours[at + 2u * k];\n    var far = minB;\n    if (wu != 0.0) {\n      far = select(envelope(rhoU * alpha), -NONE, rhoU >= 0.5 * NONE);\n    }\n    let margin = MARGIN * (abs(au) + maxAbsB + 2.0 * alpha * betaMax * neighbours[at + 2u * k + 1u]);\n    cut[base + u] = au + min(far, nearest) - margin;\n    tau = min(tau, au + nearest + margin);\n  }\n  reduceA[t] = tau;\n  workgroupBarrier();\n  for (var half = THREADS / 2u; half > 0u; half /= 2u) {\n    if (t < half) {\n      reduceA[t] = min(reduceA[t], reduceA[t + half]);\n    }\n    workgroupBarrier();\n  }\n  let limit = min(bitcast<f32>(info[8u * slot]), reduceA[0]);\n\n  // Pass 4: the candidates, in ascending u, by a prefix sum over each chunk of 256.\n  var offset = 0u;\n  for (var chunk = 0u; chunk < d; chunk += THREADS) {\n    let u = chunk + t;\n    var flag = 0u;\n    if (u < d) {\n      // A NaN cut never skips.\n      flag = select(0u, 1u, a[base + u] < NONE && !(cut[base + u] > limit));\n    }\n    prefix[t] = flag;\n    workgroupBarrier();\n    for (var step = 1u; step < THREADS; step *= 2u) {\n      var add = 0u;\n      if (t >= step) {\n        add = prefix[t - step];\n      }\n      workgroupBarrier();\n      prefix[t] += add;\n      workgroupBarrier();\n    }\n    if (flag == 1u) {\n      candidates[base + offset + prefix[t] - 1u] = u;\n    }\n    offset += prefix[THREADS - 1u];\n    workgroupBarrier();\n  }\n  if (t == 0u) {\n    info[8u * slot] = bitcast<u32>(limit);\n    info[8u * slot + 1u] = offset;\n    info[8u * slot + 3u] = (d - reduceI[0]) * k;\n  }\n}\n",
+  channel_moments: "// Each column's sum and sum of squares over the rows (calibration's channel moments), one thread\n// per column, Kahan-compensated over the rows.\n//\n// Bindings: 0 params (uniform), 1 x (rows, width), 2 out (2, width): sums, then squares.\n// Dispatch: ceil(width / 256) workgroups of 256.\n\nstruct Params {\n  rows: u32,\n  width: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> x: array<f32>;\n@group(0) @binding(2) var<storage, read_write> out: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(global_invocation_id) id: vec3u) {\n  let j = id.x;\n  let width = params.width;\n  if (j >= width) {\n    return;\n  }\n  var sum = 0.0;\n  var sumLost = 0.0;\n  var squares = 0.0;\n  var squaresLost = 0.0;\n  for (var r = 0u; r < params.rows; r++) {\n    let v = x[r * width + j];\n    let y = v - sumLost;\n    let next = sum + y;\n    sumLost = (next - sum) - y;\n    sum = next;\n    let y2 = v * v - squaresLost;\n    let next2 = squares + y2;\n    squaresLost = (next2 - squares) - y2;\n    squares = next2;\n  }\n  out[j] = sum;\n  out[width + j] = squares;\n}\n",
   correlate: "// c[r, i] = \u03A3_j G[i, j] \xB7 q[r, j] with q = w \u2212 mask \u2299 v, for the columns i of one panel of\n// G's rows (G is symmetric), Kahan-compensated: the sum runs over all d inputs.\n//\n// Bindings: 0 params (uniform), 1 g (panelRows, d), 2 w (rows, d), 3 v (rows, d),\n// 4 mask (rows, d), 5 c (rows, d).\n// Dispatch: (ceil(panelRows / 16), ceil(rows / 16)) workgroups of 16 \xD7 16.\n\nstruct Params {\n  d: u32,\n  rows: u32,\n  panelStart: u32,\n  panelRows: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> g: array<f32>;\n@group(0) @binding(2) var<storage, read> w: array<f32>;\n@group(0) @binding(3) var<storage, read> v: array<f32>;\n@group(0) @binding(4) var<storage, read> mask: array<u32>;\n@group(0) @binding(5) var<storage, read_write> c: array<f32>;\n\nconst TILE: u32 = 16u;\nvar<workgroup> tileQ: array<array<f32, 16>, 16>; // [r][j]\nvar<workgroup> tileG: array<array<f32, 16>, 16>; // [i][j]\n\n@compute @workgroup_size(16, 16)\nfn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {\n  let d = params.d;\n  let r = group.y * TILE + local.y;\n  let i = group.x * TILE + local.x; // row of the panel\n  let loadI = group.x * TILE + local.y;\n  var sum = 0.0;\n  var lost = 0.0;\n  for (var j0 = 0u; j0 < d; j0 += TILE) {\n    let j = j0 + local.x;\n    var q = 0.0;\n    if (r < params.rows && j < d) {\n      let at = r * d + j;\n      q = select(w[at], w[at] - v[at], mask[at] != 0u);\n    }\n    tileQ[local.y][local.x] = q;\n    tileG[local.y][local.x] = select(0.0, g[loadI * d + j], loadI < params.panelRows && j < d);\n    workgroupBarrier();\n    for (var jj = 0u; jj < TILE; jj++) {\n      let y = tileQ[local.y][jj] * tileG[local.x][jj] - lost;\n      let next = sum + y;\n      lost = (next - sum) - y;\n      sum = next;\n    }\n    workgroupBarrier();\n  }\n  if (r < params.rows && i < params.panelRows) {\n    c[r * d + params.panelStart + i] = sum;\n  }\n}\n",
   find_pair: "// Per-row sparsity, last pass: for each active row whose chosen u (from select_best) lies in\n// this panel of G's rows, the p that minimises b_p + v_u \xB7 (s_p \xB7 G[u, p]) (ties: smallest p),\n// and the row's gain a_u + that minimum, both written over select_best's outputs.\n//\n// Bindings: 0 params (uniform), 1 g (panelRows, d), 2 activeRows (slots), 3 v (rows, d),\n// 4 b (slots, d), 5 s (slots, d), 6 a (slots, d), 7 gain (slots), 8 pair (slots, 2).\n// Dispatch: (slots) workgroups of 256.\n\nstruct Params {\n  d: u32,\n  slots: u32,\n  panelStart: u32,\n  panelRows: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> g: array<f32>;\n@group(0) @binding(2) var<storage, read> activeRows: array<u32>;\n@group(0) @binding(3) var<storage, read> v: array<f32>;\n@group(0) @binding(4) var<storage, read> b: array<f32>;\n@group(0) @binding(5) var<storage, read> s: array<f32>;\n@group(0) @binding(6) var<storage, read> a: array<f32>;\n@group(0) @binding(7) var<storage, read_write> gain: array<f32>;\n@group(0) @binding(8) var<storage, read_write> pair: array<u32>;\n\nconst THREADS: u32 = 256u;\nconst NONE: f32 = 1e30;\nvar<workgroup> bestValue: array<f32, 256>;\nvar<workgroup> bestIndex: array<u32, 256>;\nvar<workgroup> chosen: u32;\nvar<workgroup> skip: u32;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {\n  let d = params.d;\n  let slot = group.x;\n  // Rows without a pair, or whose u is in another panel, are skipped by the whole workgroup.\n  if (local.x == 0u) {\n    let first = pair[2u * slot];\n    let outside = first < params.panelStart || first >= params.panelStart + params.panelRows;\n    chosen = first;\n    skip = select(0u, 1u, gain[slot] >= NONE || outside);\n  }\n  if (workgroupUniformLoad(&skip) == 1u) {\n    return;\n  }\n  let u = workgroupUniformLoad(&chosen);\n  let base = slot * d;\n  let vu = v[activeRows[slot] * d + u];\n  let gRow = (u - params.panelStart) * d;\n  var value = 2.0 * NONE;\n  var index = 0u;\n  for (var p = local.x; p < d; p += THREADS) {\n    let t = b[base + p] + vu * (s[base + p] * g[gRow + p]);\n    if (t < value) {\n      value = t;\n      index = p;\n    }\n  }\n  bestValue[local.x] = value;\n  bestIndex[local.x] = index;\n  workgroupBarrier();\n  for (var half = THREADS / 2u; half > 0u; half /= 2u) {\n    if (local.x < half) {\n      let other = local.x + half;\n      let v = bestValue[other];\n      let k = bestIndex[other];\n      if (v < bestValue[local.x] || (v == bestValue[local.x] && k < bestIndex[local.x])) {\n        bestValue[local.x] = v;\n        bestIndex[local.x] = k;\n      }\n    }\n    workgroupBarrier();\n  }\n  if (local.x == 0u) {\n    gain[slot] = a[base + u] + bestValue[0];\n    pair[2u * slot + 1u] = bestIndex[0];\n  }\n}\n",
   gram_accumulate: "// G[i, j] += \u03A3_t x[t, i] \xB7 x[t, j] for the rows i of one panel of G, all columns j.\n// Each invocation sums its entry over the tokens with Kahan compensation, then adds the sum into\n// G with Kahan compensation across calls (comp holds each entry's running compensation), so long\n// token streams keep float32 G accurate.\n//\n// Bindings: 0 params (uniform), 1 x (tokens, d), 2 g (panelRows, d), 3 comp (panelRows, d).\n// Dispatch: (ceil(d / 16), ceil(panelRows / 16)) workgroups of 16 \xD7 16.\n\nstruct Params {\n  d: u32,\n  tokens: u32,\n  panelStart: u32,\n  panelRows: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> x: array<f32>;\n@group(0) @binding(2) var<storage, read_write> g: array<f32>;\n@group(0) @binding(3) var<storage, read_write> comp: array<f32>;\n\nconst TILE: u32 = 16u;\nvar<workgroup> tileI: array<array<f32, 16>, 16>; // [token][i]\nvar<workgroup> tileJ: array<array<f32, 16>, 16>; // [token][j]\n\n@compute @workgroup_size(16, 16)\nfn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {\n  let d = params.d;\n  let row = group.y * TILE + local.y; // row of the panel\n  let j = group.x * TILE + local.x;\n  let loadI = params.panelStart + group.y * TILE + local.x;\n  var sum = 0.0;\n  var lost = 0.0;\n  for (var t0 = 0u; t0 < params.tokens; t0 += TILE) {\n    let t = t0 + local.y;\n    let inside = t < params.tokens;\n    tileI[local.y][local.x] = select(0.0, x[t * d + loadI], inside && loadI < d);\n    tileJ[local.y][local.x] = select(0.0, x[t * d + j], inside && j < d);\n    workgroupBarrier();\n    for (var k = 0u; k < TILE; k++) {\n      let y = tileI[k][local.y] * tileJ[k][local.x] - lost;\n      let next = sum + y;\n      lost = (next - sum) - y;\n      sum = next;\n    }\n    workgroupBarrier();\n  }\n  if (row < params.panelRows && j < d) {\n    let at = row * d + j;\n    let y = sum - comp[at];\n    let next = g[at] + y;\n    comp[at] = (next - g[at]) - y;\n    g[at] = next;\n  }\n}\n",
@@ -4801,9 +5040,52 @@ var SHADERS = {
   pair_search_blocks: "// N:M sparsity: for every activeRows row and every block of `block` columns whose rows lie in one\n// panel of G, the best pair (u kept, p pruned) inside the block:\n//   cand = a_u + b_p + v_u \xB7 (s_p \xB7 G[u, p]), ties keeping the smallest u, then p;\n//   code = u \xB7 d + p (d < 65536, so it fits a u32).\n//\n// Bindings: 0 params (uniform), 1 g (panelRows, d), 2 activeRows (slots), 3 v (rows, d),\n// 4 b (slots, d), 5 s (slots, d), 6 a (slots, d), 7 cand (slots, d / block),\n// 8 code (slots, d / block).\n// Dispatch: (ceil(panelRows / block / 64), slots) workgroups of 64.\n\nstruct Params {\n  d: u32,\n  slots: u32,\n  panelStart: u32,\n  panelRows: u32,\n  block: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> g: array<f32>;\n@group(0) @binding(2) var<storage, read> activeRows: array<u32>;\n@group(0) @binding(3) var<storage, read> v: array<f32>;\n@group(0) @binding(4) var<storage, read> b: array<f32>;\n@group(0) @binding(5) var<storage, read> s: array<f32>;\n@group(0) @binding(6) var<storage, read> a: array<f32>;\n@group(0) @binding(7) var<storage, read_write> cand: array<f32>;\n@group(0) @binding(8) var<storage, read_write> code: array<u32>;\n\nconst NONE: f32 = 1e30;\n\n@compute @workgroup_size(64)\nfn main(@builtin(global_invocation_id) id: vec3u) {\n  let d = params.d;\n  let slot = id.y;\n  let localBlock = id.x;\n  if (slot >= params.slots || localBlock * params.block >= params.panelRows) {\n    return;\n  }\n  let start = params.panelStart + localBlock * params.block;\n  let vRow = activeRows[slot] * d;\n  let base = slot * d;\n  var best = NONE;\n  var bestU = start;\n  var bestP = start;\n  for (var u = start; u < start + params.block; u++) {\n    let au = a[base + u];\n    if (au >= NONE) {\n      continue;\n    }\n    let vu = v[vRow + u];\n    let gRow = (u - params.panelStart) * d;\n    for (var p = start; p < start + params.block; p++) {\n      let t = au + (b[base + p] + vu * (s[base + p] * g[gRow + p]));\n      if (t < best) {\n        best = t;\n        bestU = u;\n        bestP = p;\n      }\n    }\n  }\n  let at = slot * (d / params.block) + start / params.block;\n  cand[at] = best;\n  code[at] = bestU * d + bestP;\n}\n",
   prepare_rows: "// The per-row terms of the swap gain for each activeRows row (see core/kernels.ts):\n//   pruned j: b_j = \u22122 v_j c_j + v_j\xB2 G_jj,  s_j = \u22122 v_j,  a_j = NONE\n//   kept j:   b_j = NONE,                    s_j = \u22122 v_j,  a_j = 2 v_j c_j + v_j\xB2 G_jj\n// NONE (1e30) stands for +\u221E: WGSL has no infinity, and NONE + NONE still fits a float32. A kept\n// p never wins a search (b_p = NONE dwarfs v_u \xB7 s_p \xB7 G_up); s of a kept u gives the searches\n// v_u = \u2212s_u / 2 (exact) without another binding.\n//\n// Bindings: 0 params (uniform), 1 activeRows (slots), 2 v (rows, d), 3 mask (rows, d),\n// 4 c (rows, d), 5 diag (d), 6 b (slots, d), 7 s (slots, d), 8 a (slots, d).\n// Dispatch: (ceil(d / 256), slots) workgroups of 256.\n\nstruct Params {\n  d: u32,\n  slots: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> activeRows: array<u32>;\n@group(0) @binding(2) var<storage, read> v: array<f32>;\n@group(0) @binding(3) var<storage, read> mask: array<u32>;\n@group(0) @binding(4) var<storage, read> c: array<f32>;\n@group(0) @binding(5) var<storage, read> diag: array<f32>;\n@group(0) @binding(6) var<storage, read_write> b: array<f32>;\n@group(0) @binding(7) var<storage, read_write> s: array<f32>;\n@group(0) @binding(8) var<storage, read_write> a: array<f32>;\n\nconst NONE: f32 = 1e30;\n\n@compute @workgroup_size(256)\nfn main(@builtin(global_invocation_id) id: vec3u) {\n  let j = id.x;\n  let slot = id.y;\n  if (j >= params.d || slot >= params.slots) {\n    return;\n  }\n  let rowAt = activeRows[slot] * params.d + j;\n  let slotAt = slot * params.d + j;\n  let vj = v[rowAt];\n  let own = vj * vj * diag[j];\n  if (mask[rowAt] == 0u) {\n    b[slotAt] = -2.0 * vj * c[rowAt] + own;\n    s[slotAt] = -2.0 * vj;\n    a[slotAt] = NONE;\n  } else {\n    b[slotAt] = NONE;\n    s[slotAt] = -2.0 * vj;\n    a[slotAt] = 2.0 * vj * c[rowAt] + own;\n  }\n}\n",
   reset_values: "// After accepted swaps (apply_swaps): a pruned weight's value returns to its dense one,\n// v[row, u] = w[row, u], so a later swap restores it at w_u. Only needed when v is not w itself.\n//\n// Bindings: 0 params (uniform), 1 swaps (count, 3: row, u, p), 2 w (rows, d), 3 v (rows, d).\n// Dispatch: (ceil(count / 64)) workgroups of 64.\n\nstruct Params {\n  d: u32,\n  count: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> swaps: array<u32>;\n@group(0) @binding(2) var<storage, read> w: array<f32>;\n@group(0) @binding(3) var<storage, read_write> v: array<f32>;\n\n@compute @workgroup_size(64)\nfn main(@builtin(global_invocation_id) id: vec3u) {\n  let k = id.x;\n  if (k >= params.count) {\n    return;\n  }\n  let at = swaps[3u * k] * params.d + swaps[3u * k + 1u];\n  v[at] = w[at];\n}\n",
+  rms_norm: "// RMSNorm of each row: out[r, j] = x[r, j] / sqrt(mean_j(x[r, j]\xB2) + eps) \xB7 weight[j], one\n// workgroup per row (the sum of squares is a tree reduction over 256 threads' partial sums).\n//\n// Bindings: 0 params (uniform; eps as its float32 bits), 1 x (rows, width), 2 weight (width),\n// 3 out (rows, width).\n// Dispatch: rows workgroups of 256, spread over (x, y) (row = y \xB7 num_workgroups.x + x).\n\nstruct Params {\n  rows: u32,\n  width: u32,\n  eps: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> x: array<f32>;\n@group(0) @binding(2) var<storage, read> weight: array<f32>;\n@group(0) @binding(3) var<storage, read_write> out: array<f32>;\n\nconst THREADS: u32 = 256u;\nvar<workgroup> partial: array<f32, 256>;\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) group: vec3u,\n  @builtin(num_workgroups) groups: vec3u,\n  @builtin(local_invocation_id) local: vec3u,\n) {\n  let row = group.y * groups.x + group.x;\n  let lane = local.x;\n  let width = params.width;\n  let base = row * width;\n  var squares = 0.0;\n  if (row < params.rows) {\n    for (var j = lane; j < width; j += THREADS) {\n      squares += x[base + j] * x[base + j];\n    }\n  }\n  partial[lane] = squares;\n  workgroupBarrier();\n  for (var stride = THREADS / 2u; stride > 0u; stride /= 2u) {\n    if (lane < stride) {\n      partial[lane] += partial[lane + stride];\n    }\n    workgroupBarrier();\n  }\n  if (row >= params.rows) {\n    return;\n  }\n  let scale = 1.0 / sqrt(partial[0] / f32(width) + bitcast<f32>(params.eps));\n  for (var j = lane; j < width; j += THREADS) {\n    out[base + j] = x[base + j] * scale * weight[j];\n  }\n}\n",
+  rotary: `// Rotary embedding in place, "rotate_half": in each head, element i pairs with i + headDim/2 and
+// both rotate by the angle of their row's position, whose cosine and sine the host computes in
+// float64 (table (tokens, headDim/2) each, for the chunk's positions).
+//
+// Bindings: 0 params (uniform), 1 x (rows, heads \xB7 headDim), 2 cosines, 3 sines.
+// Dispatch: ceil(rows \xB7 heads \xB7 headDim/2 / 256) workgroups of 256, spread over (x, y).
+
+struct Params {
+  rows: u32,
+  tokens: u32,
+  heads: u32,
+  headDim: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read_write> x: array<f32>;
+@group(0) @binding(2) var<storage, read> cosines: array<f32>;
+@group(0) @binding(3) var<storage, read> sines: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(
+  @builtin(workgroup_id) group: vec3u,
+  @builtin(num_workgroups) groups: vec3u,
+  @builtin(local_invocation_id) local: vec3u,
+) {
+  let half = params.headDim / 2u;
+  let index = (group.y * groups.x + group.x) * 256u + local.x;
+  if (index >= params.rows * params.heads * half) {
+    return;
+  }
+  let i = index % half;
+  let head = (index / half) % params.heads;
+  let row = index / (half * params.heads);
+  let angle = (row % params.tokens) * half + i;
+  let a = row * params.heads * params.headDim + head * params.headDim + i;
+  let x1 = x[a];
+  let x2 = x[a + half];
+  x[a] = x1 * cosines[angle] - x2 * sines[angle];
+  x[a + half] = x2 * cosines[angle] + x1 * sines[angle];
+}
+`,
   row_error: "// err[r] = \u03A3_j q[r, j] \xB7 c[r, j] (the row's pruning error q\u1D40Gq), q = w \u2212 mask \u2299 v: one\n// workgroup per row, Kahan-compensated partial sums, then a tree reduction.\n//\n// Bindings: 0 params (uniform), 1 w (rows, d), 2 v (rows, d), 3 mask (rows, d), 4 c (rows, d),\n// 5 err (rows).\n// Dispatch: (rows) workgroups of 256.\n\nstruct Params {\n  d: u32,\n  rows: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> w: array<f32>;\n@group(0) @binding(2) var<storage, read> v: array<f32>;\n@group(0) @binding(3) var<storage, read> mask: array<u32>;\n@group(0) @binding(4) var<storage, read> c: array<f32>;\n@group(0) @binding(5) var<storage, read_write> err: array<f32>;\n\nconst THREADS: u32 = 256u;\nvar<workgroup> partial: array<f32, 256>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {\n  let r = group.x;\n  let base = r * params.d;\n  var sum = 0.0;\n  var lost = 0.0;\n  for (var j = local.x; j < params.d; j += THREADS) {\n    let q = select(w[base + j], w[base + j] - v[base + j], mask[base + j] != 0u);\n    if (q != 0.0) {\n      let y = q * c[base + j] - lost;\n      let next = sum + y;\n      lost = (next - sum) - y;\n      sum = next;\n    }\n  }\n  partial[local.x] = sum;\n  workgroupBarrier();\n  for (var half = THREADS / 2u; half > 0u; half /= 2u) {\n    if (local.x < half) {\n      partial[local.x] += partial[local.x + half];\n    }\n    workgroupBarrier();\n  }\n  if (local.x == 0u) {\n    err[r] = partial[0];\n  }\n}\n",
   scan_active: "// The scans of the bounded pair search, for the candidate u of bound_rows that lie in one panel\n// of G's rows: each row's workgroup walks its candidates in ascending u (so ties keep the\n// smallest u) and scans every p of those still within reach, cut_u \u2264 min(limit, best so far):\n//   cand = a_u + min_p (b_p + w_u \xB7 (s_p \xB7 G[u, p]))      (ties: the smallest p)\n// keeping the best in info[4..6] (gain bits, u, p) across panels, and adding the pair gains\n// evaluated to info[3]. w_u = \u2212s_u / 2 (see prepare_rows).\n//\n// Bindings: 0 params (uniform), 1 g (panelRows, d), 2 b (slots, d), 3 s (slots, d),\n// 4 a (slots, d), 5 cut (slots, d), 6 candidates (slots, d), 7 info (slots, 8; see bound_rows).\n// Dispatch: (slots) workgroups of 256.\n\nstruct Params {\n  d: u32,\n  slots: u32,\n  panelStart: u32,\n  panelRows: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> g: array<f32>;\n@group(0) @binding(2) var<storage, read> b: array<f32>;\n@group(0) @binding(3) var<storage, read> s: array<f32>;\n@group(0) @binding(4) var<storage, read> a: array<f32>;\n@group(0) @binding(5) var<storage, read> cut: array<f32>;\n@group(0) @binding(6) var<storage, read> candidates: array<u32>;\n@group(0) @binding(7) var<storage, read_write> info: array<u32>;\n\nconst THREADS: u32 = 256u;\nconst NONE: f32 = 1e30;\nvar<workgroup> bestValue: array<f32, 256>;\nvar<workgroup> bestIndex: array<u32, 256>;\nvar<workgroup> rowBest: f32;\nvar<workgroup> rowU: u32;\nvar<workgroup> rowP: u32;\nvar<workgroup> evaluated: u32;\n// The candidate count and the row's limit, read once: info is read-write storage, so values read\n// from it directly are not uniform, and the loop below holds barriers (Chromium's Tint refuses\n// that; naga does not check).\nvar<workgroup> candidateCount: u32;\nvar<workgroup> rowLimit: f32;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {\n  let d = params.d;\n  let slot = group.x;\n  let t = local.x;\n  let base = slot * d;\n  let at = 8u * slot;\n  let pruned = info[at + 2u];\n  if (t == 0u) {\n    if (params.panelStart == 0u) {\n      rowBest = NONE;\n      rowU = 0xffffffffu;\n      rowP = 0xffffffffu;\n    } else {\n      rowBest = bitcast<f32>(info[at + 4u]);\n      rowU = info[at + 5u];\n      rowP = info[at + 6u];\n    }\n    evaluated = info[at + 3u];\n    candidateCount = info[at + 1u];\n    rowLimit = bitcast<f32>(info[at]);\n  }\n  let count = workgroupUniformLoad(&candidateCount);\n  let limit = workgroupUniformLoad(&rowLimit);\n  for (var i = 0u; i < count; i++) {\n    let u = candidates[base + i];\n    if (u < params.panelStart || u >= params.panelStart + params.panelRows) {\n      continue;\n    }\n    let current = workgroupUniformLoad(&rowBest);\n    if (cut[base + u] > min(limit, current)) {\n      continue;\n    }\n    let wu = -0.5 * s[base + u];\n    let gRow = (u - params.panelStart) * d;\n    var value = 2.0 * NONE;\n    var index = 0u;\n    for (var p = t; p < d; p += THREADS) {\n      let candidate = b[base + p] + wu * (s[base + p] * g[gRow + p]);\n      if (candidate < value) {\n        value = candidate;\n        index = p;\n      }\n    }\n    bestValue[t] = value;\n    bestIndex[t] = index;\n    workgroupBarrier();\n    for (var half = THREADS / 2u; half > 0u; half /= 2u) {\n      if (t < half) {\n        let o = t + half;\n        if (bestValue[o] < bestValue[t] || (bestValue[o] == bestValue[t] && bestIndex[o] < bestIndex[t])) {\n          bestValue[t] = bestValue[o];\n          bestIndex[t] = bestIndex[o];\n        }\n      }\n      workgroupBarrier();\n    }\n    if (t == 0u) {\n      let candidate = a[base + u] + bestValue[0];\n      evaluated += pruned;\n      if (candidate < rowBest) {\n        rowBest = candidate;\n        rowU = u;\n        rowP = bestIndex[0];\n      }\n    }\n    workgroupBarrier();\n  }\n  if (t == 0u) {\n    info[at + 3u] = evaluated;\n    info[at + 4u] = bitcast<u32>(rowBest);\n    info[at + 5u] = rowU;\n    info[at + 6u] = rowP;\n  }\n}\n",
-  select_best: "// For each active row, the smallest of its `count` candidates (ties: the smallest index), and\n// the swap it stands for: per-row search (byIndex = 1), u is the index (find_pair then finds p);\n// N:M search, code holds u \xB7 d + p. gain = the candidate, NONE-sized when the row has no pair.\n//\n// Bindings: 0 params (uniform), 1 cand (slots, count), 2 code (slots, count), 3 gain (slots),\n// 4 pair (slots, 2).\n// Dispatch: (slots) workgroups of 256.\n\nstruct Params {\n  count: u32,\n  byIndex: u32,\n  d: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> cand: array<f32>;\n@group(0) @binding(2) var<storage, read> code: array<u32>;\n@group(0) @binding(3) var<storage, read_write> gain: array<f32>;\n@group(0) @binding(4) var<storage, read_write> pair: array<u32>;\n\nconst THREADS: u32 = 256u;\nconst NONE: f32 = 1e30;\nvar<workgroup> bestValue: array<f32, 256>;\nvar<workgroup> bestIndex: array<u32, 256>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {\n  let slot = group.x;\n  let base = slot * params.count;\n  var value = 2.0 * NONE;\n  var index = 0xffffffffu;\n  for (var i = local.x; i < params.count; i += THREADS) {\n    if (cand[base + i] < value) {\n      value = cand[base + i];\n      index = i;\n    }\n  }\n  bestValue[local.x] = value;\n  bestIndex[local.x] = index;\n  workgroupBarrier();\n  for (var half = THREADS / 2u; half > 0u; half /= 2u) {\n    if (local.x < half) {\n      let other = local.x + half;\n      let v = bestValue[other];\n      let k = bestIndex[other];\n      if (v < bestValue[local.x] || (v == bestValue[local.x] && k < bestIndex[local.x])) {\n        bestValue[local.x] = v;\n        bestIndex[local.x] = k;\n      }\n    }\n    workgroupBarrier();\n  }\n  if (local.x == 0u) {\n    let k = min(bestIndex[0], params.count - 1u);\n    gain[slot] = bestValue[0];\n    let c = code[base + k];\n    pair[2u * slot] = select(c / params.d, k, params.byIndex == 1u);\n    pair[2u * slot + 1u] = select(c % params.d, 0u, params.byIndex == 1u);\n  }\n}\n"
+  select_best: "// For each active row, the smallest of its `count` candidates (ties: the smallest index), and\n// the swap it stands for: per-row search (byIndex = 1), u is the index (find_pair then finds p);\n// N:M search, code holds u \xB7 d + p. gain = the candidate, NONE-sized when the row has no pair.\n//\n// Bindings: 0 params (uniform), 1 cand (slots, count), 2 code (slots, count), 3 gain (slots),\n// 4 pair (slots, 2).\n// Dispatch: (slots) workgroups of 256.\n\nstruct Params {\n  count: u32,\n  byIndex: u32,\n  d: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> cand: array<f32>;\n@group(0) @binding(2) var<storage, read> code: array<u32>;\n@group(0) @binding(3) var<storage, read_write> gain: array<f32>;\n@group(0) @binding(4) var<storage, read_write> pair: array<u32>;\n\nconst THREADS: u32 = 256u;\nconst NONE: f32 = 1e30;\nvar<workgroup> bestValue: array<f32, 256>;\nvar<workgroup> bestIndex: array<u32, 256>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {\n  let slot = group.x;\n  let base = slot * params.count;\n  var value = 2.0 * NONE;\n  var index = 0xffffffffu;\n  for (var i = local.x; i < params.count; i += THREADS) {\n    if (cand[base + i] < value) {\n      value = cand[base + i];\n      index = i;\n    }\n  }\n  bestValue[local.x] = value;\n  bestIndex[local.x] = index;\n  workgroupBarrier();\n  for (var half = THREADS / 2u; half > 0u; half /= 2u) {\n    if (local.x < half) {\n      let other = local.x + half;\n      let v = bestValue[other];\n      let k = bestIndex[other];\n      if (v < bestValue[local.x] || (v == bestValue[local.x] && k < bestIndex[local.x])) {\n        bestValue[local.x] = v;\n        bestIndex[local.x] = k;\n      }\n    }\n    workgroupBarrier();\n  }\n  if (local.x == 0u) {\n    let k = min(bestIndex[0], params.count - 1u);\n    gain[slot] = bestValue[0];\n    let c = code[base + k];\n    pair[2u * slot] = select(c / params.d, k, params.byIndex == 1u);\n    pair[2u * slot + 1u] = select(c % params.d, 0u, params.byIndex == 1u);\n  }\n}\n",
+  swiglu: "// SwiGLU, elementwise: out = silu(gate) \xB7 up, silu(g) = g / (1 + e^\u2212g).\n//\n// Bindings: 0 params (uniform), 1 gate, 2 up, 3 out (count each).\n// Dispatch: ceil(count / 256) workgroups of 256, spread over (x, y).\n\nstruct Params {\n  count: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> gate: array<f32>;\n@group(0) @binding(2) var<storage, read> up: array<f32>;\n@group(0) @binding(3) var<storage, read_write> out: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) group: vec3u,\n  @builtin(num_workgroups) groups: vec3u,\n  @builtin(local_invocation_id) local: vec3u,\n) {\n  let i = (group.y * groups.x + group.x) * 256u + local.x;\n  if (i < params.count) {\n    let g = gate[i];\n    out[i] = g / (1.0 + exp(-g)) * up[i];\n  }\n}\n"
 };
 
 // core/backends/webgpu.ts
@@ -4853,6 +5135,16 @@ var GpuMatrix = class {
   }
   rows;
   cols;
+  values;
+};
+var GpuActivation = class {
+  constructor(rows, width, values) {
+    this.rows = rows;
+    this.width = width;
+    this.values = values;
+  }
+  rows;
+  width;
   values;
 };
 async function findAdapter(allowFallback) {
@@ -4961,7 +5253,7 @@ async function createWebGpuKernels(options = {}) {
   const whole = (b) => ({ buffer: b });
   let encoder;
   let batchLabel = "";
-  let uniforms = [];
+  let retired = [];
   const encoderFor = (what) => {
     if (!encoder) {
       openScopes();
@@ -4978,7 +5270,7 @@ async function createWebGpuKernels(options = {}) {
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST
     });
     device.queue.writeBuffer(uniform, 0, Uint32Array.from(params));
-    uniforms.push(uniform);
+    retired.push(uniform);
     const p = pipeline(name);
     const group = device.createBindGroup({
       layout: p.getBindGroupLayout(0),
@@ -4998,8 +5290,17 @@ async function createWebGpuKernels(options = {}) {
       closeScopes(batchLabel);
     }
     encoder = void 0;
-    for (const uniform of uniforms) uniform.destroy();
-    uniforms = [];
+    for (const b of retired) b.destroy();
+    retired = [];
+  };
+  const retire = (b) => {
+    if (encoder) retired.push(b);
+    else b.destroy();
+  };
+  const spread = (count) => {
+    const limit = device.limits.maxComputeWorkgroupsPerDimension;
+    const y = Math.ceil(count / limit);
+    return [Math.ceil(count / y), y];
   };
   const read = async (source, bytes) => {
     const staging = device.createBuffer({
@@ -5196,6 +5497,33 @@ async function createWebGpuKernels(options = {}) {
     ], [b.rows]);
     return Float64Array.from(new Float32Array(await read(b.errors, b.rows * 4)));
   };
+  const product = (x, w, y, n, k, m) => {
+    for (const panel of panels(m, k)) {
+      dispatch("matmul", [n, k, m, panel.start, panel.rows], [
+        whole(x),
+        panelBinding(w, panel.start, panel.rows, k),
+        whole(y)
+      ], [Math.ceil(panel.rows / 16), Math.ceil(n / 16)]);
+    }
+  };
+  const activation = (rows, width, label) => {
+    checkFits(rows * width * 4, `Activations of ${rows} rows \xD7 ${width}`);
+    return new GpuActivation(rows, width, buffer(rows * width * 4, label));
+  };
+  const activationOf = (handle) => {
+    if (!(handle instanceof GpuActivation)) {
+      throw new TypeError("Activation handle is not a webgpu one");
+    }
+    return handle;
+  };
+  const elementwise = (name, count, bindings) => dispatch(name, [count], bindings.map(whole), spread(Math.ceil(count / 256)));
+  const attend = (q, keys, values, out, sizes, headDim, strides) => dispatch(
+    "attention",
+    [sizes.tokens, sizes.start, sizes.nHeads, sizes.nKvHeads, headDim, ...strides],
+    [whole(q), whole(keys), whole(values), whole(out)],
+    [sizes.tokens, sizes.batch * sizes.nHeads]
+  );
+  const attentionFits = (tokens, batch, nHeads, headDim, bytes) => headDim <= ATTENTION_MAX_HEAD_DIM && bytes <= maxBinding && tokens <= device.limits.maxComputeWorkgroupsPerDimension && batch * nHeads <= device.limits.maxComputeWorkgroupsPerDimension;
   const info = adapter.info;
   const kernels = {
     name: "webgpu",
@@ -5221,10 +5549,10 @@ async function createWebGpuKernels(options = {}) {
     async gramAccumulate({ gram: handle, x, tokens }) {
       const gram = gramOf2(handle);
       const d = gram.d;
-      const chunk = Math.max(1, Math.floor(maxBinding / (d * 4)));
+      const chunk = x instanceof Float32Array ? Math.max(1, Math.floor(maxBinding / (d * 4))) : tokens;
       for (let t0 = 0; t0 < tokens; t0 += chunk) {
         const count = Math.min(chunk, tokens - t0);
-        const xBuffer = upload(x.subarray(t0 * d, (t0 + count) * d), "X");
+        const xBuffer = x instanceof Float32Array ? upload(x.subarray(t0 * d, (t0 + count) * d), "X") : activationOf(x).values;
         for (const panel of panels(d, d)) {
           dispatch("gram_accumulate", [d, count, panel.start, panel.rows], [
             whole(xBuffer),
@@ -5233,7 +5561,7 @@ async function createWebGpuKernels(options = {}) {
           ], [Math.ceil(d / 16), Math.ceil(panel.rows / 16)]);
         }
         submit();
-        xBuffer.destroy();
+        if (x instanceof Float32Array) xBuffer.destroy();
       }
       gram.diagonalStale = true;
       gram.neighbours?.destroy();
@@ -5393,13 +5721,7 @@ async function createWebGpuKernels(options = {}) {
         const rows = Math.min(step, n - i0);
         const xBuffer = upload(x.subarray(i0 * k, (i0 + rows) * k), "x");
         const y = buffer(rows * m * 4, "y");
-        for (const panel of panels(m, k)) {
-          dispatch("matmul", [rows, k, m, panel.start, panel.rows], [
-            whole(xBuffer),
-            panelBinding(wBuffer, panel.start, panel.rows, k),
-            whole(y)
-          ], [Math.ceil(panel.rows / 16), Math.ceil(rows / 16)]);
-        }
+        product(xBuffer, wBuffer, y, rows, k, m);
         out.set(new Float32Array(await read(y, rows * m * 4)), i0 * m);
         xBuffer.destroy();
         y.destroy();
@@ -5408,29 +5730,165 @@ async function createWebGpuKernels(options = {}) {
       return out;
     },
     async attention(options2) {
-      const { q, batch, tokens, start, capacity, nHeads, nKvHeads, headDim } = options2;
+      const { q, batch, tokens, capacity, nKvHeads, headDim } = options2;
       const used = batch * nKvHeads * capacity * headDim;
-      const outLength = batch * tokens * nHeads * headDim;
-      const fits = headDim <= ATTENTION_MAX_HEAD_DIM && Math.max(used, outLength) * 4 <= maxBinding && tokens <= device.limits.maxComputeWorkgroupsPerDimension && batch * nHeads <= device.limits.maxComputeWorkgroupsPerDimension;
-      if (!fits) return await attentionByProducts((o) => kernels.matmul(o), options2);
+      const outLength = batch * tokens * options2.nHeads * headDim;
+      if (!attentionFits(tokens, batch, options2.nHeads, headDim, Math.max(used, outLength) * 4)) {
+        return await attentionByProducts((o) => kernels.matmul(o), options2);
+      }
       const qBuffer = upload(q.subarray(0, outLength), "q");
       const keys = upload(options2.keys.subarray(0, used), "keys");
       const values = upload(options2.values.subarray(0, used), "values");
       const out = buffer(outLength * 4, "attention output");
       try {
-        dispatch(
-          "attention",
-          [tokens, start, capacity, nHeads, nKvHeads, headDim],
-          [whole(qBuffer), whole(keys), whole(values), whole(out)],
-          [tokens, batch * nHeads]
-        );
+        const perHead = capacity * headDim;
+        attend(qBuffer, keys, values, out, options2, headDim, [
+          nKvHeads * perHead,
+          perHead,
+          headDim,
+          nKvHeads * perHead,
+          perHead,
+          1,
+          capacity
+        ]);
         return new Float32Array(await read(out, outLength * 4));
       } finally {
         [qBuffer, keys, values, out].forEach((b) => b.destroy());
       }
     },
+    async createActivation({ values, width }) {
+      const made = activation(values.length / width, width, "activations");
+      device.queue.writeBuffer(
+        made.values,
+        0,
+        values.buffer,
+        values.byteOffset,
+        values.byteLength
+      );
+      await checkErrors();
+      return made;
+    },
+    async readActivation(handle) {
+      const x = activationOf(handle);
+      return new Float32Array(await read(x.values, x.rows * x.width * 4));
+    },
+    sliceRows(handle, first, rows) {
+      const x = activationOf(handle);
+      if (first < 0 || rows < 0 || first + rows > x.rows) {
+        throw new RangeError(`Rows [${first}, ${first + rows}) of ${x.rows}`);
+      }
+      const made = activation(rows, x.width, "activation rows");
+      encoderFor("copying activation rows").copyBufferToBuffer(
+        x.values,
+        first * x.width * 4,
+        made.values,
+        0,
+        rows * x.width * 4
+      );
+      return Promise.resolve(made);
+    },
+    rmsNorm({ x: handle, weight, eps }) {
+      const x = activationOf(handle);
+      const out = activation(x.rows, x.width, "normed");
+      const gains = upload(weight, "norm weight");
+      dispatch("rms_norm", [x.rows, x.width, new Uint32Array(Float32Array.of(eps).buffer)[0]], [
+        whole(x.values),
+        whole(gains),
+        whole(out.values)
+      ], spread(x.rows));
+      retire(gains);
+      return Promise.resolve(out);
+    },
+    linear(handle, w) {
+      const x = activationOf(handle);
+      const resident = w instanceof GpuMatrix;
+      if (!resident && !(w instanceof Float32Array)) {
+        throw new TypeError("Matrix handle is not a webgpu one");
+      }
+      const m = resident ? w.rows : w.length / x.width;
+      const wBuffer = resident ? w.values : upload(w, "w");
+      const y = activation(x.rows, m, "linear output");
+      product(x.values, wBuffer, y.values, x.rows, x.width, m);
+      if (!resident) retire(wBuffer);
+      return Promise.resolve(y);
+    },
+    rotary({ x: handle, heads, headDim, layout, frequencies }) {
+      const x = activationOf(handle);
+      const half = headDim / 2;
+      const cosines = new Float32Array(layout.tokens * half);
+      const sines = new Float32Array(layout.tokens * half);
+      for (let t = 0; t < layout.tokens; t++) {
+        for (let i = 0; i < half; i++) {
+          const angle = (layout.start + t) * frequencies[i];
+          cosines[t * half + i] = Math.cos(angle);
+          sines[t * half + i] = Math.sin(angle);
+        }
+      }
+      const tables = [upload(cosines, "cosines"), upload(sines, "sines")];
+      dispatch("rotary", [x.rows, layout.tokens, heads, headDim], [
+        whole(x.values),
+        ...tables.map(whole)
+      ], spread(Math.ceil(x.rows * heads * half / 256)));
+      tables.forEach(retire);
+      return Promise.resolve();
+    },
+    async causalAttention(options2) {
+      const { layout, nHeads, nKvHeads, headDim } = options2;
+      const [q, k, v] = [options2.q, options2.k, options2.v].map(activationOf);
+      if (layout.start !== 0) throw new RangeError("A chunk without a cache must start at 0");
+      if (!attentionFits(layout.tokens, layout.batch, nHeads, headDim, q.rows * q.width * 4)) {
+        const host = await attentionWithin(
+          (o) => kernels.attention(o),
+          ...await Promise.all([q, k, v].map((a) => kernels.readActivation(a))),
+          options2
+        );
+        return kernels.createActivation({ values: host, width: q.width });
+      }
+      const out = activation(q.rows, q.width, "attention output");
+      const kvWidth = nKvHeads * headDim;
+      const perSequence = layout.tokens * kvWidth;
+      const strides = [perSequence, headDim, kvWidth, perSequence, headDim, kvWidth, 1];
+      attend(
+        q.values,
+        k.values,
+        v.values,
+        out.values,
+        { ...layout, nHeads, nKvHeads },
+        headDim,
+        strides
+      );
+      return out;
+    },
+    swiglu(gate, up) {
+      const [g, u] = [gate, up].map(activationOf);
+      const out = activation(g.rows, g.width, "gated");
+      elementwise("swiglu", g.rows * g.width, [g.values, u.values, out.values]);
+      return Promise.resolve(out);
+    },
+    addInPlace(h, delta) {
+      const [to, from] = [h, delta].map(activationOf);
+      elementwise("add_in_place", to.rows * to.width, [to.values, from.values]);
+      return Promise.resolve();
+    },
+    async channelMoments({ x: handle, sum, squares }) {
+      const x = activationOf(handle);
+      const out = buffer(2 * x.width * 4, "channel moments");
+      try {
+        dispatch("channel_moments", [x.rows, x.width], [whole(x.values), whole(out)], [
+          Math.ceil(x.width / 256)
+        ]);
+        const moments = new Float32Array(await read(out, 2 * x.width * 4));
+        for (let j = 0; j < x.width; j++) {
+          sum[j] += moments[j];
+          squares[j] += moments[x.width + j];
+        }
+      } finally {
+        out.destroy();
+      }
+    },
     release(handle) {
-      if (handle instanceof GpuGram) {
+      if (handle instanceof GpuActivation) retire(handle.values);
+      else if (handle instanceof GpuGram) {
         [handle.g, handle.comp, handle.diag].forEach((b) => b.destroy());
         handle.neighbours?.destroy();
       } else if (handle instanceof GpuMatrix) handle.values.destroy();
@@ -5447,6 +5905,8 @@ async function createWebGpuKernels(options = {}) {
     },
     dispose() {
       disposed = true;
+      for (const b of retired) b.destroy();
+      retired = [];
       device.destroy();
     }
   };
@@ -6019,7 +6479,10 @@ function hostMemoryPlan(options) {
   const perBlock = dim * nHeads * headDim * 2 + dim * nKvHeads * headDim * 2 + dim * hiddenDim * 3;
   const table = vocabSize * dim * (config.tieWordEmbeddings ? 1 : 2);
   return [
-    options.hiddenOnDisk ? { what: "calibration hidden states (on disk)", bytes: 0 } : { what: "calibration hidden states", bytes: 4 * tokens * dim },
+    options.hiddenStates === void 0 || options.hiddenStates === "memory" ? { what: "calibration hidden states", bytes: 4 * tokens * dim } : {
+      what: `calibration hidden states (${options.hiddenStates === "disk" ? "on disk" : "in the backend's memory"})`,
+      bytes: 0
+    },
     { what: "a block's weights in float32, read and pruned", bytes: 2 * 4 * perBlock },
     { what: "embedding and output head in float32", bytes: 4 * table },
     { what: "a forward chunk's activations and hidden states", bytes: 12 * options.chunkBytes },
@@ -6031,7 +6494,7 @@ function checkHostMemory(options, available) {
   const total2 = totalOf(items);
   if (total2 <= available) return;
   throw new InputError(
-    `This run needs about ${gib(total2)} of memory outside the backend (${describeItems(items)}), more than the ${gib(available)} available: lower --nsamples or --seqlen${options.hiddenOnDisk ? "" : ", or keep the hidden states on disk (--hidden-states disk)"}`
+    `This run needs about ${gib(total2)} of memory outside the backend (${describeItems(items)}), more than the ${gib(available)} available: lower --nsamples or --seqlen${(options.hiddenStates ?? "memory") === "memory" ? ", or keep the hidden states on disk (--hidden-states disk)" : ""}`
   );
 }
 function checkHiddenDisk(options, free, where) {
@@ -7020,9 +7483,9 @@ function expectedTensors(config) {
   for (let layer = 0; layer < config.nLayers; layer++) {
     const prefix = `model.layers.${layer}`;
     tensors.push({ name: `${prefix}.input_layernorm.weight`, shape: [dim] });
-    for (const linear2 of LINEAR_LAYERS) {
-      tensors.push({ name: `${prefix}.${linear2}.weight`, shape: shapes[linear2] });
-      if (linear2 === "self_attn.o_proj") {
+    for (const linear of LINEAR_LAYERS) {
+      tensors.push({ name: `${prefix}.${linear}.weight`, shape: shapes[linear] });
+      if (linear === "self_attn.o_proj") {
         tensors.push({ name: `${prefix}.post_attention_layernorm.weight`, shape: [dim] });
       }
     }
@@ -7031,8 +7494,8 @@ function expectedTensors(config) {
   if (!config.tieWordEmbeddings) tensors.push({ name: "lm_head.weight", shape: [vocabSize, dim] });
   return tensors;
 }
-function linearName(layer, linear2) {
-  return `model.layers.${layer}.${linear2}.weight`;
+function linearName(layer, linear) {
+  return `model.layers.${layer}.${linear}.weight`;
 }
 async function openCheckpointFrom(model) {
   const checkpoint = "open" in model ? await openHuggingFace(model) : await openLlama2c(model);
@@ -7054,8 +7517,8 @@ async function blockWeights(read, layer) {
     attnNorm: await read(`model.layers.${layer}.input_layernorm.weight`),
     ffnNorm: await read(`model.layers.${layer}.post_attention_layernorm.weight`)
   };
-  for (const linear2 of LINEAR_LAYERS) {
-    block[LINEAR_ROLES[linear2].field] = await read(linearName(layer, linear2));
+  for (const linear of LINEAR_LAYERS) {
+    block[LINEAR_ROLES[linear].field] = await read(linearName(layer, linear));
   }
   return block;
 }
@@ -7304,148 +7767,6 @@ function rotaryToHalves(w, heads, headDim) {
   return out;
 }
 
-// core/model/forward.ts
-function createCache(config, batch, capacity) {
-  const size = batch * config.nKvHeads * config.headDim * capacity;
-  return { keys: new Float32Array(size), values: new Float32Array(size), capacity };
-}
-function storeInCache(config, cache, k, v, layout) {
-  const { nKvHeads, headDim } = config;
-  const { capacity } = cache;
-  for (let b = 0; b < layout.batch; b++) {
-    for (let t = 0; t < layout.tokens; t++) {
-      const position = layout.start + t;
-      const from = (b * layout.tokens + t) * nKvHeads * headDim;
-      for (let head = 0; head < nKvHeads; head++) {
-        const block = b * nKvHeads + head;
-        const source = from + head * headDim;
-        cache.keys.set(
-          k.subarray(source, source + headDim),
-          (block * capacity + position) * headDim
-        );
-        for (let j = 0; j < headDim; j++) {
-          cache.values[(block * headDim + j) * capacity + position] = v[source + j];
-        }
-      }
-    }
-  }
-}
-function embed(table, tokens, dim) {
-  const x = new Float32Array(tokens.length * dim);
-  for (let i = 0; i < tokens.length; i++) {
-    x.set(table.subarray(tokens[i] * dim, (tokens[i] + 1) * dim), i * dim);
-  }
-  return x;
-}
-function rmsnorm(x, weight, eps) {
-  const dim = weight.length;
-  const out = new Float32Array(x.length);
-  for (let row = 0; row < x.length; row += dim) {
-    let squares = 0;
-    for (let j = 0; j < dim; j++) squares += x[row + j] * x[row + j];
-    const scale = 1 / Math.sqrt(squares / dim + eps);
-    for (let j = 0; j < dim; j++) out[row + j] = x[row + j] * scale * weight[j];
-  }
-  return out;
-}
-function linear(kernels, x, w, inDim) {
-  const m = w instanceof Float32Array ? w.length / inDim : w.rows;
-  return kernels.matmul({ x, w, n: x.length / inDim, k: inDim, m });
-}
-function ropeFrequencies(config) {
-  const half = config.headDim / 2;
-  const frequencies = Float64Array.from(
-    { length: half },
-    (_, i) => config.ropeTheta ** (-(2 * i) / config.headDim)
-  );
-  const s = config.ropeScaling;
-  if (!s) return frequencies;
-  const lowWavelength = s.originalMaxPositions / s.lowFreqFactor;
-  const highWavelength = s.originalMaxPositions / s.highFreqFactor;
-  return frequencies.map((f) => {
-    const wavelength = 2 * Math.PI / f;
-    if (wavelength < highWavelength) return f;
-    if (wavelength > lowWavelength) return f / s.factor;
-    const smooth = (s.originalMaxPositions / wavelength - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor);
-    return (1 - smooth) * (f / s.factor) + smooth * f;
-  });
-}
-function applyRope(x, heads, headDim, layout, frequencies) {
-  const half = headDim / 2;
-  const width = heads * headDim;
-  for (let row = 0; row < layout.batch * layout.tokens; row++) {
-    const position = layout.start + row % layout.tokens;
-    for (let i = 0; i < half; i++) {
-      const angle = position * frequencies[i];
-      const cos = Math.cos(angle);
-      const sin = Math.sin(angle);
-      for (let h = 0; h < heads; h++) {
-        const a = row * width + h * headDim + i;
-        const x1 = x[a];
-        const x2 = x[a + half];
-        x[a] = x1 * cos - x2 * sin;
-        x[a + half] = x2 * cos + x1 * sin;
-      }
-    }
-  }
-}
-function attention(kernels, config, q, cache, layout) {
-  const { nHeads, nKvHeads, headDim } = config;
-  return kernels.attention({
-    q,
-    keys: cache.keys,
-    values: cache.values,
-    capacity: cache.capacity,
-    ...layout,
-    nHeads,
-    nKvHeads,
-    headDim
-  });
-}
-function swiglu(gate, up) {
-  const out = new Float32Array(gate.length);
-  for (let i = 0; i < gate.length; i++) out[i] = gate[i] / (1 + Math.exp(-gate[i])) * up[i];
-  return out;
-}
-function addInPlace(h, delta) {
-  for (let i = 0; i < h.length; i++) h[i] += delta[i];
-}
-async function blockForward(kernels, config, block, h, layout, frequencies, options = {}) {
-  const { dim, nHeads, nKvHeads, headDim, hiddenDim, rmsNormEps } = config;
-  const { cache, capture } = options;
-  const x = rmsnorm(h, block.attnNorm, rmsNormEps);
-  capture?.("attention", x, dim);
-  const q = await linear(kernels, x, block.q, dim);
-  const k = await linear(kernels, x, block.k, dim);
-  const v = await linear(kernels, x, block.v, dim);
-  applyRope(q, nHeads, headDim, layout, frequencies);
-  applyRope(k, nKvHeads, headDim, layout, frequencies);
-  if (!cache && layout.start !== 0) throw new RangeError("A chunk without a cache must start at 0");
-  const store = cache ?? createCache(config, layout.batch, layout.tokens);
-  storeInCache(config, store, k, v, layout);
-  const mixed = await attention(kernels, config, q, store, layout);
-  capture?.("output", mixed, nHeads * headDim);
-  addInPlace(h, await linear(kernels, mixed, block.o, nHeads * headDim));
-  const y = rmsnorm(h, block.ffnNorm, rmsNormEps);
-  capture?.("mlp", y, dim);
-  const gated = swiglu(
-    await linear(kernels, y, block.gate, dim),
-    await linear(kernels, y, block.up, dim)
-  );
-  capture?.("down", gated, hiddenDim);
-  addInPlace(h, await linear(kernels, gated, block.down, hiddenDim));
-}
-function logits(kernels, config, h, norm, head) {
-  return linear(kernels, rmsnorm(h, norm, config.rmsNormEps), head, config.dim);
-}
-function negativeLogLikelihood(row, target) {
-  let max = -Infinity;
-  for (const v of row) max = Math.max(max, v);
-  let total2 = 0;
-  for (const v of row) total2 += Math.exp(v - max);
-  return Math.log(total2) + max - row[target];
-}
-
 // core/model/transformer.ts
 var BOS = 1;
 async function checkpointWeights(checkpoint) {
@@ -7500,29 +7821,37 @@ async function perplexity(kernels, weights, windows, onBlock) {
   }
   const tokens = new Int32Array(windows.length * length);
   windows.forEach((w, i) => tokens.set(w, i * length));
-  const h = embed(weights.embedding, tokens, config.dim);
-  const layout = { batch: windows.length, tokens: length, start: 0 };
-  const frequencies = ropeFrequencies(config);
-  for (let layer = 0; layer < config.nLayers; layer++) {
-    await blockForward(kernels, config, await weights.block(layer), h, layout, frequencies);
-    onBlock?.(layer);
-  }
+  const h = await kernels.createActivation({
+    values: embed(weights.embedding, tokens, config.dim),
+    width: config.dim
+  });
   let total2 = 0;
-  const windowLogits = (b) => logits(
-    kernels,
-    config,
-    h.subarray(b * length * config.dim, (b + 1) * length * config.dim),
-    weights.norm,
-    weights.head
-  );
-  let next = windowLogits(0);
-  for (let b = 0; b < windows.length; b++) {
-    const scores = await next;
-    if (b + 1 < windows.length) next = windowLogits(b + 1);
-    for (let t = 0; t + 1 < length; t++) {
-      const row = scores.subarray(t * config.vocabSize, (t + 1) * config.vocabSize);
-      total2 += negativeLogLikelihood(row, windows[b][t + 1]);
+  try {
+    const layout = { batch: windows.length, tokens: length, start: 0 };
+    const frequencies = ropeFrequencies(config);
+    for (let layer = 0; layer < config.nLayers; layer++) {
+      await blockForward(kernels, config, await weights.block(layer), h, layout, frequencies);
+      onBlock?.(layer);
     }
+    const windowLogits = async (b) => {
+      const window = await kernels.sliceRows(h, b * length, length);
+      try {
+        return await logits(kernels, config, window, weights.norm, weights.head);
+      } finally {
+        kernels.release(window);
+      }
+    };
+    let next = windowLogits(0);
+    for (let b = 0; b < windows.length; b++) {
+      const scores = await next;
+      if (b + 1 < windows.length) next = windowLogits(b + 1);
+      for (let t = 0; t + 1 < length; t++) {
+        const row = scores.subarray(t * config.vocabSize, (t + 1) * config.vocabSize);
+        total2 += negativeLogLikelihood(row, windows[b][t + 1]);
+      }
+    }
+  } finally {
+    kernels.release(h);
   }
   const predicted = windows.length * (length - 1);
   const result = Math.exp(total2 / predicted);
@@ -7544,15 +7873,23 @@ async function sampleSequences(kernels, weights, count, length, random, options 
   const sequences = Array.from({ length: count }, () => new Int32Array(length));
   for (const s of sequences) s[0] = bos;
   for (let position = 0; position + 1 < length; position++) {
-    const h = embed(weights.embedding, sequences.map((s) => s[position]), config.dim);
+    const h = await kernels.createActivation({
+      values: embed(weights.embedding, sequences.map((s) => s[position]), config.dim),
+      width: config.dim
+    });
     const layout = { batch: count, tokens: 1, start: position };
-    for (let layer = 0; layer < config.nLayers; layer++) {
-      const cache = caches[layer];
-      await blockForward(kernels, config, await weights.block(layer), h, layout, frequencies, {
-        cache
-      });
+    let scores;
+    try {
+      for (let layer = 0; layer < config.nLayers; layer++) {
+        const cache = caches[layer];
+        await blockForward(kernels, config, await weights.block(layer), h, layout, frequencies, {
+          cache
+        });
+      }
+      scores = await logits(kernels, config, h, weights.norm, weights.head);
+    } finally {
+      kernels.release(h);
     }
-    const scores = await logits(kernels, config, h, weights.norm, weights.head);
     sequences.forEach((s, b) => {
       s[position + 1] = sampleToken(
         scores.subarray(b * config.vocabSize, (b + 1) * config.vocabSize),
@@ -7834,9 +8171,9 @@ async function owlBlockPatterns(options) {
     const energy = /* @__PURE__ */ new Map();
     await forwardInChunks(kernels, config, weights, h, layout, frequencies, {
       writeBack: true,
-      captured: (input, x, width) => {
-        const sums = energy.get(input) ?? new Float64Array(width);
-        for (let i = 0; i < x.length; i++) sums[i % width] += x[i] * x[i];
+      captured: async (input, x) => {
+        const sums = energy.get(input) ?? new Float64Array(x.width);
+        await kernels.channelMoments({ x, sum: new Float64Array(x.width), squares: sums });
         energy.set(input, sums);
       }
     });
@@ -7885,17 +8222,19 @@ function chunkSequences(config, tokens, chunkBytes = CHUNK_BYTES) {
   return Math.max(1, Math.floor(chunkBytes / (4 * tokens * widest)));
 }
 async function forwardInChunks(kernels, config, weights, h, layout, frequencies, options) {
-  const { captured } = options;
   const per = chunkSequences(config, layout.tokens, options.chunkBytes);
   for (let first = 0; first < layout.batch; first += per) {
     const batch = Math.min(per, layout.batch - first);
-    const chunk = await h.read(first, batch);
-    const inputs = [];
-    await blockForward(kernels, config, weights, chunk, { ...layout, batch }, frequencies, {
-      capture: captured && ((input, x, width) => void inputs.push([input, x, width]))
-    });
-    for (const [input, x, width] of inputs) await captured(input, x, width);
-    if (options.writeBack) await h.write(first, chunk);
+    const held = h.held?.(first, batch);
+    const chunk = held ? options.writeBack ? held : await kernels.sliceRows(held, 0, held.rows) : await kernels.createActivation({ values: await h.read(first, batch), width: config.dim });
+    try {
+      await blockForward(kernels, config, weights, chunk, { ...layout, batch }, frequencies, {
+        capture: options.captured
+      });
+      if (options.writeBack && !held) await h.write(first, await kernels.readActivation(chunk));
+    } finally {
+      if (chunk !== held) kernels.release(chunk);
+    }
   }
 }
 async function captureInputs(kernels, config, weights, h, writeBack, layout, frequencies, chunkBytes) {
@@ -7904,7 +8243,8 @@ async function captureInputs(kernels, config, weights, h, writeBack, layout, fre
     await forwardInChunks(kernels, config, weights, h, layout, frequencies, {
       writeBack,
       chunkBytes,
-      captured: async (input, x, width) => {
+      captured: async (input, x) => {
+        const width = x.width;
         let sum = sums.get(input);
         if (!sum) {
           const gram = await kernels.createGram({ d: width });
@@ -7917,16 +8257,9 @@ async function captureInputs(kernels, config, weights, h, writeBack, layout, fre
           };
           sums.set(input, sum);
         }
-        const rows = x.length / width;
-        await kernels.gramAccumulate({ gram: sum.gram, x, tokens: rows });
-        for (let t = 0; t < rows; t++) {
-          for (let j = 0; j < width; j++) {
-            const v = x[t * width + j];
-            sum.mean[j] += v;
-            sum.squares[j] += v * v;
-          }
-        }
-        sum.rows += rows;
+        await kernels.gramAccumulate({ gram: sum.gram, x, tokens: x.rows });
+        await kernels.channelMoments({ x, sum: sum.mean, squares: sum.squares });
+        sum.rows += x.rows;
       }
     });
   } catch (error) {

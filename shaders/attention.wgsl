@@ -4,8 +4,11 @@
 // sequence length runs in 2.3 KiB of workgroup memory. Each thread sums the values of its
 // share of the head's dimensions (at most 4 of a head of up to 256).
 //
-// q (batch·tokens, nHeads·headDim); keys (batch·nKvHeads, capacity, headDim); values
-// (batch·nKvHeads, headDim, capacity) (transposed, as the cache keeps them); out like q.
+// q (batch·tokens, nHeads·headDim); out like q. Keys and values are read through strides, so
+// the same shader reads a cache (keys (batch, nKvHeads, capacity, headDim), values transposed
+// (batch, nKvHeads, headDim, capacity)) and a chunk's own k and v (batch·tokens, nKvHeads·
+// headDim): key j of position s of head kh in sequence b is keys[b·kBatch + kh·kHead + s·kPosition
+// + j], its value values[b·vBatch + kh·vHead + s·vPosition + j·vDim].
 // Query t of a chunk starting at `start` sees positions [0, start + t].
 //
 // Bindings: 0 params (uniform), 1 q, 2 keys, 3 values, 4 out.
@@ -14,10 +17,16 @@
 struct Params {
   tokens: u32,
   start: u32,
-  capacity: u32,
   nHeads: u32,
   nKvHeads: u32,
   headDim: u32,
+  kBatch: u32,
+  kHead: u32,
+  kPosition: u32,
+  vBatch: u32,
+  vHead: u32,
+  vPosition: u32,
+  vDim: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -54,7 +63,9 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local
   let h = group.y % params.nHeads;
   let headDim = params.headDim;
   let width = params.nHeads * headDim;
-  let block = b * params.nKvHeads + h / (params.nHeads / params.nKvHeads);
+  let kvHead = h / (params.nHeads / params.nKvHeads);
+  let kHeadBase = b * params.kBatch + kvHead * params.kHead;
+  let vHeadBase = b * params.vBatch + kvHead * params.vHead;
   let visible = params.start + t + 1u;
   let lane = local.x;
   let scale = 1.0 / sqrt(f32(headDim));
@@ -72,7 +83,7 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local
     workgroupBarrier();
     var largest = -3.0e38;
     for (var s = lane; s < count; s += THREADS) {
-      let kBase = (block * params.capacity + tile + s) * headDim;
+      let kBase = kHeadBase + (tile + s) * params.kPosition;
       var dot = 0.0;
       for (var j = 0u; j < headDim; j++) {
         dot += query[j] * keys[kBase + j];
@@ -98,10 +109,10 @@ fn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local
     for (var i = 0u; i < PER_THREAD; i++) {
       let j = lane + i * THREADS;
       if (j < headDim) {
-        let vBase = (block * headDim + j) * params.capacity + tile;
+        let vBase = vHeadBase + j * params.vDim + tile * params.vPosition;
         var mixed = 0.0;
         for (var s = 0u; s < count; s++) {
-          mixed += scores[s] * values[vBase + s];
+          mixed += scores[s] * values[vBase + s * params.vPosition];
         }
         acc[i] = acc[i] * rescale + mixed;
       }

@@ -14,7 +14,10 @@ import { openLocalFile } from "../core/local_files.ts";
 import { openModelSource } from "../core/model/source.ts";
 import { type CalibrationMode, pruneModel } from "../core/pipeline.ts";
 import { createRandom } from "../core/synthetic.ts";
-import { readAllHidden } from "../core/hidden_states.ts";
+import { createWasmKernels } from "../core/backends/wasm.ts";
+import { createWebGpuKernels } from "../core/backends/webgpu.ts";
+import { backendHiddenStates, readAllHidden } from "../core/hidden_states.ts";
+import type { Kernels } from "../core/kernels.ts";
 
 Deno.test("with dense calibration a layer's warm start does not depend on earlier blocks' pruning", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sparseswaps-calibration-" });
@@ -112,6 +115,98 @@ Deno.test("calibrating one sequence at a time gives the whole batch's hidden sta
       single.layers.forEach((layer, i) => {
         assertClose(layer.errorWarm, whole.layers[i].errorWarm, 1e-12, `${mode} ${i}`);
         assertClose(layer.outputEnergy, whole.layers[i].outputEnergy, 1e-12, `${mode} ${i}`);
+      });
+    }
+    source.checkpoint.close();
+  });
+});
+
+Deno.test("hidden states held by the backend (on the GPU with webgpu) give the hidden states, masks and errors of states in memory", async (t) => {
+  await withTinyModels(async (dir) => {
+    const source = await openModelSource({
+      name: "tiny",
+      model: await openLocalFile(`${dir}/tiny.bin`),
+      tokenizer: await openLocalFile(`${dir}/tokenizer.bin`),
+    });
+    const { config } = source.checkpoint;
+    const random = createRandom(9);
+    const tokens = 12;
+    const calibration = Array.from(
+      { length: 5 },
+      () => Int32Array.from({ length: tokens }, () => random.integer(config.vocabSize)),
+    );
+    // Chunks of 2 sequences: 2 + 2 + 1.
+    const widest = Math.max(config.dim, config.hiddenDim, config.nHeads * config.headDim);
+    const chunkBytes = 2 * 4 * tokens * widest;
+    const run = async (kernels: Kernels, held: boolean, mode: CalibrationMode) => {
+      const masks = new Map<string, Uint8Array>();
+      const hidden: Float32Array[] = [];
+      using states = held
+        ? await backendHiddenStates(kernels, calibration.length, tokens, config.dim, 2)
+        : undefined;
+      // Counts the chunks the forward pass ran where they were held.
+      let heldChunks = 0;
+      const hiddenStates = states && {
+        ...states,
+        held: (first: number, count: number) => {
+          const chunk = states.held!(first, count);
+          heldChunks += chunk ? 1 : 0;
+          return chunk;
+        },
+      };
+      const { layers } = await pruneModel({
+        kernels,
+        checkpoint: source.checkpoint,
+        calibration,
+        calibrationMode: mode,
+        pattern: { kind: "per-row", sparsity: 0.5 },
+        warmStart: "wanda",
+        refiner: "sparseswaps",
+        maxIters: 10,
+        chunkBytes,
+        hiddenStates,
+        output: {
+          writeTensor: () => Promise.resolve(),
+          writeMask: (n, m) => Promise.resolve(void masks.set(n, m)),
+        },
+        events: { onBlockDone: async ({ hidden: h }) => void hidden.push(await readAllHidden(h!)) },
+      });
+      return { masks, hidden, layers: layers.map(({ seconds: _, ...rest }) => rest), heldChunks };
+    };
+    const backends: [string, () => Promise<Kernels>][] = [
+      ["wasm", () => createWasmKernels({ threads: 1 })],
+      ["webgpu", () => createWebGpuKernels({ allowFallback: true })],
+    ];
+    for (const [name, create] of backends) {
+      let kernels: Kernels;
+      try {
+        kernels = await create();
+      } catch (error) {
+        // Reported in the step's name, never silently.
+        await t.step({
+          name: `${name} SKIPPED (${(error as Error).message})`,
+          ignore: true,
+          fn: () => {},
+        });
+        continue;
+      }
+      await t.step(name, async () => {
+        try {
+          for (const mode of ["sequential", "dense"] as const) {
+            const inMemory = await run(kernels, false, mode);
+            const held = await run(kernels, true, mode);
+            // Every chunk of every block's passes (two a block when sequential, one when dense).
+            const passes = mode === "sequential" ? 2 : 1;
+            assert.equal(held.heldChunks, 3 * passes * config.nLayers);
+            assert.equal(held.hidden.length, config.nLayers);
+            assert.deepEqual(held.hidden, inMemory.hidden, `${mode}: hidden states`);
+            assert.deepEqual(held.masks, inMemory.masks, `${mode}: masks`);
+            assert.deepEqual(held.layers, inMemory.layers, `${mode}: layer reports`);
+            assert.equal(inMemory.heldChunks, 0);
+          }
+        } finally {
+          kernels.dispose();
+        }
       });
     }
     source.checkpoint.close();

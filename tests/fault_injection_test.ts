@@ -12,6 +12,7 @@ import { TINY_TEXT_MODEL, writeTinyTextModel } from "./_tiny_model.ts";
 import { main } from "../core/cli/main.ts";
 import { OUTPUT_MARKER } from "../core/cli/output_dir.ts";
 import { RESUME_FILES } from "../core/cli/resume.ts";
+import { createWebGpuKernels } from "../core/backends/webgpu.ts";
 import { InterruptedError } from "../core/errors.ts";
 import { FileLock } from "../core/file_lock.ts";
 import type { LlamaConfig } from "../core/model/config.ts";
@@ -511,6 +512,40 @@ for (const place of ["memory", "disk"]) {
     });
   });
 }
+
+const webgpu = await createWebGpuKernels({ allowFallback: true }).then(
+  (kernels) => (kernels.dispose(), ""),
+  (error: Error) => error.message,
+);
+
+Deno.test({
+  name:
+    `hidden states held on the GPU (--hidden-states backend) write the bytes of states in memory, also through an abort and a resume${
+      webgpu ? ` SKIPPED (${webgpu})` : ""
+    }`,
+  ignore: webgpu !== "",
+  fn: async () => {
+    await withDir(async (dir) => {
+      const model = await writeModel(dir);
+      const onGpu = ["--backend", "webgpu"];
+      const inMemory = await runCli([
+        "prune",
+        ...["--model", model, ...FAST, ...onGpu, "--hidden-states", "memory"],
+        ...["--out", `${dir}/memory`],
+      ]);
+      assert.equal(inMemory.code, 0, inMemory.stderr);
+      const expected = await outputContents(`${dir}/memory`);
+      const flags = [...onGpu, "--hidden-states", "backend"];
+      const out = `${dir}/out`;
+      const { code, stderr } = await abortInBlock2(model, out, flags);
+      assert.equal(code, 130, stderr);
+      const resumed = await runCli(["prune", "--model", model, ...FAST, ...flags, "--out", out]);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.match(resumed.stderr, /Resuming the unfinished run in ".*" at block 2 of 4/);
+      assertSameOutput(await outputContents(out), expected);
+    });
+  },
+});
 
 Deno.test("hidden states saved for one more block than the state counts (a stop between the two writes) are not taken: the run prunes again from block 0 to the same bytes", async () => {
   await withDir(async (dir) => {

@@ -57,8 +57,51 @@ function randomMask(rows: number, d: number, pattern: SparsityPattern, seed: num
 }
 
 /**
- * A backend's attention against float64, for (batch, tokens, start, capacity, nHeads, nKvHeads,
- * headDim).
+ * Checks attention outputs against float64 softmax(q·kᵀ/√d)·v: `key(block, s, j)` and
+ * `value(block, s, j)` read position s of key/value head `block` (= b · nKvHeads + kv head).
+ */
+function expectAttention(
+  out: Float32Array,
+  q: Float32Array,
+  key: (block: number, s: number, j: number) => number,
+  value: (block: number, s: number, j: number) => number,
+  shape: readonly number[],
+  tolerance: number,
+): void {
+  const [batch, tokens, start, nHeads, nKvHeads, headDim] = shape;
+  assert.equal(out.length, q.length);
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < nHeads; h++) {
+      const block = b * nKvHeads + Math.floor(h / (nHeads / nKvHeads));
+      for (let t = 0; t < tokens; t++) {
+        const at = ((b * tokens + t) * nHeads + h) * headDim;
+        const visible = start + t + 1;
+        const scores = Array.from({ length: visible }, (_, s) => {
+          let dot = 0;
+          for (let j = 0; j < headDim; j++) dot += q[at + j] * key(block, s, j);
+          return dot / Math.sqrt(headDim);
+        });
+        const top = Math.max(...scores);
+        const weights = scores.map((x) => Math.exp(x - top));
+        const total = weights.reduce((a, x) => a + x, 0);
+        for (let j = 0; j < headDim; j++) {
+          let exact = 0;
+          let magnitude = 0;
+          for (let s = 0; s < visible; s++) {
+            const term = (weights[s] / total) * value(block, s, j);
+            exact += term;
+            magnitude += Math.abs(term);
+          }
+          assertClose(out[at + j], exact, tolerance, `out[${b},${t},${h},${j}]`, magnitude);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * A backend's attention over a cache against float64, for (batch, tokens, start, capacity,
+ * nHeads, nKvHeads, headDim).
  */
 async function checkAttention(
   kernels: Kernels,
@@ -72,36 +115,147 @@ async function checkAttention(
   const keys = fill(batch * nKvHeads * capacity * headDim);
   const values = fill(batch * nKvHeads * headDim * capacity);
   const options = { q, keys, values, batch, tokens, start, capacity, nHeads, nKvHeads, headDim };
-  const out = await kernels.attention(options);
-  assert.equal(out.length, q.length);
-  for (let b = 0; b < batch; b++) {
-    for (let h = 0; h < nHeads; h++) {
-      const block = b * nKvHeads + Math.floor(h / (nHeads / nKvHeads));
-      for (let t = 0; t < tokens; t++) {
-        const at = ((b * tokens + t) * nHeads + h) * headDim;
-        const visible = start + t + 1;
-        const scores = Array.from({ length: visible }, (_, s) => {
-          let dot = 0;
-          for (let j = 0; j < headDim; j++) {
-            dot += q[at + j] * keys[(block * capacity + s) * headDim + j];
-          }
-          return dot / Math.sqrt(headDim);
-        });
-        const top = Math.max(...scores);
-        const weights = scores.map((x) => Math.exp(x - top));
-        const total = weights.reduce((a, x) => a + x, 0);
-        for (let j = 0; j < headDim; j++) {
-          let exact = 0;
-          let magnitude = 0;
-          for (let s = 0; s < visible; s++) {
-            const term = (weights[s] / total) * values[(block * headDim + j) * capacity + s];
-            exact += term;
-            magnitude += Math.abs(term);
-          }
-          assertClose(out[at + j], exact, tolerance, `out[${b},${t},${h},${j}]`, magnitude);
-        }
-      }
+  expectAttention(
+    await kernels.attention(options),
+    q,
+    (block, s, j) => keys[(block * capacity + s) * headDim + j],
+    (block, s, j) => values[(block * headDim + j) * capacity + s],
+    [batch, tokens, start, nHeads, nKvHeads, headDim],
+    tolerance,
+  );
+}
+
+/**
+ * The forward-pass operations on activations against their float64 definitions: 2 sequences
+ * of 5 tokens, 4 query heads over 2 key/value heads of 8, width 24.
+ */
+async function checkForwardSteps(kernels: Kernels, tolerance: number): Promise<void> {
+  const [batch, tokens, nHeads, nKvHeads, headDim, dim] = [2, 5, 4, 2, 8, 24];
+  const rows = batch * tokens;
+  const layout = { batch, tokens, start: 0 };
+  const random = createRandom(23);
+  const fill = (n: number) => Float32Array.from({ length: n }, () => 2 * random.uniform() - 1);
+  const make = (values: Float32Array, width: number) => kernels.createActivation({ values, width });
+  // Relative to the magnitude of each value's terms (default: the value), as sums cancel.
+  const close = (
+    got: Float32Array,
+    exact: ArrayLike<number>,
+    what: string,
+    magnitude: ArrayLike<number> = Array.from(exact, Math.abs),
+  ) => {
+    assert.equal(got.length, exact.length, what);
+    for (let i = 0; i < exact.length; i++) {
+      assertClose(got[i], exact[i], tolerance, `${what}[${i}]`, magnitude[i]);
     }
+  };
+
+  const hValues = fill(rows * dim);
+  const h = await make(hValues, dim);
+  assert.deepEqual([h.rows, h.width], [rows, dim]);
+  assert.deepEqual(await kernels.readActivation(h), hValues);
+  const slice = await kernels.sliceRows(h, 3, 4);
+  assert.deepEqual(await kernels.readActivation(slice), hValues.slice(3 * dim, 7 * dim));
+
+  const gain = fill(dim);
+  const normed = await kernels.rmsNorm({ x: h, weight: gain, eps: 1e-5 });
+  close(
+    await kernels.readActivation(normed),
+    Array.from(hValues, (v, i) => {
+      const row = Math.floor(i / dim);
+      let squares = 0;
+      for (let j = 0; j < dim; j++) squares += hValues[row * dim + j] ** 2;
+      return (v / Math.sqrt(squares / dim + 1e-5)) * gain[i % dim];
+    }),
+    "rmsNorm",
+  );
+
+  const w = fill(nHeads * headDim * dim);
+  const q = await kernels.linear(h, w);
+  const products = (i: number) => {
+    const [r, o] = [Math.floor(i / (nHeads * headDim)), i % (nHeads * headDim)];
+    return Array.from({ length: dim }, (_, j) => hValues[r * dim + j] * w[o * dim + j]);
+  };
+  const length = rows * nHeads * headDim;
+  const qValues = await kernels.readActivation(q);
+  close(
+    qValues,
+    Array.from({ length }, (_, i) => products(i).reduce((a, x) => a + x, 0)),
+    "linear",
+    Array.from({ length }, (_, i) => products(i).reduce((a, x) => a + Math.abs(x), 0)),
+  );
+
+  const frequencies = Float64Array.from({ length: headDim / 2 }, (_, i) => 0.3 / (i + 1));
+  await kernels.rotary({ x: q, heads: nHeads, headDim, layout, frequencies });
+  const half = headDim / 2;
+  // x_i' = x_i cos − x_{i+half} sin, x_{i+half}' = x_{i+half} cos + x_i sin.
+  const rotation = (i: number) => {
+    const [row, inHead] = [Math.floor(i / (nHeads * headDim)), i % headDim];
+    const angle = (row % tokens) * frequencies[inHead % half];
+    const partner = inHead < half ? -qValues[i + half] : qValues[i - half];
+    return [qValues[i] * Math.cos(angle), partner * Math.sin(angle)];
+  };
+  close(
+    await kernels.readActivation(q),
+    Array.from({ length }, (_, i) => rotation(i)[0] + rotation(i)[1]),
+    "rotary",
+    Array.from({ length }, (_, i) => Math.abs(rotation(i)[0]) + Math.abs(rotation(i)[1])),
+  );
+
+  const kValues = fill(rows * nKvHeads * headDim);
+  const vValues = fill(rows * nKvHeads * headDim);
+  const [k, v] = await Promise.all([
+    make(kValues, nKvHeads * headDim),
+    make(vValues, nKvHeads * headDim),
+  ]);
+  const qRotated = await kernels.readActivation(q);
+  const mixed = await kernels.causalAttention({ q, k, v, layout, nHeads, nKvHeads, headDim });
+  const at = (block: number, s: number, j: number) =>
+    ((Math.floor(block / nKvHeads) * tokens + s) * nKvHeads + (block % nKvHeads)) * headDim + j;
+  expectAttention(
+    await kernels.readActivation(mixed),
+    qRotated,
+    (block, s, j) => kValues[at(block, s, j)],
+    (block, s, j) => vValues[at(block, s, j)],
+    [batch, tokens, 0, nHeads, nKvHeads, headDim],
+    tolerance,
+  );
+
+  const upValues = fill(rows * dim);
+  const up = await make(upValues, dim);
+  const gated = await kernels.swiglu(h, up);
+  close(
+    await kernels.readActivation(gated),
+    Array.from(hValues, (g, i) => (g / (1 + Math.exp(-g))) * upValues[i]),
+    "swiglu",
+  );
+
+  await kernels.addInPlace(h, up);
+  close(await kernels.readActivation(h), Array.from(hValues, (x, i) => x + upValues[i]), "add");
+
+  // Moments add to running totals, as calibration accumulates them chunk by chunk.
+  const sum = new Float64Array(dim).fill(1);
+  const squares = new Float64Array(dim).fill(2);
+  await kernels.channelMoments({ x: up, sum, squares });
+  const column = (j: number) => Array.from({ length: rows }, (_, r) => upValues[r * dim + j]);
+  close(
+    Float32Array.from(sum),
+    Array.from({ length: dim }, (_, j) => 1 + column(j).reduce((a, x) => a + x, 0)),
+    "sum",
+  );
+  close(
+    Float32Array.from(squares),
+    Array.from({ length: dim }, (_, j) => 2 + column(j).reduce((a, x) => a + x * x, 0)),
+    "squares",
+  );
+
+  // G from resident activations equals G from the same array.
+  const fromActivation = await kernels.createGram({ d: dim });
+  const fromArray = await kernels.createGram({ d: dim });
+  await kernels.gramAccumulate({ gram: fromActivation, x: up, tokens: rows });
+  await kernels.gramAccumulate({ gram: fromArray, x: upValues, tokens: rows });
+  assert.deepEqual(await kernels.readGram(fromActivation), await kernels.readGram(fromArray));
+  for (const handle of [h, slice, normed, q, k, v, mixed, up, gated, fromActivation, fromArray]) {
+    kernels.release(handle);
   }
 }
 
@@ -160,6 +314,11 @@ async function conformance(t: Deno.TestContext, kernels: Kernels): Promise<void>
       await checkAttention(kernels, tolerance.matmul, [2, 5, 3, 12, 4, 2, 8]);
       await checkAttention(kernels, tolerance.matmul, [1, 3, 600, 610, 2, 2, 96]);
     },
+  );
+
+  await t.step(
+    "forward steps on activations (norm, linear, rotary, causal attention, SwiGLU, residual, moments, Gram) equal their float64 definitions",
+    () => checkForwardSteps(kernels, tolerance.matmul),
   );
 
   await t.step(

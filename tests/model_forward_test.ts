@@ -24,12 +24,17 @@ import { createRandom } from "../core/synthetic.ts";
 async function forwardLogits(kernels: Kernels, weights: ModelWeights, sequences: number[][]) {
   const { config } = weights;
   const length = sequences[0].length;
-  const h = embed(weights.embedding, sequences.flat(), config.dim);
+  const h = await kernels.createActivation({
+    values: embed(weights.embedding, sequences.flat(), config.dim),
+    width: config.dim,
+  });
   const layout = { batch: sequences.length, tokens: length, start: 0 };
   for (let l = 0; l < config.nLayers; l++) {
     await blockForward(kernels, config, await weights.block(l), h, layout, ropeFrequencies(config));
   }
-  return await logits(kernels, config, h, weights.norm, weights.head);
+  const scores = await logits(kernels, config, h, weights.norm, weights.head);
+  kernels.release(h);
+  return scores;
 }
 
 function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -178,7 +183,10 @@ Deno.test("token-by-token generation with the key/value cache computes the same 
     const { config } = weights;
     const caches = Array.from({ length: config.nLayers }, () => createCache(config, 3, 10));
     for (let position = 0; position < 10; position++) {
-      const h = embed(weights.embedding, sequences.map((s) => s[position]), config.dim);
+      const h = await kernels.createActivation({
+        values: embed(weights.embedding, sequences.map((s) => s[position]), config.dim),
+        width: config.dim,
+      });
       for (let l = 0; l < config.nLayers; l++) {
         await blockForward(
           kernels,
@@ -191,6 +199,7 @@ Deno.test("token-by-token generation with the key/value cache computes the same 
         );
       }
       const step = await logits(kernels, config, h, weights.norm, weights.head);
+      kernels.release(h);
       for (let b = 0; b < 3; b++) {
         const start = (b * 10 + position) * config.vocabSize;
         const diff = maxAbsDifference(

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { attentionByProducts } from "../attention.ts";
+import { attentionByProducts, type AttentionOptions } from "../attention.ts";
+import { hostForwardKernels, hostValues } from "../host_forward.ts";
 import { rebuildRowsFloat64 } from "../update.ts";
 import type {
   ApplySwapsOptions,
@@ -92,9 +93,13 @@ function createGram({ d, values }: CreateGramOptions): Promise<GramHandle> {
   return Promise.resolve(new ReferenceGram(d, values));
 }
 
+function attention(options: AttentionOptions): Promise<Float32Array> {
+  return attentionByProducts(matmul, options);
+}
+
 function gramAccumulate({ gram, x, tokens }: GramAccumulateOptions): Promise<void> {
   const g = asGram(gram);
-  const update = gramOf(x, tokens, g.d);
+  const update = gramOf(hostValues(x), tokens, g.d);
   for (let i = 0; i < update.length; i++) g.values[i] += update[i];
   g.neighbours = undefined;
   return Promise.resolve();
@@ -430,7 +435,8 @@ export function createReferenceKernels(options: ReferenceOptions = {}): Kernels 
     rebuildRows: async (o) => rebuildRowsFloat64({ ...o, gram: await readGram(o.gram) }),
     createMatrix,
     matmul,
-    attention: (options) => attentionByProducts(matmul, options),
+    attention,
+    ...hostForwardKernels(matmul, attention),
     release: () => {},
     dispose: () => {},
   };

@@ -15,9 +15,11 @@
 import { attentionByProducts, type AttentionOptions } from "../attention.ts";
 import { BOUND_NEIGHBOURS } from "../bounds.ts";
 import { BackendUnavailableError } from "../errors.ts";
+import { hostForwardKernels, hostValues } from "../host_forward.ts";
 import { notPositiveDefinite, updateErrors } from "../linear_algebra.ts";
 import { absoluteDamping } from "../update.ts";
 import type {
+  ActivationHandle,
   ApplySwapsOptions,
   BestSwapsOptions,
   CreateGramOptions,
@@ -668,7 +670,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
       const gram = gramOf(handle);
       const d = gram.d;
       return withBuffers([tokens * d * 4, threads.count * d * 4], async (xPtr, scratch) => {
-        f32(xPtr, tokens * d).set(x.subarray(0, tokens * d));
+        f32(xPtr, tokens * d).set(hostValues(x).subarray(0, tokens * d));
         await threads.run(
           "gramAccumulate",
           triangleRanges(d, threads.count),
@@ -861,7 +863,9 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
       return attentionByProducts((o) => kernels.matmul(o), options);
     },
 
-    release(handle: GramHandle | RowBatchHandle | MatrixHandle): void {
+    ...hostForwardKernels((o) => kernels.matmul(o), (o) => kernels.attention(o)),
+
+    release(handle: GramHandle | RowBatchHandle | MatrixHandle | ActivationHandle): void {
       if (handle instanceof WasmMatrix) {
         heap.release(handle.values);
       } else if (handle instanceof WasmGram) {

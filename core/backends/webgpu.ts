@@ -15,10 +15,12 @@
  */
 
 import { attentionByProducts, type AttentionOptions } from "../attention.ts";
+import { attentionWithin } from "../host_forward.ts";
 import { BOUND_NEIGHBOURS } from "../bounds.ts";
 import { BackendFailedError, BackendUnavailableError } from "../errors.ts";
 import { rebuildRowsFloat64 } from "../update.ts";
 import type {
+  ActivationHandle,
   ApplySwapsOptions,
   BestSwapsOptions,
   CreateGramOptions,
@@ -84,6 +86,10 @@ class GpuRows implements RowBatchHandle {
 
 class GpuMatrix implements MatrixHandle {
   constructor(readonly rows: number, readonly cols: number, readonly values: GPUBuffer) {}
+}
+
+class GpuActivation implements ActivationHandle {
+  constructor(readonly rows: number, readonly width: number, readonly values: GPUBuffer) {}
 }
 
 /**
@@ -224,7 +230,8 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
    */
   let encoder: GPUCommandEncoder | undefined;
   let batchLabel = "";
-  let uniforms: GPUBuffer[] = [];
+  /** Buffers to destroy once the pending batch is submitted (parameters, released activations). */
+  let retired: GPUBuffer[] = [];
   const encoderFor = (what: string) => {
     if (!encoder) {
       openScopes();
@@ -246,7 +253,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     });
     device.queue.writeBuffer(uniform, 0, Uint32Array.from(params));
-    uniforms.push(uniform);
+    retired.push(uniform);
     const p = pipeline(name);
     const group = device.createBindGroup({
       layout: p.getBindGroupLayout(0),
@@ -267,8 +274,19 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
     }
     encoder = undefined;
     // Destroying after submission frees them once the queued work is done.
-    for (const uniform of uniforms) uniform.destroy();
-    uniforms = [];
+    for (const b of retired) b.destroy();
+    retired = [];
+  };
+  /** Destroys a buffer now, or after the pending batch that may use it is submitted. */
+  const retire = (b: GPUBuffer) => {
+    if (encoder) retired.push(b);
+    else b.destroy();
+  };
+  /** Workgroups (x, y) for `count` of them, x within the per-dimension limit. */
+  const spread = (count: number): [number, number] => {
+    const limit = device.limits.maxComputeWorkgroupsPerDimension;
+    const y = Math.ceil(count / limit);
+    return [Math.ceil(count / y), y];
   };
   const read = async (source: GPUBuffer, bytes: number): Promise<ArrayBuffer> => {
     const staging = device.createBuffer({
@@ -505,6 +523,59 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
     return Float64Array.from(new Float32Array(await read(b.errors, b.rows * 4)));
   };
 
+  /** y (n, m) = x (n, k) · wᵀ, with w split into row panels that each fit a binding. */
+  const product = (x: GPUBuffer, w: GPUBuffer, y: GPUBuffer, n: number, k: number, m: number) => {
+    for (const panel of panels(m, k)) {
+      dispatch("matmul", [n, k, m, panel.start, panel.rows], [
+        whole(x),
+        panelBinding(w, panel.start, panel.rows, k),
+        whole(y),
+      ], [Math.ceil(panel.rows / 16), Math.ceil(n / 16)]);
+    }
+  };
+
+  /** New activations (rows, width): a buffer that fits one binding, as every kernel binds it. */
+  const activation = (rows: number, width: number, label: string) => {
+    checkFits(rows * width * 4, `Activations of ${rows} rows × ${width}`);
+    return new GpuActivation(rows, width, buffer(rows * width * 4, label));
+  };
+  const activationOf = (handle: ActivationHandle) => {
+    if (!(handle instanceof GpuActivation)) {
+      throw new TypeError("Activation handle is not a webgpu one");
+    }
+    return handle;
+  };
+  const elementwise = (name: string, count: number, bindings: GPUBuffer[]) =>
+    dispatch(name, [count], bindings.map(whole), spread(Math.ceil(count / 256)));
+  /** Keys and values through attention.wgsl's strides (see there). */
+  type Strides = [number, number, number, number, number, number, number];
+  const attend = (
+    q: GPUBuffer,
+    keys: GPUBuffer,
+    values: GPUBuffer,
+    out: GPUBuffer,
+    sizes: { tokens: number; start: number; batch: number; nHeads: number; nKvHeads: number },
+    headDim: number,
+    strides: Strides,
+  ) =>
+    dispatch(
+      "attention",
+      [sizes.tokens, sizes.start, sizes.nHeads, sizes.nKvHeads, headDim, ...strides],
+      [whole(q), whole(keys), whole(values), whole(out)],
+      [sizes.tokens, sizes.batch * sizes.nHeads],
+    );
+  /** Whether attention.wgsl takes a chunk in one dispatch. */
+  const attentionFits = (
+    tokens: number,
+    batch: number,
+    nHeads: number,
+    headDim: number,
+    bytes: number,
+  ) =>
+    headDim <= ATTENTION_MAX_HEAD_DIM && bytes <= maxBinding &&
+    tokens <= device.limits.maxComputeWorkgroupsPerDimension &&
+    batch * nHeads <= device.limits.maxComputeWorkgroupsPerDimension;
+
   const info = adapter.info;
   const kernels: Kernels = {
     name: "webgpu",
@@ -535,11 +606,15 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
     async gramAccumulate({ gram: handle, x, tokens }: GramAccumulateOptions): Promise<void> {
       const gram = gramOf(handle);
       const d = gram.d;
-      // Token chunks that fit one binding.
-      const chunk = Math.max(1, Math.floor(maxBinding / (d * 4)));
+      // Token chunks that fit one binding; resident activations fit one already.
+      const chunk = x instanceof Float32Array
+        ? Math.max(1, Math.floor(maxBinding / (d * 4)))
+        : tokens;
       for (let t0 = 0; t0 < tokens; t0 += chunk) {
         const count = Math.min(chunk, tokens - t0);
-        const xBuffer = upload(x.subarray(t0 * d, (t0 + count) * d), "X");
+        const xBuffer = x instanceof Float32Array
+          ? upload(x.subarray(t0 * d, (t0 + count) * d), "X")
+          : activationOf(x).values;
         for (const panel of panels(d, d)) {
           dispatch("gram_accumulate", [d, count, panel.start, panel.rows], [
             whole(xBuffer),
@@ -548,7 +623,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
           ], [Math.ceil(d / 16), Math.ceil(panel.rows / 16)]);
         }
         submit();
-        xBuffer.destroy();
+        if (x instanceof Float32Array) xBuffer.destroy();
       }
       gram.diagonalStale = true;
       gram.neighbours?.destroy();
@@ -722,13 +797,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
         const rows = Math.min(step, n - i0);
         const xBuffer = upload(x.subarray(i0 * k, (i0 + rows) * k), "x");
         const y = buffer(rows * m * 4, "y");
-        for (const panel of panels(m, k)) {
-          dispatch("matmul", [rows, k, m, panel.start, panel.rows], [
-            whole(xBuffer),
-            panelBinding(wBuffer, panel.start, panel.rows, k),
-            whole(y),
-          ], [Math.ceil(panel.rows / 16), Math.ceil(rows / 16)]);
-        }
+        product(xBuffer, wBuffer, y, rows, k, m);
         out.set(new Float32Array(await read(y, rows * m * 4)), i0 * m);
         xBuffer.destroy();
         y.destroy();
@@ -738,33 +807,180 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
     },
 
     async attention(options: AttentionOptions): Promise<Float32Array> {
-      const { q, batch, tokens, start, capacity, nHeads, nKvHeads, headDim } = options;
+      const { q, batch, tokens, capacity, nKvHeads, headDim } = options;
       const used = batch * nKvHeads * capacity * headDim;
-      const outLength = batch * tokens * nHeads * headDim;
-      const fits = headDim <= ATTENTION_MAX_HEAD_DIM &&
-        Math.max(used, outLength) * 4 <= maxBinding &&
-        tokens <= device.limits.maxComputeWorkgroupsPerDimension &&
-        batch * nHeads <= device.limits.maxComputeWorkgroupsPerDimension;
-      if (!fits) return await attentionByProducts((o) => kernels.matmul(o), options);
+      const outLength = batch * tokens * options.nHeads * headDim;
+      if (!attentionFits(tokens, batch, options.nHeads, headDim, Math.max(used, outLength) * 4)) {
+        return await attentionByProducts((o) => kernels.matmul(o), options);
+      }
       const qBuffer = upload(q.subarray(0, outLength), "q");
       const keys = upload(options.keys.subarray(0, used), "keys");
       const values = upload(options.values.subarray(0, used), "values");
       const out = buffer(outLength * 4, "attention output");
       try {
-        dispatch(
-          "attention",
-          [tokens, start, capacity, nHeads, nKvHeads, headDim],
-          [whole(qBuffer), whole(keys), whole(values), whole(out)],
-          [tokens, batch * nHeads],
-        );
+        const perHead = capacity * headDim;
+        attend(qBuffer, keys, values, out, options, headDim, [
+          nKvHeads * perHead,
+          perHead,
+          headDim,
+          nKvHeads * perHead,
+          perHead,
+          1,
+          capacity,
+        ]);
         return new Float32Array(await read(out, outLength * 4));
       } finally {
         [qBuffer, keys, values, out].forEach((b) => b.destroy());
       }
     },
 
-    release(handle: GramHandle | RowBatchHandle | MatrixHandle): void {
-      if (handle instanceof GpuGram) {
+    async createActivation({ values, width }): Promise<ActivationHandle> {
+      const made = activation(values.length / width, width, "activations");
+      device.queue.writeBuffer(
+        made.values,
+        0,
+        values.buffer as ArrayBuffer,
+        values.byteOffset,
+        values.byteLength,
+      );
+      await checkErrors();
+      return made;
+    },
+
+    async readActivation(handle: ActivationHandle): Promise<Float32Array> {
+      const x = activationOf(handle);
+      return new Float32Array(await read(x.values, x.rows * x.width * 4));
+    },
+
+    sliceRows(handle: ActivationHandle, first: number, rows: number): Promise<ActivationHandle> {
+      const x = activationOf(handle);
+      if (first < 0 || rows < 0 || first + rows > x.rows) {
+        throw new RangeError(`Rows [${first}, ${first + rows}) of ${x.rows}`);
+      }
+      const made = activation(rows, x.width, "activation rows");
+      encoderFor("copying activation rows").copyBufferToBuffer(
+        x.values,
+        first * x.width * 4,
+        made.values,
+        0,
+        rows * x.width * 4,
+      );
+      return Promise.resolve(made);
+    },
+
+    rmsNorm({ x: handle, weight, eps }): Promise<ActivationHandle> {
+      const x = activationOf(handle);
+      const out = activation(x.rows, x.width, "normed");
+      const gains = upload(weight, "norm weight");
+      dispatch("rms_norm", [x.rows, x.width, new Uint32Array(Float32Array.of(eps).buffer)[0]], [
+        whole(x.values),
+        whole(gains),
+        whole(out.values),
+      ], spread(x.rows));
+      retire(gains);
+      return Promise.resolve(out);
+    },
+
+    linear(handle: ActivationHandle, w: Float32Array | MatrixHandle): Promise<ActivationHandle> {
+      const x = activationOf(handle);
+      const resident = w instanceof GpuMatrix;
+      if (!resident && !(w instanceof Float32Array)) {
+        throw new TypeError("Matrix handle is not a webgpu one");
+      }
+      const m = resident ? w.rows : (w as Float32Array).length / x.width;
+      const wBuffer = resident ? w.values : upload(w as Float32Array, "w");
+      const y = activation(x.rows, m, "linear output");
+      product(x.values, wBuffer, y.values, x.rows, x.width, m);
+      if (!resident) retire(wBuffer);
+      return Promise.resolve(y);
+    },
+
+    rotary({ x: handle, heads, headDim, layout, frequencies }): Promise<void> {
+      const x = activationOf(handle);
+      const half = headDim / 2;
+      const cosines = new Float32Array(layout.tokens * half);
+      const sines = new Float32Array(layout.tokens * half);
+      for (let t = 0; t < layout.tokens; t++) {
+        for (let i = 0; i < half; i++) {
+          const angle = (layout.start + t) * frequencies[i];
+          cosines[t * half + i] = Math.cos(angle);
+          sines[t * half + i] = Math.sin(angle);
+        }
+      }
+      const tables = [upload(cosines, "cosines"), upload(sines, "sines")];
+      dispatch("rotary", [x.rows, layout.tokens, heads, headDim], [
+        whole(x.values),
+        ...tables.map(whole),
+      ], spread(Math.ceil((x.rows * heads * half) / 256)));
+      tables.forEach(retire);
+      return Promise.resolve();
+    },
+
+    async causalAttention(options): Promise<ActivationHandle> {
+      const { layout, nHeads, nKvHeads, headDim } = options;
+      const [q, k, v] = [options.q, options.k, options.v].map(activationOf);
+      if (layout.start !== 0) throw new RangeError("A chunk without a cache must start at 0");
+      if (!attentionFits(layout.tokens, layout.batch, nHeads, headDim, q.rows * q.width * 4)) {
+        const host = await attentionWithin(
+          (o) => kernels.attention(o),
+          ...(await Promise.all([q, k, v].map((a) => kernels.readActivation(a)))) as [
+            Float32Array,
+            Float32Array,
+            Float32Array,
+          ],
+          options,
+        );
+        return kernels.createActivation({ values: host, width: q.width });
+      }
+      const out = activation(q.rows, q.width, "attention output");
+      const kvWidth = nKvHeads * headDim;
+      const perSequence = layout.tokens * kvWidth;
+      const strides: Strides = [perSequence, headDim, kvWidth, perSequence, headDim, kvWidth, 1];
+      attend(
+        q.values,
+        k.values,
+        v.values,
+        out.values,
+        { ...layout, nHeads, nKvHeads },
+        headDim,
+        strides,
+      );
+      return out;
+    },
+
+    swiglu(gate: ActivationHandle, up: ActivationHandle): Promise<ActivationHandle> {
+      const [g, u] = [gate, up].map(activationOf);
+      const out = activation(g.rows, g.width, "gated");
+      elementwise("swiglu", g.rows * g.width, [g.values, u.values, out.values]);
+      return Promise.resolve(out);
+    },
+
+    addInPlace(h: ActivationHandle, delta: ActivationHandle): Promise<void> {
+      const [to, from] = [h, delta].map(activationOf);
+      elementwise("add_in_place", to.rows * to.width, [to.values, from.values]);
+      return Promise.resolve();
+    },
+
+    async channelMoments({ x: handle, sum, squares }): Promise<void> {
+      const x = activationOf(handle);
+      const out = buffer(2 * x.width * 4, "channel moments");
+      try {
+        dispatch("channel_moments", [x.rows, x.width], [whole(x.values), whole(out)], [
+          Math.ceil(x.width / 256),
+        ]);
+        const moments = new Float32Array(await read(out, 2 * x.width * 4));
+        for (let j = 0; j < x.width; j++) {
+          sum[j] += moments[j];
+          squares[j] += moments[x.width + j];
+        }
+      } finally {
+        out.destroy();
+      }
+    },
+
+    release(handle: GramHandle | RowBatchHandle | MatrixHandle | ActivationHandle): void {
+      if (handle instanceof GpuActivation) retire(handle.values);
+      else if (handle instanceof GpuGram) {
         [handle.g, handle.comp, handle.diag].forEach((b) => b.destroy());
         handle.neighbours?.destroy();
       } else if (handle instanceof GpuMatrix) handle.values.destroy();
@@ -783,6 +999,8 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
 
     dispose(): void {
       disposed = true;
+      for (const b of retired) b.destroy();
+      retired = [];
       device.destroy();
     },
   };

@@ -28,6 +28,7 @@ import { openCheckpoint } from "../model/checkpoint.ts";
 import { patternLabel, type SparsityPattern } from "../pattern.ts";
 import {
   CHUNK_BYTES,
+  chunkSequences,
   denseLayerInputs,
   type LayerReport,
   type LayerResults,
@@ -45,9 +46,9 @@ import {
   writeBlockInputs,
   writePlan,
 } from "./jobs.ts";
-import { type HiddenStates, memoryHiddenStates } from "../hidden_states.ts";
+import { backendHiddenStates, type HiddenStates, memoryHiddenStates } from "../hidden_states.ts";
 import { fileHiddenStates } from "./hidden_file.ts";
-import { checkHiddenDisk, checkHostMemory } from "../memory_plan.ts";
+import { checkHiddenDisk, checkHostMemory, type HiddenPlacement } from "../memory_plan.ts";
 import {
   checkBackendMemory,
   checkRunFitsModel,
@@ -143,7 +144,8 @@ Evaluation:
   --eval-windows N  windows of --seqlen tokens per evaluation set (default 16; 0 skips)
   --hidden-states H  where the calibration hidden states live between blocks: auto (default:
                     on disk, in the partial output directory, when they would take more than a
-                    quarter of the available memory), memory or disk
+                    quarter of the available memory), memory, disk, or backend (the backend's
+                    memory: with webgpu, h stays on the GPU from block to block)
 Run and output:
   --backend B       auto (default), reference, wasm or webgpu;  --threads N  CPU threads
   --out DIR         output directory (default pruned-<model>); an interrupted run keeps its
@@ -314,14 +316,16 @@ export async function pruneCommand(
       const sampling = !assembly && (calibText === undefined || settings.evalWindows > 0);
       checkBackendMemory(kernels, source.checkpoint.config, settings, sampling);
       // Decided once, so the pre-flight and the run agree on it; an assembly keeps none.
-      const onDisk = !assembly && hiddenOnDisk(settings, source.checkpoint.config);
-      settings = { ...settings, hiddenStates: onDisk ? "disk" : "memory" };
+      const placement = assembly
+        ? "memory"
+        : hiddenPlacement(settings, source.checkpoint.config, kernels);
+      settings = { ...settings, hiddenStates: placement };
       checkHostMemory(
         {
           config: source.checkpoint.config,
           tokens: settings.nsamples * settings.seqlen,
           chunkBytes: CHUNK_BYTES,
-          hiddenOnDisk: onDisk,
+          hiddenStates: placement,
           samplingWeights: sampling
             ? samplingHostBytes(
               kernels,
@@ -332,7 +336,7 @@ export async function pruneCommand(
         },
         Deno.systemMemoryInfo().available,
       );
-      if (onDisk) {
+      if (placement === "disk") {
         // The partial directory sits beside the output.
         const where = dirname(resolve(settings.out));
         const { bavail, bsize } = await statfs(where);
@@ -417,7 +421,7 @@ async function planJobs(
   );
   const bar = progressBar(io, "plan", config.nLayers, "blocks", settings.quiet);
   const { calibration } = prepared;
-  using hiddenStates = await calibrationStates(settings, dir, calibration, config, io);
+  using hiddenStates = await calibrationStates(settings, kernels, dir, calibration, config, io);
   await denseLayerInputs({
     kernels,
     checkpoint,
@@ -469,33 +473,46 @@ async function absolutePaths(
 }
 
 /** Where `--hidden-states` keeps the calibration hidden states. */
-type HiddenPlace = "auto" | "memory" | "disk";
-const HIDDEN_PLACES: readonly HiddenPlace[] = ["auto", "memory", "disk"];
+type HiddenPlace = "auto" | HiddenPlacement;
+const HIDDEN_PLACES: readonly HiddenPlace[] = ["auto", "memory", "disk", "backend"];
 
 /**
- * Whether the calibration hidden states go to disk: asked for, or (auto) when they would take
- * more than a quarter of the memory available.
+ * Where the calibration hidden states go: as asked, or (auto) to disk when they would take more
+ * than a quarter of the memory available, else memory. The CPU backends hold activations in host
+ * memory, so for them the backend's memory is memory.
  */
-function hiddenOnDisk(settings: PruneSettings, config: LlamaConfig): boolean {
-  if (settings.hiddenStates !== "auto") return settings.hiddenStates === "disk";
+function hiddenPlacement(
+  settings: PruneSettings,
+  config: LlamaConfig,
+  kernels: Kernels,
+): HiddenPlacement {
+  if (settings.hiddenStates === "backend" && kernels.name !== "webgpu") return "memory";
+  if (settings.hiddenStates !== "auto") return settings.hiddenStates;
   const bytes = 4 * settings.nsamples * settings.seqlen * config.dim;
-  return bytes > Deno.systemMemoryInfo().available / 4;
+  return bytes > Deno.systemMemoryInfo().available / 4 ? "disk" : "memory";
 }
 
 /**
- * The calibration hidden states: in memory, or in a working file of `dir` (said on stderr),
- * removed when they are disposed of (a resumed run starts from the copy saved after each block).
+ * The calibration hidden states: in memory, in the backend's memory (in the forward pass's
+ * chunks), or in a working file of `dir` (said on stderr), removed when they are disposed of (a
+ * resumed run starts from the copy saved after each block).
  */
 async function calibrationStates(
   settings: PruneSettings,
+  kernels: Kernels,
   dir: string,
   calibration: readonly Int32Array[],
   config: LlamaConfig,
   io: CommandIo,
 ): Promise<HiddenStates & Disposable> {
   const [sequences, tokens] = [calibration.length, calibration[0].length];
-  if (!hiddenOnDisk(settings, config)) {
+  const placement = hiddenPlacement(settings, config, kernels);
+  if (placement === "memory") {
     return { ...memoryHiddenStates(sequences, tokens, config.dim), [Symbol.dispose]: () => {} };
+  }
+  if (placement === "backend") {
+    const per = chunkSequences(config, tokens, CHUNK_BYTES);
+    return await backendHiddenStates(kernels, sequences, tokens, config.dim, per);
   }
   const path = join(dir, HIDDEN_WORK_FILE);
   const states = await fileHiddenStates(path, sequences, tokens, config.dim);
@@ -526,7 +543,14 @@ async function owlPatterns(
 ): Promise<SparsityPattern[] | undefined> {
   if (settings.layerSparsity !== "owl") return undefined;
   const { checkpoint } = source;
-  using states = await calibrationStates(settings, dir, calibration, checkpoint.config, io);
+  using states = await calibrationStates(
+    settings,
+    kernels,
+    dir,
+    calibration,
+    checkpoint.config,
+    io,
+  );
   return await runBlockPatterns(settings, kernels, checkpoint, calibration, io.signal, states);
 }
 
@@ -792,7 +816,7 @@ async function pruneAndReport(
   // An assembly calibrates nothing: it needs no hidden states.
   using hiddenStates = planned
     ? undefined
-    : await calibrationStates(settings, dir, calibration, config, io);
+    : await calibrationStates(settings, kernels, dir, calibration, config, io);
 
   let resume: { blocks: number } | undefined;
   let model: SafetensorsWriter | undefined;

@@ -1,8 +1,9 @@
 /**
  * The LLaMA forward pass, one function per step as in llama2.c's run.c, over a batch of
  * sequences at once. Hugging Face conventions: weights (out, in), rotary embedding on the two
- * halves of each head ("rotate_half"), grouped-query attention. The matrix products go through
- * the kernels (the wasm backend on the CPU); the rest is plain TypeScript with float64
+ * halves of each head ("rotate_half"), grouped-query attention. blockForward composes the
+ * kernels' forward operations on activations the backend holds (resident on the GPU); the step
+ * functions here are what the CPU backends run for them: plain TypeScript with float64
  * arithmetic on float32 storage.
  *
  * Shapes: n = batch · tokens rows; x (n, dim) row-major; sequence b's token t is row b·T + t.
@@ -10,7 +11,7 @@
  * @module
  */
 
-import type { Kernels, MatrixHandle } from "../kernels.ts";
+import type { ActivationHandle, Kernels, MatrixHandle } from "../kernels.ts";
 import type { LlamaConfig } from "./config.ts";
 
 /** A weight matrix (out, in): an array, or a copy resident in the backend (createMatrix). */
@@ -73,14 +74,26 @@ export interface LayerCache {
  * @param capacity Positions per sequence.
  * @returns Zeroed keys and values.
  */
-export function createCache(config: LlamaConfig, batch: number, capacity: number): LayerCache {
+export function createCache(
+  config: Pick<LlamaConfig, "nKvHeads" | "headDim">,
+  batch: number,
+  capacity: number,
+): LayerCache {
   const size = batch * config.nKvHeads * config.headDim * capacity;
   return { keys: new Float32Array(size), values: new Float32Array(size), capacity };
 }
 
-/** Stores the chunk's keys and values (n, kvDim) at positions [start, start + tokens). */
-function storeInCache(
-  config: LlamaConfig,
+/**
+ * Stores a chunk's keys and values (n, kvDim) at positions [start, start + tokens).
+ *
+ * @param config Heads and head size.
+ * @param cache The cache, updated.
+ * @param k Keys (n, nKvHeads·headDim), rotated.
+ * @param v Values, like k.
+ * @param layout The chunk.
+ */
+export function storeInCache(
+  config: Pick<LlamaConfig, "nKvHeads" | "headDim">,
   cache: LayerCache,
   k: Float32Array,
   v: Float32Array,
@@ -110,8 +123,11 @@ function storeInCache(
 /** The inputs of a block's linear layers, as calibration needs them. */
 export type LinearInput = "attention" | "output" | "mlp" | "down";
 
-/** Receives x (n, width) at the input of a block's linear layers. */
-export type CaptureInput = (input: LinearInput, x: Float32Array, width: number) => void;
+/**
+ * Receives x (n, width) at the input of a block's linear layers; the forward pass waits for it
+ * and frees x afterwards.
+ */
+export type CaptureInput = (input: LinearInput, x: ActivationHandle) => unknown;
 
 /**
  * Token embedding lookup: rows of the table.
@@ -147,25 +163,6 @@ export function rmsnorm(x: Float32Array, weight: Float32Array, eps: number): Flo
     for (let j = 0; j < dim; j++) out[row + j] = x[row + j] * scale * weight[j];
   }
   return out;
-}
-
-/**
- * A linear layer without bias: y (n, out) = x (n, in) · wᵀ.
- *
- * @param kernels Backend.
- * @param x (n, in).
- * @param w (out, in).
- * @param inDim Input width.
- * @returns y (n, out).
- */
-export function linear(
-  kernels: Kernels,
-  x: Float32Array,
-  w: Matrix,
-  inDim: number,
-): Promise<Float32Array> {
-  const m = w instanceof Float32Array ? w.length / inDim : w.rows;
-  return kernels.matmul({ x, w, n: x.length / inDim, k: inDim, m });
 }
 
 /**
@@ -232,38 +229,6 @@ export function applyRope(
 }
 
 /**
- * Causal grouped-query attention: softmax(q kᵀ / sqrt(headDim)) v per sequence and head, each
- * query seeing the keys up to its own position. Query head h reads key/value head
- * h / (nHeads / nKvHeads).
- *
- * @param kernels Backend (for q·kᵀ and p·v).
- * @param config The model.
- * @param q (n, nHeads·headDim), rotated.
- * @param cache Keys (rotated) and values with positions [0, start + tokens) filled.
- * @param layout The chunk.
- * @returns (n, nHeads·headDim).
- */
-export function attention(
-  kernels: Kernels,
-  config: LlamaConfig,
-  q: Float32Array,
-  cache: LayerCache,
-  layout: ChunkLayout,
-): Promise<Float32Array> {
-  const { nHeads, nKvHeads, headDim } = config;
-  return kernels.attention({
-    q,
-    keys: cache.keys,
-    values: cache.values,
-    capacity: cache.capacity,
-    ...layout,
-    nHeads,
-    nKvHeads,
-    headDim,
-  });
-}
-
-/**
  * SwiGLU: silu(gate) · up, elementwise (silu(x) = x / (1 + e^−x)).
  *
  * @param gate (n, hidden).
@@ -276,20 +241,27 @@ export function swiglu(gate: Float32Array, up: Float32Array): Float32Array {
   return out;
 }
 
-/** h += delta, elementwise (the residual connection). */
-function addInPlace(h: Float32Array, delta: Float32Array): void {
+/**
+ * h += delta, elementwise (the residual connection).
+ *
+ * @param h Updated in place.
+ * @param delta Same length.
+ */
+export function addInPlace(h: Float32Array, delta: Float32Array): void {
   for (let i = 0; i < h.length; i++) h[i] += delta[i];
 }
 
 /**
- * One transformer block on a chunk of tokens: attention and MLP with residuals. Without a cache
- * the chunk must start at position 0 and attends within itself; with one, the chunk's keys and
- * values are stored at [start, start + tokens) and every earlier position is visible.
+ * One transformer block on a chunk of tokens: attention and MLP with residuals, every step a
+ * kernel operation on activations the backend holds. Without a cache the chunk must start at
+ * position 0 and attends within itself (on the GPU nothing but h's updates leaves the device);
+ * with one, the chunk's keys and values are read back, stored at [start, start + tokens) and
+ * every earlier position is visible.
  *
  * @param kernels Backend.
  * @param config The model.
  * @param block The block's weights.
- * @param h (n, dim) hidden states, updated in place.
+ * @param h (n, dim) hidden states on the backend, updated in place.
  * @param layout The chunk.
  * @param frequencies Rotary frequencies.
  * @param options A cache for generation; a callback receiving the linear layers' inputs.
@@ -298,55 +270,107 @@ export async function blockForward(
   kernels: Kernels,
   config: LlamaConfig,
   block: BlockWeights,
-  h: Float32Array,
+  h: ActivationHandle,
   layout: ChunkLayout,
   frequencies: Float64Array,
   options: { cache?: LayerCache; capture?: CaptureInput } = {},
 ): Promise<void> {
-  const { dim, nHeads, nKvHeads, headDim, hiddenDim, rmsNormEps } = config;
+  const { nHeads, nKvHeads, headDim, rmsNormEps: eps } = config;
   const { cache, capture } = options;
-  const x = rmsnorm(h, block.attnNorm, rmsNormEps);
-  capture?.("attention", x, dim);
-  const q = await linear(kernels, x, block.q, dim);
-  const k = await linear(kernels, x, block.k, dim);
-  const v = await linear(kernels, x, block.v, dim);
-  applyRope(q, nHeads, headDim, layout, frequencies);
-  applyRope(k, nKvHeads, headDim, layout, frequencies);
   if (!cache && layout.start !== 0) throw new RangeError("A chunk without a cache must start at 0");
-  // Without a cache the chunk attends within itself: a cache of exactly its length.
-  const store = cache ?? createCache(config, layout.batch, layout.tokens);
-  storeInCache(config, store, k, v, layout);
-  const mixed = await attention(kernels, config, q, store, layout);
-  capture?.("output", mixed, nHeads * headDim);
-  addInPlace(h, await linear(kernels, mixed, block.o, nHeads * headDim));
-  const y = rmsnorm(h, block.ffnNorm, rmsNormEps);
-  capture?.("mlp", y, dim);
-  const gated = swiglu(
-    await linear(kernels, y, block.gate, dim),
-    await linear(kernels, y, block.up, dim),
+  const x = await kernels.rmsNorm({ x: h, weight: block.attnNorm, eps });
+  await capture?.("attention", x);
+  const q = await kernels.linear(x, block.q);
+  const k = await kernels.linear(x, block.k);
+  const v = await kernels.linear(x, block.v);
+  kernels.release(x);
+  await kernels.rotary({ x: q, heads: nHeads, headDim, layout, frequencies });
+  await kernels.rotary({ x: k, heads: nKvHeads, headDim, layout, frequencies });
+  const mixed = cache
+    ? await attendWithCache(kernels, config, q, k, v, cache, layout)
+    : await kernels.causalAttention({ q, k, v, layout, nHeads, nKvHeads, headDim });
+  [q, k, v].forEach((a) => kernels.release(a));
+  await capture?.("output", mixed);
+  await residual(kernels, h, await kernels.linear(mixed, block.o));
+  kernels.release(mixed);
+  const y = await kernels.rmsNorm({ x: h, weight: block.ffnNorm, eps });
+  await capture?.("mlp", y);
+  const gate = await kernels.linear(y, block.gate);
+  const up = await kernels.linear(y, block.up);
+  kernels.release(y);
+  const gated = await kernels.swiglu(gate, up);
+  [gate, up].forEach((a) => kernels.release(a));
+  await capture?.("down", gated);
+  await residual(kernels, h, await kernels.linear(gated, block.down));
+  kernels.release(gated);
+}
+
+/** h += delta, then frees delta. */
+async function residual(
+  kernels: Kernels,
+  h: ActivationHandle,
+  delta: ActivationHandle,
+): Promise<void> {
+  await kernels.addInPlace(h, delta);
+  kernels.release(delta);
+}
+
+/** Attention of a generation step: k and v join the cache on the host, q attends over it. */
+async function attendWithCache(
+  kernels: Kernels,
+  config: LlamaConfig,
+  q: ActivationHandle,
+  k: ActivationHandle,
+  v: ActivationHandle,
+  cache: LayerCache,
+  layout: ChunkLayout,
+): Promise<ActivationHandle> {
+  const { nHeads, nKvHeads, headDim } = config;
+  storeInCache(
+    config,
+    cache,
+    await kernels.readActivation(k),
+    await kernels.readActivation(v),
+    layout,
   );
-  capture?.("down", gated, hiddenDim);
-  addInPlace(h, await linear(kernels, gated, block.down, hiddenDim));
+  const values = await kernels.attention({
+    q: await kernels.readActivation(q),
+    keys: cache.keys,
+    values: cache.values,
+    capacity: cache.capacity,
+    ...layout,
+    nHeads,
+    nKvHeads,
+    headDim,
+  });
+  return kernels.createActivation({ values, width: nHeads * headDim });
 }
 
 /**
- * Logits of the last step: final RMSNorm, then the output head.
+ * Logits: final RMSNorm, then the output head.
  *
  * @param kernels Backend.
  * @param config The model.
- * @param h (n, dim) hidden states after the last block.
+ * @param h (n, dim) hidden states after the last block, on the backend.
  * @param norm (dim,) final norm weight.
  * @param head (vocab, dim) output head (the embedding when tied).
  * @returns (n, vocab) logits.
  */
-export function logits(
+export async function logits(
   kernels: Kernels,
   config: LlamaConfig,
-  h: Float32Array,
+  h: ActivationHandle,
   norm: Float32Array,
   head: Matrix,
 ): Promise<Float32Array> {
-  return linear(kernels, rmsnorm(h, norm, config.rmsNormEps), head, config.dim);
+  const x = await kernels.rmsNorm({ x: h, weight: norm, eps: config.rmsNormEps });
+  const scores = await kernels.linear(x, head);
+  kernels.release(x);
+  try {
+    return await kernels.readActivation(scores);
+  } finally {
+    kernels.release(scores);
+  }
 }
 
 /**

@@ -145,31 +145,39 @@ export async function perplexity(
   }
   const tokens = new Int32Array(windows.length * length);
   windows.forEach((w, i) => tokens.set(w, i * length));
-  const h = embed(weights.embedding, tokens, config.dim);
-  const layout = { batch: windows.length, tokens: length, start: 0 };
-  const frequencies = ropeFrequencies(config);
-  for (let layer = 0; layer < config.nLayers; layer++) {
-    await blockForward(kernels, config, await weights.block(layer), h, layout, frequencies);
-    onBlock?.(layer);
-  }
+  // The hidden states stay on the backend (the GPU's memory) through every block.
+  const h = await kernels.createActivation({
+    values: embed(weights.embedding, tokens, config.dim),
+    width: config.dim,
+  });
   let total = 0;
-  const windowLogits = (b: number) =>
-    logits(
-      kernels,
-      config,
-      h.subarray(b * length * config.dim, (b + 1) * length * config.dim),
-      weights.norm,
-      weights.head,
-    );
-  // The next window's logits are computed by the backend while this one's are scored here.
-  let next = windowLogits(0);
-  for (let b = 0; b < windows.length; b++) {
-    const scores = await next;
-    if (b + 1 < windows.length) next = windowLogits(b + 1);
-    for (let t = 0; t + 1 < length; t++) {
-      const row = scores.subarray(t * config.vocabSize, (t + 1) * config.vocabSize);
-      total += negativeLogLikelihood(row, windows[b][t + 1]);
+  try {
+    const layout = { batch: windows.length, tokens: length, start: 0 };
+    const frequencies = ropeFrequencies(config);
+    for (let layer = 0; layer < config.nLayers; layer++) {
+      await blockForward(kernels, config, await weights.block(layer), h, layout, frequencies);
+      onBlock?.(layer);
     }
+    const windowLogits = async (b: number) => {
+      const window = await kernels.sliceRows(h, b * length, length);
+      try {
+        return await logits(kernels, config, window, weights.norm, weights.head);
+      } finally {
+        kernels.release(window);
+      }
+    };
+    // The next window's logits are computed by the backend while this one's are scored here.
+    let next = windowLogits(0);
+    for (let b = 0; b < windows.length; b++) {
+      const scores = await next;
+      if (b + 1 < windows.length) next = windowLogits(b + 1);
+      for (let t = 0; t + 1 < length; t++) {
+        const row = scores.subarray(t * config.vocabSize, (t + 1) * config.vocabSize);
+        total += negativeLogLikelihood(row, windows[b][t + 1]);
+      }
+    }
+  } finally {
+    kernels.release(h);
   }
   const predicted = windows.length * (length - 1);
   const result = Math.exp(total / predicted);
@@ -221,15 +229,23 @@ export async function sampleSequences(
   const sequences = Array.from({ length: count }, () => new Int32Array(length));
   for (const s of sequences) s[0] = bos;
   for (let position = 0; position + 1 < length; position++) {
-    const h = embed(weights.embedding, sequences.map((s) => s[position]), config.dim);
+    const h = await kernels.createActivation({
+      values: embed(weights.embedding, sequences.map((s) => s[position]), config.dim),
+      width: config.dim,
+    });
     const layout = { batch: count, tokens: 1, start: position };
-    for (let layer = 0; layer < config.nLayers; layer++) {
-      const cache = caches[layer];
-      await blockForward(kernels, config, await weights.block(layer), h, layout, frequencies, {
-        cache,
-      });
+    let scores: Float32Array;
+    try {
+      for (let layer = 0; layer < config.nLayers; layer++) {
+        const cache = caches[layer];
+        await blockForward(kernels, config, await weights.block(layer), h, layout, frequencies, {
+          cache,
+        });
+      }
+      scores = await logits(kernels, config, h, weights.norm, weights.head);
+    } finally {
+      kernels.release(h);
     }
-    const scores = await logits(kernels, config, h, weights.norm, weights.head);
     sequences.forEach((s, b) => {
       s[position + 1] = sampleToken(
         scores.subarray(b * config.vocabSize, (b + 1) * config.vocabSize),

@@ -1,11 +1,13 @@
 /**
  * The calibration hidden states between blocks, h (sequences, tokens, dim), read and written by
  * ranges of whole sequences (a forward chunk at a time), so where they live is the caller's
- * choice: memory ({@linkcode memoryHiddenStates}), or a file when they would not fit (the command
- * line's, core/cli/hidden_file.ts). The pipeline never holds more of them than one chunk besides.
+ * choice: memory ({@linkcode memoryHiddenStates}), the backend's memory (the GPU's with WebGPU:
+ * {@linkcode backendHiddenStates}), or a file when they would not fit (the command line's,
+ * core/cli/hidden_file.ts). The pipeline never holds more of them than one chunk besides.
  *
  * @module
  */
+import type { ActivationHandle, Kernels } from "./kernels.js";
 /** h, by ranges of whole sequences. */
 export interface HiddenStates {
     /** Sequences (calibration windows). */
@@ -29,6 +31,11 @@ export interface HiddenStates {
      * @param values (count · tokens, dim).
      */
     write(first: number, values: Float32Array): Promise<void>;
+    /**
+     * Sequences [first, first + count) as activations the backend holds, which the caller may
+     * update in place, when the states live on the backend in exactly that chunk; else undefined.
+     */
+    held?(first: number, count: number): ActivationHandle | undefined;
 }
 /** Hidden states in memory; `values` is the whole of h. */
 export interface MemoryHiddenStates extends HiddenStates {
@@ -66,3 +73,28 @@ export declare function memoryHiddenStates(sequences: number, tokens: number, di
  * ```
  */
 export declare function readAllHidden(states: HiddenStates): Promise<Float32Array>;
+/** Hidden states on a backend; disposing of them frees the backend's memory. */
+export type BackendHiddenStates = HiddenStates & Disposable;
+/**
+ * Hidden states held by a backend in chunks of `per` sequences (the forward pass's chunks, so
+ * each block updates them where they are: on the GPU, h never leaves it between blocks).
+ * Reads and writes of other ranges go through the chunks they touch.
+ *
+ * @param kernels The backend.
+ * @param sequences Sequences.
+ * @param tokens Tokens per sequence.
+ * @param dim Hidden size.
+ * @param per Sequences per chunk.
+ * @returns The states, zeros; dispose of them to free the backend's memory.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createReferenceKernels } from "./backends/reference.js";
+ * using states = await backendHiddenStates(createReferenceKernels(), 3, 1, 2, 2);
+ * await states.write(1, new Float32Array([5, 6, 7, 8]));
+ * assert.deepEqual([...await readAllHidden(states)], [0, 0, 5, 6, 7, 8]);
+ * assert.equal(states.held?.(2, 1)?.rows, 1); // the second chunk: sequence 2
+ * assert.equal(states.held?.(1, 1), undefined); // not a chunk
+ * ```
+ */
+export declare function backendHiddenStates(kernels: Kernels, sequences: number, tokens: number, dim: number, per: number): Promise<BackendHiddenStates>;

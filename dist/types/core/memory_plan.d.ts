@@ -136,6 +136,8 @@ export declare function inMemoryRunPlan(options: InMemoryPlanOptions): MemoryIte
  * ```
  */
 export declare function checkInMemoryRun(options: InMemoryPlanOptions, limit: number): void;
+/** Where the calibration hidden states live between blocks. */
+export type HiddenPlacement = "memory" | "disk" | "backend";
 /** Options of {@linkcode hostMemoryPlan}. */
 export interface HostPlanOptions {
     /** The model's architecture. */
@@ -144,8 +146,11 @@ export interface HostPlanOptions {
     readonly tokens: number;
     /** Bytes a forward chunk's activations may take (pipeline.ts's CHUNK_BYTES). */
     readonly chunkBytes: number;
-    /** The hidden states are kept on disk (then only a chunk of them is in memory at a time). */
-    readonly hiddenOnDisk?: boolean;
+    /**
+     * Where the hidden states are kept (default memory): on disk or in the backend's memory, only
+     * a chunk of them is in host memory at a time.
+     */
+    readonly hiddenStates?: HiddenPlacement;
     /** Bytes of weights kept in host memory while sampling (those the backend does not hold). */
     readonly samplingWeights?: number;
 }

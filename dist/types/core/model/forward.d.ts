@@ -1,15 +1,16 @@
 /**
  * The LLaMA forward pass, one function per step as in llama2.c's run.c, over a batch of
  * sequences at once. Hugging Face conventions: weights (out, in), rotary embedding on the two
- * halves of each head ("rotate_half"), grouped-query attention. The matrix products go through
- * the kernels (the wasm backend on the CPU); the rest is plain TypeScript with float64
+ * halves of each head ("rotate_half"), grouped-query attention. blockForward composes the
+ * kernels' forward operations on activations the backend holds (resident on the GPU); the step
+ * functions here are what the CPU backends run for them: plain TypeScript with float64
  * arithmetic on float32 storage.
  *
  * Shapes: n = batch · tokens rows; x (n, dim) row-major; sequence b's token t is row b·T + t.
  *
  * @module
  */
-import type { Kernels, MatrixHandle } from "../kernels.js";
+import type { ActivationHandle, Kernels, MatrixHandle } from "../kernels.js";
 import type { LlamaConfig } from "./config.js";
 /** A weight matrix (out, in): an array, or a copy resident in the backend (createMatrix). */
 export type Matrix = Float32Array | MatrixHandle;
@@ -68,11 +69,24 @@ export interface LayerCache {
  * @param capacity Positions per sequence.
  * @returns Zeroed keys and values.
  */
-export declare function createCache(config: LlamaConfig, batch: number, capacity: number): LayerCache;
+export declare function createCache(config: Pick<LlamaConfig, "nKvHeads" | "headDim">, batch: number, capacity: number): LayerCache;
+/**
+ * Stores a chunk's keys and values (n, kvDim) at positions [start, start + tokens).
+ *
+ * @param config Heads and head size.
+ * @param cache The cache, updated.
+ * @param k Keys (n, nKvHeads·headDim), rotated.
+ * @param v Values, like k.
+ * @param layout The chunk.
+ */
+export declare function storeInCache(config: Pick<LlamaConfig, "nKvHeads" | "headDim">, cache: LayerCache, k: Float32Array, v: Float32Array, layout: ChunkLayout): void;
 /** The inputs of a block's linear layers, as calibration needs them. */
 export type LinearInput = "attention" | "output" | "mlp" | "down";
-/** Receives x (n, width) at the input of a block's linear layers. */
-export type CaptureInput = (input: LinearInput, x: Float32Array, width: number) => void;
+/**
+ * Receives x (n, width) at the input of a block's linear layers; the forward pass waits for it
+ * and frees x afterwards.
+ */
+export type CaptureInput = (input: LinearInput, x: ActivationHandle) => unknown;
 /**
  * Token embedding lookup: rows of the table.
  *
@@ -92,16 +106,6 @@ export declare function embed(table: Float32Array, tokens: ArrayLike<number>, di
  */
 export declare function rmsnorm(x: Float32Array, weight: Float32Array, eps: number): Float32Array;
 /**
- * A linear layer without bias: y (n, out) = x (n, in) · wᵀ.
- *
- * @param kernels Backend.
- * @param x (n, in).
- * @param w (out, in).
- * @param inDim Input width.
- * @returns y (n, out).
- */
-export declare function linear(kernels: Kernels, x: Float32Array, w: Matrix, inDim: number): Promise<Float32Array>;
-/**
  * Rotary frequencies θ_i = base^(−2i/headDim), with LLaMA 3.1's scaling when configured.
  *
  * @param config The model.
@@ -120,19 +124,6 @@ export declare function ropeFrequencies(config: LlamaConfig): Float64Array;
  */
 export declare function applyRope(x: Float32Array, heads: number, headDim: number, layout: ChunkLayout, frequencies: Float64Array): void;
 /**
- * Causal grouped-query attention: softmax(q kᵀ / sqrt(headDim)) v per sequence and head, each
- * query seeing the keys up to its own position. Query head h reads key/value head
- * h / (nHeads / nKvHeads).
- *
- * @param kernels Backend (for q·kᵀ and p·v).
- * @param config The model.
- * @param q (n, nHeads·headDim), rotated.
- * @param cache Keys (rotated) and values with positions [0, start + tokens) filled.
- * @param layout The chunk.
- * @returns (n, nHeads·headDim).
- */
-export declare function attention(kernels: Kernels, config: LlamaConfig, q: Float32Array, cache: LayerCache, layout: ChunkLayout): Promise<Float32Array>;
-/**
  * SwiGLU: silu(gate) · up, elementwise (silu(x) = x / (1 + e^−x)).
  *
  * @param gate (n, hidden).
@@ -141,33 +132,42 @@ export declare function attention(kernels: Kernels, config: LlamaConfig, q: Floa
  */
 export declare function swiglu(gate: Float32Array, up: Float32Array): Float32Array;
 /**
- * One transformer block on a chunk of tokens: attention and MLP with residuals. Without a cache
- * the chunk must start at position 0 and attends within itself; with one, the chunk's keys and
- * values are stored at [start, start + tokens) and every earlier position is visible.
+ * h += delta, elementwise (the residual connection).
+ *
+ * @param h Updated in place.
+ * @param delta Same length.
+ */
+export declare function addInPlace(h: Float32Array, delta: Float32Array): void;
+/**
+ * One transformer block on a chunk of tokens: attention and MLP with residuals, every step a
+ * kernel operation on activations the backend holds. Without a cache the chunk must start at
+ * position 0 and attends within itself (on the GPU nothing but h's updates leaves the device);
+ * with one, the chunk's keys and values are read back, stored at [start, start + tokens) and
+ * every earlier position is visible.
  *
  * @param kernels Backend.
  * @param config The model.
  * @param block The block's weights.
- * @param h (n, dim) hidden states, updated in place.
+ * @param h (n, dim) hidden states on the backend, updated in place.
  * @param layout The chunk.
  * @param frequencies Rotary frequencies.
  * @param options A cache for generation; a callback receiving the linear layers' inputs.
  */
-export declare function blockForward(kernels: Kernels, config: LlamaConfig, block: BlockWeights, h: Float32Array, layout: ChunkLayout, frequencies: Float64Array, options?: {
+export declare function blockForward(kernels: Kernels, config: LlamaConfig, block: BlockWeights, h: ActivationHandle, layout: ChunkLayout, frequencies: Float64Array, options?: {
     cache?: LayerCache;
     capture?: CaptureInput;
 }): Promise<void>;
 /**
- * Logits of the last step: final RMSNorm, then the output head.
+ * Logits: final RMSNorm, then the output head.
  *
  * @param kernels Backend.
  * @param config The model.
- * @param h (n, dim) hidden states after the last block.
+ * @param h (n, dim) hidden states after the last block, on the backend.
  * @param norm (dim,) final norm weight.
  * @param head (vocab, dim) output head (the embedding when tied).
  * @returns (n, vocab) logits.
  */
-export declare function logits(kernels: Kernels, config: LlamaConfig, h: Float32Array, norm: Float32Array, head: Matrix): Promise<Float32Array>;
+export declare function logits(kernels: Kernels, config: LlamaConfig, h: ActivationHandle, norm: Float32Array, head: Matrix): Promise<Float32Array>;
 /**
  * −log softmax(row)[target], in float64.
  *

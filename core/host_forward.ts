@@ -1,0 +1,172 @@
+/**
+ * The forward-pass steps of the CPU backends (reference and wasm): activations are plain
+ * arrays, the steps are core/model/forward.ts's float64 TypeScript functions, and the two
+ * products (linear layers, attention) go through the backend's own `matmul` and `attention`.
+ *
+ * @module
+ */
+
+import type { AttentionOptions } from "./attention.ts";
+import type { ActivationHandle, Kernels, MatmulOptions, MatrixHandle } from "./kernels.ts";
+import {
+  addInPlace,
+  applyRope,
+  type ChunkLayout,
+  createCache,
+  rmsnorm,
+  storeInCache,
+  swiglu,
+} from "./model/forward.ts";
+
+/** Activations in host memory. */
+export class HostActivation implements ActivationHandle {
+  /**
+   * @param rows Rows.
+   * @param width Features per row.
+   * @param values (rows, width) row-major.
+   */
+  constructor(
+    readonly rows: number,
+    readonly width: number,
+    readonly values: Float32Array,
+  ) {}
+}
+
+/**
+ * The values of host activations, or the array itself.
+ *
+ * @param x An array or a HostActivation.
+ * @returns The row-major values.
+ * @throws {TypeError} For another backend's activations.
+ */
+export function hostValues(x: Float32Array | ActivationHandle): Float32Array {
+  if (x instanceof Float32Array) return x;
+  if (!(x instanceof HostActivation)) throw new TypeError("Activation handle is not a CPU one");
+  return x.values;
+}
+
+/**
+ * Causal attention within a chunk through a cache of exactly its length (what a block does
+ * without a cache), with any backend's attention over caches.
+ *
+ * @param attention A backend's attention over a cache.
+ * @param q (batch·tokens, nHeads·headDim).
+ * @param k (batch·tokens, nKvHeads·headDim).
+ * @param v Like k.
+ * @param sizes The chunk and the heads.
+ * @returns (batch·tokens, nHeads·headDim).
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createReferenceKernels } from "./backends/reference.ts";
+ * const kernels = createReferenceKernels();
+ * const one = new Float32Array([1, 1]); // one head of size 1, two tokens
+ * const out = await attentionWithin((o) => kernels.attention(o), one, one, new Float32Array([2, 4]), {
+ *   layout: { batch: 1, tokens: 2, start: 0 }, nHeads: 1, nKvHeads: 1, headDim: 1,
+ * });
+ * assert.deepEqual([...out], [2, 3]);
+ * ```
+ */
+export function attentionWithin(
+  attention: (options: AttentionOptions) => Promise<Float32Array>,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  sizes: {
+    readonly layout: ChunkLayout;
+    readonly nHeads: number;
+    readonly nKvHeads: number;
+    readonly headDim: number;
+  },
+): Promise<Float32Array> {
+  const { layout, nHeads, nKvHeads, headDim } = sizes;
+  if (layout.start !== 0) throw new RangeError("A chunk without a cache must start at 0");
+  const cache = createCache({ nKvHeads, headDim }, layout.batch, layout.tokens);
+  storeInCache({ nKvHeads, headDim }, cache, k, v, layout);
+  return attention({
+    q,
+    keys: cache.keys,
+    values: cache.values,
+    capacity: cache.capacity,
+    ...layout,
+    nHeads,
+    nKvHeads,
+    headDim,
+  });
+}
+
+/** The forward-pass operations of {@linkcode Kernels}. */
+export type ForwardKernels = Pick<
+  Kernels,
+  | "createActivation"
+  | "readActivation"
+  | "sliceRows"
+  | "rmsNorm"
+  | "linear"
+  | "rotary"
+  | "causalAttention"
+  | "swiglu"
+  | "addInPlace"
+  | "channelMoments"
+>;
+
+/**
+ * The forward-pass operations on host arrays, for a CPU backend.
+ *
+ * @param matmul The backend's matrix product.
+ * @param attention The backend's attention over a cache.
+ * @returns The operations.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { createReferenceKernels } from "./backends/reference.ts";
+ * const kernels = createReferenceKernels();
+ * const ops = hostForwardKernels((o) => kernels.matmul(o), (o) => kernels.attention(o));
+ * const x = await ops.createActivation({ values: new Float32Array([1, 2]), width: 2 });
+ * const y = await ops.linear(x, new Float32Array([3, 4]));
+ * assert.deepEqual([...await ops.readActivation(y)], [11]);
+ * ```
+ */
+export function hostForwardKernels(
+  matmul: (options: MatmulOptions) => Promise<Float32Array>,
+  attention: (options: AttentionOptions) => Promise<Float32Array>,
+): ForwardKernels {
+  const wrap = (values: Float32Array, width: number) =>
+    new HostActivation(values.length / width, width, values);
+  return {
+    createActivation: ({ values, width }) => Promise.resolve(wrap(values.slice(), width)),
+    readActivation: (x) => Promise.resolve(hostValues(x).slice()),
+    sliceRows: (x, first, rows) =>
+      Promise.resolve(
+        wrap(hostValues(x).slice(first * x.width, (first + rows) * x.width), x.width),
+      ),
+    rmsNorm: ({ x, weight, eps }) =>
+      Promise.resolve(wrap(rmsnorm(hostValues(x), weight, eps), x.width)),
+    linear: async (x, w: Float32Array | MatrixHandle) => {
+      const m = w instanceof Float32Array ? w.length / x.width : w.rows;
+      return wrap(await matmul({ x: hostValues(x), w, n: x.rows, k: x.width, m }), m);
+    },
+    rotary: ({ x, heads, headDim, layout, frequencies }) =>
+      Promise.resolve(applyRope(hostValues(x), heads, headDim, layout, frequencies)),
+    causalAttention: async ({ q, k, v, ...sizes }) =>
+      wrap(
+        await attentionWithin(attention, hostValues(q), hostValues(k), hostValues(v), sizes),
+        q.width,
+      ),
+    swiglu: (gate, up) =>
+      Promise.resolve(wrap(swiglu(hostValues(gate), hostValues(up)), gate.width)),
+    addInPlace: (h, delta) => Promise.resolve(addInPlace(hostValues(h), hostValues(delta))),
+    channelMoments: ({ x, sum, squares }) => {
+      const values = hostValues(x);
+      const width = x.width;
+      for (let t = 0; t < x.rows; t++) {
+        for (let j = 0; j < width; j++) {
+          const v = values[t * width + j];
+          sum[j] += v;
+          squares[j] += v * v;
+        }
+      }
+      return Promise.resolve();
+    },
+  };
+}
