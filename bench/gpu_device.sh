@@ -18,4 +18,4 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 | tee 
 deno eval 'const a = await navigator.gpu.requestAdapter(); console.log(JSON.stringify(a?.info), a?.limits.maxStorageBufferBindingSize)' 2>&1 | tee -a "$out/gpu.txt"
 timeout 240 deno test -A tests/kernels_conformance_test.ts tests/cross_backend_test.ts tests/bounded_search_test.ts tests/model_forward_test.ts 2>&1 | tee "$out/tests.txt" | tail -25
 timeout 300 deno task bench:gpu 2>&1 | tee "$out/bench.txt"
-timeout 240 deno task bench:scale --offline --nsamples 8 --seqlen 128 -- --backend webgpu --refine sparseswaps --max-iters 10 2>&1 | tee "$out/scale.txt"
+timeout 240 deno task bench:scale --offline --nsamples 8 --seqlen 128 -- --backend webgpu --hidden-states backend --refine sparseswaps --max-iters 10 2>&1 | tee "$out/scale.txt"
