@@ -13,6 +13,7 @@ import {
   applyRope,
   type ChunkLayout,
   createCache,
+  negativeLogLikelihood,
   rmsnorm,
   storeInCache,
   swiglu,
@@ -95,6 +96,15 @@ export function attentionWithin(
   });
 }
 
+/** compute()'s value as a promise, which rejects when compute throws (as an async kernel does). */
+function later<T>(compute: () => T): Promise<T> {
+  try {
+    return Promise.resolve(compute());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /** The forward-pass operations of {@linkcode Kernels}. */
 export type ForwardKernels = Pick<
   Kernels,
@@ -108,6 +118,7 @@ export type ForwardKernels = Pick<
   | "swiglu"
   | "addInPlace"
   | "channelMoments"
+  | "tokenLosses"
 >;
 
 /**
@@ -134,39 +145,65 @@ export function hostForwardKernels(
   const wrap = (values: Float32Array, width: number) =>
     new HostActivation(values.length / width, width, values);
   return {
-    createActivation: ({ values, width }) => Promise.resolve(wrap(values.slice(), width)),
-    readActivation: (x) => Promise.resolve(hostValues(x).slice()),
+    createActivation: ({ values, width }) => later(() => wrap(values.slice(), width)),
+    readActivation: (x) => later(() => hostValues(x).slice()),
     sliceRows: (x, first, rows) =>
-      Promise.resolve(
-        wrap(hostValues(x).slice(first * x.width, (first + rows) * x.width), x.width),
-      ),
+      later(() => wrap(hostValues(x).slice(first * x.width, (first + rows) * x.width), x.width)),
     rmsNorm: ({ x, weight, eps }) =>
-      Promise.resolve(wrap(rmsnorm(hostValues(x), weight, eps), x.width)),
+      later(() => wrap(rmsnorm(hostValues(x), weight, eps), x.width)),
     linear: async (x, w: Float32Array | MatrixHandle) => {
       const m = w instanceof Float32Array ? w.length / x.width : w.rows;
       return wrap(await matmul({ x: hostValues(x), w, n: x.rows, k: x.width, m }), m);
     },
     rotary: ({ x, heads, headDim, layout, frequencies }) =>
-      Promise.resolve(applyRope(hostValues(x), heads, headDim, layout, frequencies)),
+      later(() => applyRope(hostValues(x), heads, headDim, layout, frequencies)),
     causalAttention: async ({ q, k, v, ...sizes }) =>
       wrap(
         await attentionWithin(attention, hostValues(q), hostValues(k), hostValues(v), sizes),
         q.width,
       ),
-    swiglu: (gate, up) =>
-      Promise.resolve(wrap(swiglu(hostValues(gate), hostValues(up)), gate.width)),
-    addInPlace: (h, delta) => Promise.resolve(addInPlace(hostValues(h), hostValues(delta))),
-    channelMoments: ({ x, sum, squares }) => {
-      const values = hostValues(x);
-      const width = x.width;
-      for (let t = 0; t < x.rows; t++) {
-        for (let j = 0; j < width; j++) {
-          const v = values[t * width + j];
-          sum[j] += v;
-          squares[j] += v * v;
+    swiglu: (gate, up) => later(() => wrap(swiglu(hostValues(gate), hostValues(up)), gate.width)),
+    addInPlace: (h, delta) => later(() => addInPlace(hostValues(h), hostValues(delta))),
+    channelMoments: ({ x, sum, squares }) =>
+      later(() => {
+        const values = hostValues(x);
+        const width = x.width;
+        for (let t = 0; t < x.rows; t++) {
+          for (let j = 0; j < width; j++) {
+            const v = values[t * width + j];
+            sum[j] += v;
+            squares[j] += v * v;
+          }
         }
-      }
-      return Promise.resolve();
-    },
+      }),
+    tokenLosses: (logits, targets) =>
+      later(() => {
+        checkTargets(logits, targets);
+        const values = hostValues(logits);
+        const width = logits.width;
+        return Float64Array.from(
+          targets,
+          (target, r) => negativeLogLikelihood(values.subarray(r * width, (r + 1) * width), target),
+        );
+      }),
   };
+}
+
+/**
+ * Fails unless there are at most as many targets as rows, each a column of the logits.
+ *
+ * @param logits (rows, vocab).
+ * @param targets One token per scored row.
+ * @throws {RangeError} Naming the first bad target.
+ */
+export function checkTargets(logits: ActivationHandle, targets: Int32Array): void {
+  if (targets.length > logits.rows) {
+    throw new RangeError(`${targets.length} targets for ${logits.rows} rows of logits`);
+  }
+  const bad = targets.findIndex((t) => !(t >= 0 && t < logits.width));
+  if (bad >= 0) {
+    throw new RangeError(
+      `Target ${targets[bad]} (row ${bad}) is not one of ${logits.width} tokens`,
+    );
+  }
 }

@@ -369,6 +369,11 @@ export interface Kernels {
   addInPlace(h: ActivationHandle, delta: ActivationHandle): Promise<void>;
   /** Adds each column's sum and sum of squares over the rows to float64 totals. */
   channelMoments(options: ChannelMomentsOptions): Promise<void>;
+  /**
+   * −log softmax(row r)[targets[r]] of the first targets.length rows of logits (rows, vocab):
+   * what perplexity needs, without reading the logits back.
+   */
+  tokenLosses(logits: ActivationHandle, targets: Int32Array): Promise<Float64Array>;
 
   /** Frees a handle's storage. */
   release(handle: GramHandle | RowBatchHandle | MatrixHandle | ActivationHandle): void;

@@ -3359,10 +3359,16 @@ async function attendWithCache(kernels, config, q, k, v, cache, layout) {
   });
   return kernels.createActivation({ values, width: nHeads * headDim });
 }
-async function logits(kernels, config, h, norm, head) {
+async function headLogits(kernels, config, h, norm, head) {
   const x = await kernels.rmsNorm({ x: h, weight: norm, eps: config.rmsNormEps });
-  const scores = await kernels.linear(x, head);
-  kernels.release(x);
+  try {
+    return await kernels.linear(x, head);
+  } finally {
+    kernels.release(x);
+  }
+}
+async function logits(kernels, config, h, norm, head) {
+  const scores = await headLogits(kernels, config, h, norm, head);
   try {
     return await kernels.readActivation(scores);
   } finally {
@@ -3414,27 +3420,32 @@ function attentionWithin(attention2, q, k, v, sizes) {
     headDim
   });
 }
+function later(compute) {
+  try {
+    return Promise.resolve(compute());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
 function hostForwardKernels(matmul2, attention2) {
   const wrap = (values, width) => new HostActivation(values.length / width, width, values);
   return {
-    createActivation: ({ values, width }) => Promise.resolve(wrap(values.slice(), width)),
-    readActivation: (x) => Promise.resolve(hostValues(x).slice()),
-    sliceRows: (x, first, rows) => Promise.resolve(
-      wrap(hostValues(x).slice(first * x.width, (first + rows) * x.width), x.width)
-    ),
-    rmsNorm: ({ x, weight, eps }) => Promise.resolve(wrap(rmsnorm(hostValues(x), weight, eps), x.width)),
+    createActivation: ({ values, width }) => later(() => wrap(values.slice(), width)),
+    readActivation: (x) => later(() => hostValues(x).slice()),
+    sliceRows: (x, first, rows) => later(() => wrap(hostValues(x).slice(first * x.width, (first + rows) * x.width), x.width)),
+    rmsNorm: ({ x, weight, eps }) => later(() => wrap(rmsnorm(hostValues(x), weight, eps), x.width)),
     linear: async (x, w) => {
       const m = w instanceof Float32Array ? w.length / x.width : w.rows;
       return wrap(await matmul2({ x: hostValues(x), w, n: x.rows, k: x.width, m }), m);
     },
-    rotary: ({ x, heads, headDim, layout, frequencies }) => Promise.resolve(applyRope(hostValues(x), heads, headDim, layout, frequencies)),
+    rotary: ({ x, heads, headDim, layout, frequencies }) => later(() => applyRope(hostValues(x), heads, headDim, layout, frequencies)),
     causalAttention: async ({ q, k, v, ...sizes }) => wrap(
       await attentionWithin(attention2, hostValues(q), hostValues(k), hostValues(v), sizes),
       q.width
     ),
-    swiglu: (gate, up) => Promise.resolve(wrap(swiglu(hostValues(gate), hostValues(up)), gate.width)),
-    addInPlace: (h, delta) => Promise.resolve(addInPlace(hostValues(h), hostValues(delta))),
-    channelMoments: ({ x, sum, squares }) => {
+    swiglu: (gate, up) => later(() => wrap(swiglu(hostValues(gate), hostValues(up)), gate.width)),
+    addInPlace: (h, delta) => later(() => addInPlace(hostValues(h), hostValues(delta))),
+    channelMoments: ({ x, sum, squares }) => later(() => {
       const values = hostValues(x);
       const width = x.width;
       for (let t = 0; t < x.rows; t++) {
@@ -3444,9 +3455,28 @@ function hostForwardKernels(matmul2, attention2) {
           squares[j] += v * v;
         }
       }
-      return Promise.resolve();
-    }
+    }),
+    tokenLosses: (logits2, targets) => later(() => {
+      checkTargets(logits2, targets);
+      const values = hostValues(logits2);
+      const width = logits2.width;
+      return Float64Array.from(
+        targets,
+        (target, r) => negativeLogLikelihood(values.subarray(r * width, (r + 1) * width), target)
+      );
+    })
   };
+}
+function checkTargets(logits2, targets) {
+  if (targets.length > logits2.rows) {
+    throw new RangeError(`${targets.length} targets for ${logits2.rows} rows of logits`);
+  }
+  const bad = targets.findIndex((t) => !(t >= 0 && t < logits2.width));
+  if (bad >= 0) {
+    throw new RangeError(
+      `Target ${targets[bad]} (row ${bad}) is not one of ${logits2.width} tokens`
+    );
+  }
 }
 
 // core/linear_algebra.ts
@@ -5085,7 +5115,8 @@ fn main(
   row_error: "// err[r] = \u03A3_j q[r, j] \xB7 c[r, j] (the row's pruning error q\u1D40Gq), q = w \u2212 mask \u2299 v: one\n// workgroup per row, Kahan-compensated partial sums, then a tree reduction.\n//\n// Bindings: 0 params (uniform), 1 w (rows, d), 2 v (rows, d), 3 mask (rows, d), 4 c (rows, d),\n// 5 err (rows).\n// Dispatch: (rows) workgroups of 256.\n\nstruct Params {\n  d: u32,\n  rows: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> w: array<f32>;\n@group(0) @binding(2) var<storage, read> v: array<f32>;\n@group(0) @binding(3) var<storage, read> mask: array<u32>;\n@group(0) @binding(4) var<storage, read> c: array<f32>;\n@group(0) @binding(5) var<storage, read_write> err: array<f32>;\n\nconst THREADS: u32 = 256u;\nvar<workgroup> partial: array<f32, 256>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {\n  let r = group.x;\n  let base = r * params.d;\n  var sum = 0.0;\n  var lost = 0.0;\n  for (var j = local.x; j < params.d; j += THREADS) {\n    let q = select(w[base + j], w[base + j] - v[base + j], mask[base + j] != 0u);\n    if (q != 0.0) {\n      let y = q * c[base + j] - lost;\n      let next = sum + y;\n      lost = (next - sum) - y;\n      sum = next;\n    }\n  }\n  partial[local.x] = sum;\n  workgroupBarrier();\n  for (var half = THREADS / 2u; half > 0u; half /= 2u) {\n    if (local.x < half) {\n      partial[local.x] += partial[local.x + half];\n    }\n    workgroupBarrier();\n  }\n  if (local.x == 0u) {\n    err[r] = partial[0];\n  }\n}\n",
   scan_active: "// The scans of the bounded pair search, for the candidate u of bound_rows that lie in one panel\n// of G's rows: each row's workgroup walks its candidates in ascending u (so ties keep the\n// smallest u) and scans every p of those still within reach, cut_u \u2264 min(limit, best so far):\n//   cand = a_u + min_p (b_p + w_u \xB7 (s_p \xB7 G[u, p]))      (ties: the smallest p)\n// keeping the best in info[4..6] (gain bits, u, p) across panels, and adding the pair gains\n// evaluated to info[3]. w_u = \u2212s_u / 2 (see prepare_rows).\n//\n// Bindings: 0 params (uniform), 1 g (panelRows, d), 2 b (slots, d), 3 s (slots, d),\n// 4 a (slots, d), 5 cut (slots, d), 6 candidates (slots, d), 7 info (slots, 8; see bound_rows).\n// Dispatch: (slots) workgroups of 256.\n\nstruct Params {\n  d: u32,\n  slots: u32,\n  panelStart: u32,\n  panelRows: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> g: array<f32>;\n@group(0) @binding(2) var<storage, read> b: array<f32>;\n@group(0) @binding(3) var<storage, read> s: array<f32>;\n@group(0) @binding(4) var<storage, read> a: array<f32>;\n@group(0) @binding(5) var<storage, read> cut: array<f32>;\n@group(0) @binding(6) var<storage, read> candidates: array<u32>;\n@group(0) @binding(7) var<storage, read_write> info: array<u32>;\n\nconst THREADS: u32 = 256u;\nconst NONE: f32 = 1e30;\nvar<workgroup> bestValue: array<f32, 256>;\nvar<workgroup> bestIndex: array<u32, 256>;\nvar<workgroup> rowBest: f32;\nvar<workgroup> rowU: u32;\nvar<workgroup> rowP: u32;\nvar<workgroup> evaluated: u32;\n// The candidate count and the row's limit, read once: info is read-write storage, so values read\n// from it directly are not uniform, and the loop below holds barriers (Chromium's Tint refuses\n// that; naga does not check).\nvar<workgroup> candidateCount: u32;\nvar<workgroup> rowLimit: f32;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {\n  let d = params.d;\n  let slot = group.x;\n  let t = local.x;\n  let base = slot * d;\n  let at = 8u * slot;\n  let pruned = info[at + 2u];\n  if (t == 0u) {\n    if (params.panelStart == 0u) {\n      rowBest = NONE;\n      rowU = 0xffffffffu;\n      rowP = 0xffffffffu;\n    } else {\n      rowBest = bitcast<f32>(info[at + 4u]);\n      rowU = info[at + 5u];\n      rowP = info[at + 6u];\n    }\n    evaluated = info[at + 3u];\n    candidateCount = info[at + 1u];\n    rowLimit = bitcast<f32>(info[at]);\n  }\n  let count = workgroupUniformLoad(&candidateCount);\n  let limit = workgroupUniformLoad(&rowLimit);\n  for (var i = 0u; i < count; i++) {\n    let u = candidates[base + i];\n    if (u < params.panelStart || u >= params.panelStart + params.panelRows) {\n      continue;\n    }\n    let current = workgroupUniformLoad(&rowBest);\n    if (cut[base + u] > min(limit, current)) {\n      continue;\n    }\n    let wu = -0.5 * s[base + u];\n    let gRow = (u - params.panelStart) * d;\n    var value = 2.0 * NONE;\n    var index = 0u;\n    for (var p = t; p < d; p += THREADS) {\n      let candidate = b[base + p] + wu * (s[base + p] * g[gRow + p]);\n      if (candidate < value) {\n        value = candidate;\n        index = p;\n      }\n    }\n    bestValue[t] = value;\n    bestIndex[t] = index;\n    workgroupBarrier();\n    for (var half = THREADS / 2u; half > 0u; half /= 2u) {\n      if (t < half) {\n        let o = t + half;\n        if (bestValue[o] < bestValue[t] || (bestValue[o] == bestValue[t] && bestIndex[o] < bestIndex[t])) {\n          bestValue[t] = bestValue[o];\n          bestIndex[t] = bestIndex[o];\n        }\n      }\n      workgroupBarrier();\n    }\n    if (t == 0u) {\n      let candidate = a[base + u] + bestValue[0];\n      evaluated += pruned;\n      if (candidate < rowBest) {\n        rowBest = candidate;\n        rowU = u;\n        rowP = bestIndex[0];\n      }\n    }\n    workgroupBarrier();\n  }\n  if (t == 0u) {\n    info[at + 3u] = evaluated;\n    info[at + 4u] = bitcast<u32>(rowBest);\n    info[at + 5u] = rowU;\n    info[at + 6u] = rowP;\n  }\n}\n",
   select_best: "// For each active row, the smallest of its `count` candidates (ties: the smallest index), and\n// the swap it stands for: per-row search (byIndex = 1), u is the index (find_pair then finds p);\n// N:M search, code holds u \xB7 d + p. gain = the candidate, NONE-sized when the row has no pair.\n//\n// Bindings: 0 params (uniform), 1 cand (slots, count), 2 code (slots, count), 3 gain (slots),\n// 4 pair (slots, 2).\n// Dispatch: (slots) workgroups of 256.\n\nstruct Params {\n  count: u32,\n  byIndex: u32,\n  d: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> cand: array<f32>;\n@group(0) @binding(2) var<storage, read> code: array<u32>;\n@group(0) @binding(3) var<storage, read_write> gain: array<f32>;\n@group(0) @binding(4) var<storage, read_write> pair: array<u32>;\n\nconst THREADS: u32 = 256u;\nconst NONE: f32 = 1e30;\nvar<workgroup> bestValue: array<f32, 256>;\nvar<workgroup> bestIndex: array<u32, 256>;\n\n@compute @workgroup_size(256)\nfn main(@builtin(workgroup_id) group: vec3u, @builtin(local_invocation_id) local: vec3u) {\n  let slot = group.x;\n  let base = slot * params.count;\n  var value = 2.0 * NONE;\n  var index = 0xffffffffu;\n  for (var i = local.x; i < params.count; i += THREADS) {\n    if (cand[base + i] < value) {\n      value = cand[base + i];\n      index = i;\n    }\n  }\n  bestValue[local.x] = value;\n  bestIndex[local.x] = index;\n  workgroupBarrier();\n  for (var half = THREADS / 2u; half > 0u; half /= 2u) {\n    if (local.x < half) {\n      let other = local.x + half;\n      let v = bestValue[other];\n      let k = bestIndex[other];\n      if (v < bestValue[local.x] || (v == bestValue[local.x] && k < bestIndex[local.x])) {\n        bestValue[local.x] = v;\n        bestIndex[local.x] = k;\n      }\n    }\n    workgroupBarrier();\n  }\n  if (local.x == 0u) {\n    let k = min(bestIndex[0], params.count - 1u);\n    gain[slot] = bestValue[0];\n    let c = code[base + k];\n    pair[2u * slot] = select(c / params.d, k, params.byIndex == 1u);\n    pair[2u * slot + 1u] = select(c % params.d, 0u, params.byIndex == 1u);\n  }\n}\n",
-  swiglu: "// SwiGLU, elementwise: out = silu(gate) \xB7 up, silu(g) = g / (1 + e^\u2212g).\n//\n// Bindings: 0 params (uniform), 1 gate, 2 up, 3 out (count each).\n// Dispatch: ceil(count / 256) workgroups of 256, spread over (x, y).\n\nstruct Params {\n  count: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> gate: array<f32>;\n@group(0) @binding(2) var<storage, read> up: array<f32>;\n@group(0) @binding(3) var<storage, read_write> out: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) group: vec3u,\n  @builtin(num_workgroups) groups: vec3u,\n  @builtin(local_invocation_id) local: vec3u,\n) {\n  let i = (group.y * groups.x + group.x) * 256u + local.x;\n  if (i < params.count) {\n    let g = gate[i];\n    out[i] = g / (1.0 + exp(-g)) * up[i];\n  }\n}\n"
+  swiglu: "// SwiGLU, elementwise: out = silu(gate) \xB7 up, silu(g) = g / (1 + e^\u2212g).\n//\n// Bindings: 0 params (uniform), 1 gate, 2 up, 3 out (count each).\n// Dispatch: ceil(count / 256) workgroups of 256, spread over (x, y).\n\nstruct Params {\n  count: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> gate: array<f32>;\n@group(0) @binding(2) var<storage, read> up: array<f32>;\n@group(0) @binding(3) var<storage, read_write> out: array<f32>;\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) group: vec3u,\n  @builtin(num_workgroups) groups: vec3u,\n  @builtin(local_invocation_id) local: vec3u,\n) {\n  let i = (group.y * groups.x + group.x) * 256u + local.x;\n  if (i < params.count) {\n    let g = gate[i];\n    out[i] = g / (1.0 + exp(-g)) * up[i];\n  }\n}\n",
+  token_losses: "// \u2212log softmax(row r)[targets[r]] for the first `rows` rows of logits (perplexity's losses), one\n// workgroup per row: the maximum, then the sum of e^(x \u2212 max), by tree reductions over 256\n// threads; loss = log(sum) + max \u2212 x[target].\n//\n// Bindings: 0 params (uniform), 1 logits (at least rows, vocab), 2 targets (rows), 3 out (rows).\n// Dispatch: rows workgroups of 256, spread over (x, y) (row = y \xB7 num_workgroups.x + x).\n\nstruct Params {\n  rows: u32,\n  vocab: u32,\n}\n\n@group(0) @binding(0) var<uniform> params: Params;\n@group(0) @binding(1) var<storage, read> logits: array<f32>;\n@group(0) @binding(2) var<storage, read> targets: array<u32>;\n@group(0) @binding(3) var<storage, read_write> out: array<f32>;\n\nconst THREADS: u32 = 256u;\nvar<workgroup> partial: array<f32, 256>;\n\n/** Reduces `partial` to its maximum (largest = true) or sum in partial[0]. */\nfn reduce(lane: u32, largest: bool) {\n  workgroupBarrier();\n  for (var stride = THREADS / 2u; stride > 0u; stride /= 2u) {\n    if (lane < stride) {\n      let other = partial[lane + stride];\n      partial[lane] = select(partial[lane] + other, max(partial[lane], other), largest);\n    }\n    workgroupBarrier();\n  }\n}\n\n@compute @workgroup_size(256)\nfn main(\n  @builtin(workgroup_id) group: vec3u,\n  @builtin(num_workgroups) groups: vec3u,\n  @builtin(local_invocation_id) local: vec3u,\n) {\n  let row = group.y * groups.x + group.x;\n  let lane = local.x;\n  let base = min(row, params.rows - 1u) * params.vocab;\n  var largest = -3.0e38;\n  for (var j = lane; j < params.vocab; j += THREADS) {\n    largest = max(largest, logits[base + j]);\n  }\n  partial[lane] = largest;\n  reduce(lane, true);\n  let top = partial[0];\n  workgroupBarrier();\n  var sum = 0.0;\n  for (var j = lane; j < params.vocab; j += THREADS) {\n    sum += exp(logits[base + j] - top);\n  }\n  partial[lane] = sum;\n  reduce(lane, false);\n  if (lane == 0u && row < params.rows) {\n    out[row] = log(partial[0]) + top - logits[base + targets[row]];\n  }\n}\n"
 };
 
 // core/backends/webgpu.ts
@@ -5884,6 +5915,23 @@ async function createWebGpuKernels(options = {}) {
         }
       } finally {
         out.destroy();
+      }
+    },
+    async tokenLosses(handle, targets) {
+      const logits2 = activationOf(handle);
+      checkTargets(logits2, targets);
+      if (targets.length === 0) return new Float64Array(0);
+      const chosen = upload(targets, "targets");
+      const out = buffer(targets.length * 4, "losses");
+      try {
+        dispatch("token_losses", [targets.length, logits2.width], [
+          whole(logits2.values),
+          whole(chosen),
+          whole(out)
+        ], spread(targets.length));
+        return Float64Array.from(new Float32Array(await read(out, targets.length * 4)));
+      } finally {
+        [chosen, out].forEach((b) => b.destroy());
       }
     },
     release(handle) {
@@ -7836,7 +7884,7 @@ async function perplexity(kernels, weights, windows, onBlock) {
     const windowLogits = async (b) => {
       const window = await kernels.sliceRows(h, b * length, length);
       try {
-        return await logits(kernels, config, window, weights.norm, weights.head);
+        return await headLogits(kernels, config, window, weights.norm, weights.head);
       } finally {
         kernels.release(window);
       }
@@ -7845,9 +7893,12 @@ async function perplexity(kernels, weights, windows, onBlock) {
     for (let b = 0; b < windows.length; b++) {
       const scores = await next;
       if (b + 1 < windows.length) next = windowLogits(b + 1);
-      for (let t = 0; t + 1 < length; t++) {
-        const row = scores.subarray(t * config.vocabSize, (t + 1) * config.vocabSize);
-        total2 += negativeLogLikelihood(row, windows[b][t + 1]);
+      try {
+        for (const loss of await kernels.tokenLosses(scores, windows[b].subarray(1))) {
+          total2 += loss;
+        }
+      } finally {
+        kernels.release(scores);
       }
     }
   } finally {

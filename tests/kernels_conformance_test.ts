@@ -248,13 +248,34 @@ async function checkForwardSteps(kernels: Kernels, tolerance: number): Promise<v
     "squares",
   );
 
+  // Losses of the first rows (a window's last row has no next token), against float64.
+  const vocab = 37;
+  const logitValues = Float32Array.from(fill(rows * vocab), (x) => 8 * x);
+  const scores = await make(logitValues, vocab);
+  const targets = Int32Array.from({ length: rows - 1 }, (_, r) => (7 * r + 3) % vocab);
+  close(
+    Float32Array.from(await kernels.tokenLosses(scores, targets)),
+    Array.from(targets, (target, r) => {
+      const row = logitValues.subarray(r * vocab, (r + 1) * vocab);
+      const top = Math.max(...row);
+      return Math.log(row.reduce((a, x) => a + Math.exp(x - top), 0)) + top - row[target];
+    }),
+    "tokenLosses",
+  );
+  await assert.rejects(
+    () => kernels.tokenLosses(scores, Int32Array.of(vocab)),
+    /Target 37 \(row 0\) is not one of 37 tokens/,
+  );
+
   // G from resident activations equals G from the same array.
   const fromActivation = await kernels.createGram({ d: dim });
   const fromArray = await kernels.createGram({ d: dim });
   await kernels.gramAccumulate({ gram: fromActivation, x: up, tokens: rows });
   await kernels.gramAccumulate({ gram: fromArray, x: upValues, tokens: rows });
   assert.deepEqual(await kernels.readGram(fromActivation), await kernels.readGram(fromArray));
-  for (const handle of [h, slice, normed, q, k, v, mixed, up, gated, fromActivation, fromArray]) {
+  for (
+    const handle of [h, slice, normed, q, k, v, mixed, up, gated, scores, fromActivation, fromArray]
+  ) {
     kernels.release(handle);
   }
 }
@@ -317,7 +338,7 @@ async function conformance(t: Deno.TestContext, kernels: Kernels): Promise<void>
   );
 
   await t.step(
-    "forward steps on activations (norm, linear, rotary, causal attention, SwiGLU, residual, moments, Gram) equal their float64 definitions",
+    "forward steps on activations (norm, linear, rotary, causal attention, SwiGLU, residual, moments, losses, Gram) equal their float64 definitions",
     () => checkForwardSteps(kernels, tolerance.matmul),
   );
 

@@ -15,7 +15,7 @@
  */
 
 import { attentionByProducts, type AttentionOptions } from "../attention.ts";
-import { attentionWithin } from "../host_forward.ts";
+import { attentionWithin, checkTargets } from "../host_forward.ts";
 import { BOUND_NEIGHBOURS } from "../bounds.ts";
 import { BackendFailedError, BackendUnavailableError } from "../errors.ts";
 import { rebuildRowsFloat64 } from "../update.ts";
@@ -975,6 +975,24 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
         }
       } finally {
         out.destroy();
+      }
+    },
+
+    async tokenLosses(handle: ActivationHandle, targets: Int32Array): Promise<Float64Array> {
+      const logits = activationOf(handle);
+      checkTargets(logits, targets);
+      if (targets.length === 0) return new Float64Array(0);
+      const chosen = upload(targets, "targets");
+      const out = buffer(targets.length * 4, "losses");
+      try {
+        dispatch("token_losses", [targets.length, logits.width], [
+          whole(logits.values),
+          whole(chosen),
+          whole(out),
+        ], spread(targets.length));
+        return Float64Array.from(new Float32Array(await read(out, targets.length * 4)));
+      } finally {
+        [chosen, out].forEach((b) => b.destroy());
       }
     },
 

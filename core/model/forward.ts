@@ -347,7 +347,32 @@ async function attendWithCache(
 }
 
 /**
- * Logits: final RMSNorm, then the output head.
+ * Logits on the backend: final RMSNorm, then the output head.
+ *
+ * @param kernels Backend.
+ * @param config The model.
+ * @param h (n, dim) hidden states after the last block, on the backend.
+ * @param norm (dim,) final norm weight.
+ * @param head (vocab, dim) output head (the embedding when tied).
+ * @returns (n, vocab) logits on the backend; release them.
+ */
+export async function headLogits(
+  kernels: Kernels,
+  config: LlamaConfig,
+  h: ActivationHandle,
+  norm: Float32Array,
+  head: Matrix,
+): Promise<ActivationHandle> {
+  const x = await kernels.rmsNorm({ x: h, weight: norm, eps: config.rmsNormEps });
+  try {
+    return await kernels.linear(x, head);
+  } finally {
+    kernels.release(x);
+  }
+}
+
+/**
+ * Logits read back: {@linkcode headLogits}, as an array.
  *
  * @param kernels Backend.
  * @param config The model.
@@ -363,9 +388,7 @@ export async function logits(
   norm: Float32Array,
   head: Matrix,
 ): Promise<Float32Array> {
-  const x = await kernels.rmsNorm({ x: h, weight: norm, eps: config.rmsNormEps });
-  const scores = await kernels.linear(x, head);
-  kernels.release(x);
+  const scores = await headLogits(kernels, config, h, norm, head);
   try {
     return await kernels.readActivation(scores);
   } finally {

@@ -15,10 +15,10 @@ import {
   type BlockWeights,
   createCache,
   embed,
+  headLogits,
   type LayerCache,
   logits,
   type Matrix,
-  negativeLogLikelihood,
   ropeFrequencies,
 } from "./forward.ts";
 import { toFloat32 } from "../safetensors.ts";
@@ -158,22 +158,26 @@ export async function perplexity(
       await blockForward(kernels, config, await weights.block(layer), h, layout, frequencies);
       onBlock?.(layer);
     }
+    // A window's logits at a time (vocab × length floats), scored where they are: only the
+    // losses come back. The next window's logits are computed while this one's are scored.
     const windowLogits = async (b: number) => {
       const window = await kernels.sliceRows(h, b * length, length);
       try {
-        return await logits(kernels, config, window, weights.norm, weights.head);
+        return await headLogits(kernels, config, window, weights.norm, weights.head);
       } finally {
         kernels.release(window);
       }
     };
-    // The next window's logits are computed by the backend while this one's are scored here.
     let next = windowLogits(0);
     for (let b = 0; b < windows.length; b++) {
       const scores = await next;
       if (b + 1 < windows.length) next = windowLogits(b + 1);
-      for (let t = 0; t + 1 < length; t++) {
-        const row = scores.subarray(t * config.vocabSize, (t + 1) * config.vocabSize);
-        total += negativeLogLikelihood(row, windows[b][t + 1]);
+      try {
+        for (const loss of await kernels.tokenLosses(scores, windows[b].subarray(1))) {
+          total += loss;
+        }
+      } finally {
+        kernels.release(scores);
       }
     }
   } finally {

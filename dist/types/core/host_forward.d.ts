@@ -57,7 +57,7 @@ export declare function attentionWithin(attention: (options: AttentionOptions) =
     readonly headDim: number;
 }): Promise<Float32Array>;
 /** The forward-pass operations of {@linkcode Kernels}. */
-export type ForwardKernels = Pick<Kernels, "createActivation" | "readActivation" | "sliceRows" | "rmsNorm" | "linear" | "rotary" | "causalAttention" | "swiglu" | "addInPlace" | "channelMoments">;
+export type ForwardKernels = Pick<Kernels, "createActivation" | "readActivation" | "sliceRows" | "rmsNorm" | "linear" | "rotary" | "causalAttention" | "swiglu" | "addInPlace" | "channelMoments" | "tokenLosses">;
 /**
  * The forward-pass operations on host arrays, for a CPU backend.
  *
@@ -76,3 +76,11 @@ export type ForwardKernels = Pick<Kernels, "createActivation" | "readActivation"
  * ```
  */
 export declare function hostForwardKernels(matmul: (options: MatmulOptions) => Promise<Float32Array>, attention: (options: AttentionOptions) => Promise<Float32Array>): ForwardKernels;
+/**
+ * Fails unless there are at most as many targets as rows, each a column of the logits.
+ *
+ * @param logits (rows, vocab).
+ * @param targets One token per scored row.
+ * @throws {RangeError} Naming the first bad target.
+ */
+export declare function checkTargets(logits: ActivationHandle, targets: Int32Array): void;

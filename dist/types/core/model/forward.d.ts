@@ -158,7 +158,18 @@ export declare function blockForward(kernels: Kernels, config: LlamaConfig, bloc
     capture?: CaptureInput;
 }): Promise<void>;
 /**
- * Logits: final RMSNorm, then the output head.
+ * Logits on the backend: final RMSNorm, then the output head.
+ *
+ * @param kernels Backend.
+ * @param config The model.
+ * @param h (n, dim) hidden states after the last block, on the backend.
+ * @param norm (dim,) final norm weight.
+ * @param head (vocab, dim) output head (the embedding when tied).
+ * @returns (n, vocab) logits on the backend; release them.
+ */
+export declare function headLogits(kernels: Kernels, config: LlamaConfig, h: ActivationHandle, norm: Float32Array, head: Matrix): Promise<ActivationHandle>;
+/**
+ * Logits read back: {@linkcode headLogits}, as an array.
  *
  * @param kernels Backend.
  * @param config The model.
