@@ -11,11 +11,11 @@ import type { ActivationHandle, Kernels, MatmulOptions, MatrixHandle } from "./k
 import {
   addInPlace,
   applyRope,
+  attendWithCache,
   type ChunkLayout,
   createCache,
   negativeLogLikelihood,
   rmsnorm,
-  storeInCache,
   swiglu,
 } from "./model/forward.ts";
 
@@ -80,20 +80,10 @@ export function attentionWithin(
     readonly headDim: number;
   },
 ): Promise<Float32Array> {
-  const { layout, nHeads, nKvHeads, headDim } = sizes;
+  const { layout } = sizes;
   if (layout.start !== 0) throw new RangeError("A chunk without a cache must start at 0");
-  const cache = createCache({ nKvHeads, headDim }, layout.batch, layout.tokens);
-  storeInCache({ nKvHeads, headDim }, cache, k, v, layout);
-  return attention({
-    q,
-    keys: cache.keys,
-    values: cache.values,
-    capacity: cache.capacity,
-    ...layout,
-    nHeads,
-    nKvHeads,
-    headDim,
-  });
+  const cache = createCache(sizes, layout.batch, layout.tokens);
+  return attendWithCache(attention, sizes, q, k, v, cache, layout);
 }
 
 /** compute()'s value as a promise, which rejects when compute throws (as an async kernel does). */

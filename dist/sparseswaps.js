@@ -3318,7 +3318,16 @@ async function blockForward(kernels, config, block, h, layout, frequencies, opti
   kernels.release(x);
   await kernels.rotary({ x: q, heads: nHeads, headDim, layout, frequencies });
   await kernels.rotary({ x: k, heads: nKvHeads, headDim, layout, frequencies });
-  const mixed = cache ? await attendWithCache(kernels, config, q, k, v, cache, layout) : await kernels.causalAttention({ q, k, v, layout, nHeads, nKvHeads, headDim });
+  const mixed = cache ? await kernels.createActivation({
+    values: await attendWithCache(
+      (o) => kernels.attention(o),
+      config,
+      ...await Promise.all([q, k, v].map((a) => kernels.readActivation(a))),
+      cache,
+      layout
+    ),
+    width: nHeads * headDim
+  }) : await kernels.causalAttention({ q, k, v, layout, nHeads, nKvHeads, headDim });
   [q, k, v].forEach((a) => kernels.release(a));
   await capture?.("output", mixed);
   await residual(kernels, h, await kernels.linear(mixed, block.o));
@@ -3338,17 +3347,11 @@ async function residual(kernels, h, delta) {
   await kernels.addInPlace(h, delta);
   kernels.release(delta);
 }
-async function attendWithCache(kernels, config, q, k, v, cache, layout) {
-  const { nHeads, nKvHeads, headDim } = config;
-  storeInCache(
-    config,
-    cache,
-    await kernels.readActivation(k),
-    await kernels.readActivation(v),
-    layout
-  );
-  const values = await kernels.attention({
-    q: await kernels.readActivation(q),
+function attendWithCache(attention2, heads, q, k, v, cache, layout) {
+  const { nHeads, nKvHeads, headDim } = heads;
+  storeInCache(heads, cache, k, v, layout);
+  return attention2({
+    q,
     keys: cache.keys,
     values: cache.values,
     capacity: cache.capacity,
@@ -3357,7 +3360,6 @@ async function attendWithCache(kernels, config, q, k, v, cache, layout) {
     nKvHeads,
     headDim
   });
-  return kernels.createActivation({ values, width: nHeads * headDim });
 }
 async function headLogits(kernels, config, h, norm, head) {
   const x = await kernels.rmsNorm({ x: h, weight: norm, eps: config.rmsNormEps });
@@ -3405,20 +3407,10 @@ function hostValues(x) {
   return x.values;
 }
 function attentionWithin(attention2, q, k, v, sizes) {
-  const { layout, nHeads, nKvHeads, headDim } = sizes;
+  const { layout } = sizes;
   if (layout.start !== 0) throw new RangeError("A chunk without a cache must start at 0");
-  const cache = createCache({ nKvHeads, headDim }, layout.batch, layout.tokens);
-  storeInCache({ nKvHeads, headDim }, cache, k, v, layout);
-  return attention2({
-    q,
-    keys: cache.keys,
-    values: cache.values,
-    capacity: cache.capacity,
-    ...layout,
-    nHeads,
-    nKvHeads,
-    headDim
-  });
+  const cache = createCache(sizes, layout.batch, layout.tokens);
+  return attendWithCache(attention2, sizes, q, k, v, cache, layout);
 }
 function later(compute) {
   try {

@@ -11,12 +11,12 @@ import { TINY_TEXT_MODEL, withTinyModels, writeTinyTextModel } from "./_tiny_mod
 import type { PruneReport } from "../core/report.ts";
 import { createReferenceKernels } from "../core/backends/reference.ts";
 import { openLocalFile } from "../core/local_files.ts";
-import { openModelSource } from "../core/model/source.ts";
+import { type ModelSource, openModelSource } from "../core/model/source.ts";
 import { type CalibrationMode, pruneModel } from "../core/pipeline.ts";
 import { createRandom } from "../core/synthetic.ts";
 import { createWasmKernels } from "../core/backends/wasm.ts";
 import { createWebGpuKernels } from "../core/backends/webgpu.ts";
-import { backendHiddenStates, readAllHidden } from "../core/hidden_states.ts";
+import { backendHiddenStates, type HiddenStates, readAllHidden } from "../core/hidden_states.ts";
 import type { Kernels } from "../core/kernels.ts";
 
 Deno.test("with dense calibration a layer's warm start does not depend on earlier blocks' pruning", async () => {
@@ -72,40 +72,60 @@ Deno.test("with dense calibration a layer's warm start does not depend on earlie
   }
 });
 
+/** Options of {@linkcode calibrateTiny}. */
+interface TinyRunOptions {
+  readonly kernels: Kernels;
+  readonly source: ModelSource;
+  readonly calibration: Int32Array[];
+  readonly mode: CalibrationMode;
+  readonly maxIters: number;
+  readonly chunkBytes?: number;
+  readonly hiddenStates?: HiddenStates;
+}
+
+/**
+ * Prunes the tiny model at 50% (Wanda + SparseSwaps) and keeps its masks, the hidden states after
+ * every block, and the layer reports without their timings.
+ */
+async function calibrateTiny(options: TinyRunOptions) {
+  const masks = new Map<string, Uint8Array>();
+  const hidden: Float32Array[] = [];
+  const { layers } = await pruneModel({
+    ...options,
+    checkpoint: options.source.checkpoint,
+    calibrationMode: options.mode,
+    pattern: { kind: "per-row", sparsity: 0.5 },
+    warmStart: "wanda",
+    refiner: "sparseswaps",
+    output: {
+      writeTensor: () => Promise.resolve(),
+      writeMask: (n, m) => Promise.resolve(void masks.set(n, m)),
+    },
+    events: { onBlockDone: async ({ hidden: h }) => void hidden.push(await readAllHidden(h!)) },
+  });
+  return { masks, hidden, layers: layers.map(({ seconds: _, ...rest }) => rest) };
+}
+
+/** The tiny llama2.c model withTinyModels wrote to `dir`. */
+async function openTiny(dir: string): Promise<ModelSource> {
+  return await openModelSource({
+    name: "tiny",
+    model: await openLocalFile(`${dir}/tiny.bin`),
+    tokenizer: await openLocalFile(`${dir}/tokenizer.bin`),
+  });
+}
+
 Deno.test("calibrating one sequence at a time gives the whole batch's hidden states, masks and errors", async () => {
   await withTinyModels(async (dir) => {
-    const source = await openModelSource({
-      name: "tiny",
-      model: await openLocalFile(`${dir}/tiny.bin`),
-      tokenizer: await openLocalFile(`${dir}/tokenizer.bin`),
-    });
+    const source = await openTiny(dir);
     const kernels = createReferenceKernels();
     const random = createRandom(4);
     const calibration = Array.from(
       { length: 5 },
       () => Int32Array.from({ length: 12 }, () => random.integer(TINY_TEXT_MODEL.vocabSize)),
     );
-    const run = async (mode: CalibrationMode, chunkBytes?: number) => {
-      const masks = new Map<string, Uint8Array>();
-      const hidden: Float32Array[] = [];
-      const { layers } = await pruneModel({
-        kernels,
-        checkpoint: source.checkpoint,
-        calibration,
-        calibrationMode: mode,
-        pattern: { kind: "per-row", sparsity: 0.5 },
-        warmStart: "wanda",
-        refiner: "sparseswaps",
-        maxIters: 20,
-        chunkBytes,
-        output: {
-          writeTensor: () => Promise.resolve(),
-          writeMask: (n, m) => Promise.resolve(void masks.set(n, m)),
-        },
-        events: { onBlockDone: async ({ hidden: h }) => void hidden.push(await readAllHidden(h!)) },
-      });
-      return { masks, hidden, layers };
-    };
+    const run = (mode: CalibrationMode, chunkBytes?: number) =>
+      calibrateTiny({ kernels, source, calibration, mode, maxIters: 20, chunkBytes });
     for (const mode of ["sequential", "dense"] as const) {
       const whole = await run(mode);
       // One byte a chunk: every sequence is a chunk of its own.
@@ -123,11 +143,7 @@ Deno.test("calibrating one sequence at a time gives the whole batch's hidden sta
 
 Deno.test("hidden states held by the backend (on the GPU with webgpu) give the hidden states, masks and errors of states in memory", async (t) => {
   await withTinyModels(async (dir) => {
-    const source = await openModelSource({
-      name: "tiny",
-      model: await openLocalFile(`${dir}/tiny.bin`),
-      tokenizer: await openLocalFile(`${dir}/tokenizer.bin`),
-    });
+    const source = await openTiny(dir);
     const { config } = source.checkpoint;
     const random = createRandom(9);
     const tokens = 12;
@@ -139,8 +155,6 @@ Deno.test("hidden states held by the backend (on the GPU with webgpu) give the h
     const widest = Math.max(config.dim, config.hiddenDim, config.nHeads * config.headDim);
     const chunkBytes = 2 * 4 * tokens * widest;
     const run = async (kernels: Kernels, held: boolean, mode: CalibrationMode) => {
-      const masks = new Map<string, Uint8Array>();
-      const hidden: Float32Array[] = [];
       using states = held
         ? await backendHiddenStates(kernels, calibration.length, tokens, config.dim, 2)
         : undefined;
@@ -154,24 +168,8 @@ Deno.test("hidden states held by the backend (on the GPU with webgpu) give the h
           return chunk;
         },
       };
-      const { layers } = await pruneModel({
-        kernels,
-        checkpoint: source.checkpoint,
-        calibration,
-        calibrationMode: mode,
-        pattern: { kind: "per-row", sparsity: 0.5 },
-        warmStart: "wanda",
-        refiner: "sparseswaps",
-        maxIters: 10,
-        chunkBytes,
-        hiddenStates,
-        output: {
-          writeTensor: () => Promise.resolve(),
-          writeMask: (n, m) => Promise.resolve(void masks.set(n, m)),
-        },
-        events: { onBlockDone: async ({ hidden: h }) => void hidden.push(await readAllHidden(h!)) },
-      });
-      return { masks, hidden, layers: layers.map(({ seconds: _, ...rest }) => rest), heldChunks };
+      const options = { kernels, source, calibration, mode, maxIters: 10, chunkBytes };
+      return { ...await calibrateTiny({ ...options, hiddenStates }), heldChunks };
     };
     const backends: [string, () => Promise<Kernels>][] = [
       ["wasm", () => createWasmKernels({ threads: 1 })],

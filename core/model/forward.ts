@@ -11,6 +11,7 @@
  * @module
  */
 
+import type { AttentionOptions } from "../attention.ts";
 import type { ActivationHandle, Kernels, MatrixHandle } from "../kernels.ts";
 import type { LlamaConfig } from "./config.ts";
 
@@ -92,7 +93,7 @@ export function createCache(
  * @param v Values, like k.
  * @param layout The chunk.
  */
-export function storeInCache(
+function storeInCache(
   config: Pick<LlamaConfig, "nKvHeads" | "headDim">,
   cache: LayerCache,
   k: Float32Array,
@@ -286,8 +287,22 @@ export async function blockForward(
   kernels.release(x);
   await kernels.rotary({ x: q, heads: nHeads, headDim, layout, frequencies });
   await kernels.rotary({ x: k, heads: nKvHeads, headDim, layout, frequencies });
+  // A generation step's keys and values join the cache on the host.
   const mixed = cache
-    ? await attendWithCache(kernels, config, q, k, v, cache, layout)
+    ? await kernels.createActivation({
+      values: await attendWithCache(
+        (o) => kernels.attention(o),
+        config,
+        ...await Promise.all([q, k, v].map((a) => kernels.readActivation(a))) as [
+          Float32Array,
+          Float32Array,
+          Float32Array,
+        ],
+        cache,
+        layout,
+      ),
+      width: nHeads * headDim,
+    })
     : await kernels.causalAttention({ q, k, v, layout, nHeads, nKvHeads, headDim });
   [q, k, v].forEach((a) => kernels.release(a));
   await capture?.("output", mixed);
@@ -315,26 +330,33 @@ async function residual(
   kernels.release(delta);
 }
 
-/** Attention of a generation step: k and v join the cache on the host, q attends over it. */
-async function attendWithCache(
-  kernels: Kernels,
-  config: LlamaConfig,
-  q: ActivationHandle,
-  k: ActivationHandle,
-  v: ActivationHandle,
+/**
+ * Attention with a cache, on the host side of any backend's attention: the chunk's keys and
+ * values join the cache at [start, start + tokens), then its queries attend over every position
+ * so far.
+ *
+ * @param attention A backend's attention over a cache.
+ * @param heads Query heads, key/value heads and head size.
+ * @param q (batch·tokens, nHeads·headDim), rotated.
+ * @param k (batch·tokens, nKvHeads·headDim), rotated.
+ * @param v Like k.
+ * @param cache The cache, updated.
+ * @param layout The chunk.
+ * @returns (batch·tokens, nHeads·headDim).
+ */
+export function attendWithCache(
+  attention: (options: AttentionOptions) => Promise<Float32Array>,
+  heads: Pick<LlamaConfig, "nHeads" | "nKvHeads" | "headDim">,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
   cache: LayerCache,
   layout: ChunkLayout,
-): Promise<ActivationHandle> {
-  const { nHeads, nKvHeads, headDim } = config;
-  storeInCache(
-    config,
-    cache,
-    await kernels.readActivation(k),
-    await kernels.readActivation(v),
-    layout,
-  );
-  const values = await kernels.attention({
-    q: await kernels.readActivation(q),
+): Promise<Float32Array> {
+  const { nHeads, nKvHeads, headDim } = heads;
+  storeInCache(heads, cache, k, v, layout);
+  return attention({
+    q,
     keys: cache.keys,
     values: cache.values,
     capacity: cache.capacity,
@@ -343,7 +365,6 @@ async function attendWithCache(
     nKvHeads,
     headDim,
   });
-  return kernels.createActivation({ values, width: nHeads * headDim });
 }
 
 /**

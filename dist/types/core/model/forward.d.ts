@@ -10,6 +10,7 @@
  *
  * @module
  */
+import type { AttentionOptions } from "../attention.js";
 import type { ActivationHandle, Kernels, MatrixHandle } from "../kernels.js";
 import type { LlamaConfig } from "./config.js";
 /** A weight matrix (out, in): an array, or a copy resident in the backend (createMatrix). */
@@ -70,16 +71,6 @@ export interface LayerCache {
  * @returns Zeroed keys and values.
  */
 export declare function createCache(config: Pick<LlamaConfig, "nKvHeads" | "headDim">, batch: number, capacity: number): LayerCache;
-/**
- * Stores a chunk's keys and values (n, kvDim) at positions [start, start + tokens).
- *
- * @param config Heads and head size.
- * @param cache The cache, updated.
- * @param k Keys (n, nKvHeads·headDim), rotated.
- * @param v Values, like k.
- * @param layout The chunk.
- */
-export declare function storeInCache(config: Pick<LlamaConfig, "nKvHeads" | "headDim">, cache: LayerCache, k: Float32Array, v: Float32Array, layout: ChunkLayout): void;
 /** The inputs of a block's linear layers, as calibration needs them. */
 export type LinearInput = "attention" | "output" | "mlp" | "down";
 /**
@@ -157,6 +148,21 @@ export declare function blockForward(kernels: Kernels, config: LlamaConfig, bloc
     cache?: LayerCache;
     capture?: CaptureInput;
 }): Promise<void>;
+/**
+ * Attention with a cache, on the host side of any backend's attention: the chunk's keys and
+ * values join the cache at [start, start + tokens), then its queries attend over every position
+ * so far.
+ *
+ * @param attention A backend's attention over a cache.
+ * @param heads Query heads, key/value heads and head size.
+ * @param q (batch·tokens, nHeads·headDim), rotated.
+ * @param k (batch·tokens, nKvHeads·headDim), rotated.
+ * @param v Like k.
+ * @param cache The cache, updated.
+ * @param layout The chunk.
+ * @returns (batch·tokens, nHeads·headDim).
+ */
+export declare function attendWithCache(attention: (options: AttentionOptions) => Promise<Float32Array>, heads: Pick<LlamaConfig, "nHeads" | "nKvHeads" | "headDim">, q: Float32Array, k: Float32Array, v: Float32Array, cache: LayerCache, layout: ChunkLayout): Promise<Float32Array>;
 /**
  * Logits on the backend: final RMSNorm, then the output head.
  *
