@@ -43,6 +43,7 @@ export * from "./core/run.ts";
 export * from "./core/flags.ts";
 export * from "./core/refine_files.ts";
 export * from "./core/pipeline.ts";
+export { CHUNK_BYTES, chunkSequences } from "./core/model/forward_chunks.ts";
 export * from "./core/report.ts";
 export {
   type Checkpoint,

@@ -43,14 +43,13 @@ import {
 } from "./model/checkpoint.ts";
 import type { LlamaConfig } from "./model/config.ts";
 import {
-  blockForward,
-  type CaptureInput,
   type ChunkLayout,
   type DenseBlockWeights,
   embed,
   type LinearInput,
   ropeFrequencies,
 } from "./model/forward.ts";
+import { chunkSequences, forwardInChunks } from "./model/forward_chunks.ts";
 import { outlierRatio, OWL_SPREAD, owlSparsities } from "./owl.ts";
 import {
   checkPatternFits,
@@ -570,76 +569,6 @@ export async function layerInput(
   const gram = await kernels.createGram({ d: width, values: values.gram });
   const diagonal = await kernels.readGramDiagonal(gram);
   return { gram, width, diagonal, mean: values.mean, variance: values.variance };
-}
-
-/**
- * Activations a block's forward pass may hold at once: the calibration sequences go through a
- * block in chunks whose widest activation (tokens × max(dim, heads·headDim, hidden) float32)
- * stays within this, so memory does not grow with the calibration size. Attention never crosses
- * sequences, so chunks give the same outputs; Gram sums are accumulated chunk by chunk.
- */
-export const CHUNK_BYTES = 64 * 2 ** 20;
-
-/**
- * Sequences per forward chunk for a model and window length (at least one).
- *
- * @param config The model.
- * @param tokens Tokens per sequence.
- * @param chunkBytes The activation budget.
- * @returns Sequences per chunk.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * const tiny = { dim: 288, hiddenDim: 768, nHeads: 6, headDim: 48 };
- * assert.equal(chunkSequences(tiny, 256), 85); // stories15M: the default 32 windows in one chunk
- * const wide = { dim: 4096, hiddenDim: 14336, nHeads: 32, headDim: 128 };
- * assert.equal(chunkSequences(wide, 256), 4); // LLaMA-3.1-8B: 4 windows of 256 a chunk
- * ```
- */
-export function chunkSequences(
-  config: Pick<LlamaConfig, "dim" | "hiddenDim" | "nHeads" | "headDim">,
-  tokens: number,
-  chunkBytes: number = CHUNK_BYTES,
-): number {
-  const widest = Math.max(config.dim, config.hiddenDim, config.nHeads * config.headDim);
-  return Math.max(1, Math.floor(chunkBytes / (4 * tokens * widest)));
-}
-
-/**
- * A block's forward pass over all calibration sequences, chunk by chunk, handing each chunk's
- * captured layer inputs to `captured` before the next chunk runs; with `writeBack`, h becomes
- * the block's output.
- */
-async function forwardInChunks(
-  kernels: Kernels,
-  config: LlamaConfig,
-  weights: DenseBlockWeights,
-  h: HiddenStates,
-  layout: ChunkLayout,
-  frequencies: Float64Array,
-  options: {
-    readonly writeBack: boolean;
-    readonly captured?: CaptureInput;
-    readonly chunkBytes?: number;
-  },
-): Promise<void> {
-  const per = chunkSequences(config, layout.tokens, options.chunkBytes);
-  for (let first = 0; first < layout.batch; first += per) {
-    const batch = Math.min(per, layout.batch - first);
-    // States held by the backend in this chunk are updated where they are (or run on a copy).
-    const held = h.held?.(first, batch);
-    const chunk = held
-      ? (options.writeBack ? held : await kernels.sliceRows(held, 0, held.rows))
-      : await kernels.createActivation({ values: await h.read(first, batch), width: config.dim });
-    try {
-      await blockForward(kernels, config, weights, chunk, { ...layout, batch }, frequencies, {
-        capture: options.captured,
-      });
-      if (options.writeBack && !held) await h.write(first, await kernels.readActivation(chunk));
-    } finally {
-      if (chunk !== held) kernels.release(chunk);
-    }
-  }
 }
 
 /**

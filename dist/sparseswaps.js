@@ -7807,6 +7807,106 @@ function rotaryToHalves(w, heads, headDim) {
   return out;
 }
 
+// core/hidden_states.ts
+function memoryHiddenStates(sequences, tokens, dim, values) {
+  const h = values ? values.slice() : new Float32Array(sequences * tokens * dim);
+  const stride = tokens * dim;
+  return {
+    sequences,
+    tokens,
+    dim,
+    values: h,
+    read: (first, count) => Promise.resolve(h.slice(first * stride, (first + count) * stride)),
+    write: (first, chunk) => Promise.resolve(h.set(chunk, first * stride))
+  };
+}
+async function backendHiddenStates(kernels, sequences, tokens, dim, per) {
+  const stride = tokens * dim;
+  const chunks = [];
+  try {
+    for (let first = 0; first < sequences; first += per) {
+      const count = Math.min(per, sequences - first);
+      chunks.push(
+        await kernels.createActivation({ values: new Float32Array(count * stride), width: dim })
+      );
+    }
+  } catch (error) {
+    chunks.forEach((c) => kernels.release(c));
+    throw error;
+  }
+  const touched = (first, count) => {
+    if (first < 0 || count < 0 || first + count > sequences) {
+      throw new RangeError(`Sequences [${first}, ${first + count}) of ${sequences}`);
+    }
+    const parts = [];
+    for (let index = Math.floor(first / per); index * per < first + count; index++) {
+      const start = index * per;
+      parts.push({
+        index,
+        from: Math.max(first, start) - start,
+        to: Math.min(first + count, start + chunks[index].rows / tokens) - start
+      });
+    }
+    return parts;
+  };
+  return {
+    sequences,
+    tokens,
+    dim,
+    async read(first, count) {
+      const out = new Float32Array(count * stride);
+      for (const { index, from, to } of touched(first, count)) {
+        const values = await kernels.readActivation(chunks[index]);
+        out.set(values.subarray(from * stride, to * stride), (index * per + from - first) * stride);
+      }
+      return out;
+    },
+    async write(first, values) {
+      for (const { index, from, to } of touched(first, values.length / stride)) {
+        const whole = from === 0 && to * tokens === chunks[index].rows;
+        const updated = whole ? new Float32Array(to * stride) : await kernels.readActivation(chunks[index]);
+        const at = (index * per + from - first) * stride;
+        updated.set(values.subarray(at, at + (to - from) * stride), from * stride);
+        const replaced = chunks[index];
+        chunks[index] = await kernels.createActivation({ values: updated, width: dim });
+        kernels.release(replaced);
+      }
+    },
+    sequence: (index) => {
+      touched(index, 1);
+      return kernels.sliceRows(chunks[Math.floor(index / per)], index % per * tokens, tokens);
+    },
+    held: (first, count) => {
+      const chunk = chunks[first / per];
+      return first % per === 0 && chunk?.rows === count * tokens ? chunk : void 0;
+    },
+    [Symbol.dispose]: () => chunks.forEach((c) => kernels.release(c))
+  };
+}
+
+// core/model/forward_chunks.ts
+var CHUNK_BYTES = 64 * 2 ** 20;
+function chunkSequences(config, tokens, chunkBytes = CHUNK_BYTES) {
+  const widest = Math.max(config.dim, config.hiddenDim, config.nHeads * config.headDim);
+  return Math.max(1, Math.floor(chunkBytes / (4 * tokens * widest)));
+}
+async function forwardInChunks(kernels, config, weights, h, layout, frequencies, options) {
+  const per = chunkSequences(config, layout.tokens, options.chunkBytes);
+  for (let first = 0; first < layout.batch; first += per) {
+    const batch = Math.min(per, layout.batch - first);
+    const held = h.held?.(first, batch);
+    const chunk = held ? options.writeBack ? held : await kernels.sliceRows(held, 0, held.rows) : await kernels.createActivation({ values: await h.read(first, batch), width: config.dim });
+    try {
+      await blockForward(kernels, config, weights, chunk, { ...layout, batch }, frequencies, {
+        capture: options.captured
+      });
+      if (options.writeBack && !held) await h.write(first, await kernels.readActivation(chunk));
+    } finally {
+      if (chunk !== held) kernels.release(chunk);
+    }
+  }
+}
+
 // core/model/transformer.ts
 var BOS = 1;
 async function checkpointWeights(checkpoint) {
@@ -7853,28 +7953,35 @@ async function residentWeights(kernels, weights, budget = Infinity) {
     release: () => handles.forEach((h) => kernels.release(h))
   };
 }
-async function perplexity(kernels, weights, windows, onBlock) {
-  const { config } = weights;
-  const length = windows[0]?.length ?? 0;
-  if (windows.length === 0 || length < 2) {
-    throw new RangeError("Perplexity needs at least one window of two or more tokens");
-  }
-  const tokens = new Int32Array(windows.length * length);
-  windows.forEach((w, i) => tokens.set(w, i * length));
-  const h = await kernels.createActivation({
-    values: embed(weights.embedding, tokens, config.dim),
-    width: config.dim
-  });
-  let total2 = 0;
+async function perplexity(kernels, weights, windows, onBlock, chunkBytes) {
+  var _stack = [];
   try {
+    const { config } = weights;
+    const length = windows[0]?.length ?? 0;
+    if (windows.length === 0 || length < 2) {
+      throw new RangeError("Perplexity needs at least one window of two or more tokens");
+    }
     const layout = { batch: windows.length, tokens: length, start: 0 };
+    const per = chunkSequences(config, length, chunkBytes);
+    const h = __using(_stack, await backendHiddenStates(kernels, windows.length, length, config.dim, per));
+    for (let first = 0; first < windows.length; first += per) {
+      const chunk = windows.slice(first, first + per);
+      const tokens = new Int32Array(chunk.length * length);
+      chunk.forEach((w, i) => tokens.set(w, i * length));
+      await h.write(first, embed(weights.embedding, tokens, config.dim));
+    }
     const frequencies = ropeFrequencies(config);
     for (let layer = 0; layer < config.nLayers; layer++) {
-      await blockForward(kernels, config, await weights.block(layer), h, layout, frequencies);
+      const block = await weights.block(layer);
+      await forwardInChunks(kernels, config, block, h, layout, frequencies, {
+        writeBack: true,
+        chunkBytes
+      });
       onBlock?.(layer);
     }
+    let total2 = 0;
     const windowLogits = async (b) => {
-      const window = await kernels.sliceRows(h, b * length, length);
+      const window = await h.sequence(b);
       try {
         return await headLogits(kernels, config, window, weights.norm, weights.head);
       } finally {
@@ -7886,24 +7993,24 @@ async function perplexity(kernels, weights, windows, onBlock) {
       const scores = await next;
       if (b + 1 < windows.length) next = windowLogits(b + 1);
       try {
-        for (const loss of await kernels.tokenLosses(scores, windows[b].subarray(1))) {
-          total2 += loss;
-        }
+        for (const loss of await kernels.tokenLosses(scores, windows[b].subarray(1))) total2 += loss;
       } finally {
         kernels.release(scores);
       }
     }
+    const predicted = windows.length * (length - 1);
+    const result = Math.exp(total2 / predicted);
+    if (!Number.isFinite(result)) {
+      throw new InputError(
+        `The model's perplexity is not finite (mean negative log-likelihood ${total2 / predicted}): its activations overflow float32`
+      );
+    }
+    return { perplexity: result, windows: windows.length, tokens: predicted };
+  } catch (_) {
+    var _error = _, _hasError = true;
   } finally {
-    kernels.release(h);
+    __callDispose(_stack, _error, _hasError);
   }
-  const predicted = windows.length * (length - 1);
-  const result = Math.exp(total2 / predicted);
-  if (!Number.isFinite(result)) {
-    throw new InputError(
-      `The model's perplexity is not finite (mean negative log-likelihood ${total2 / predicted}): its activations overflow float32`
-    );
-  }
-  return { perplexity: result, windows: windows.length, tokens: predicted };
 }
 async function sampleSequences(kernels, weights, count, length, random, options = {}) {
   const { bos = BOS, onToken } = options;
@@ -8038,20 +8145,6 @@ async function planStorage(dense, pruned, format) {
     });
   }
   return { format, tensors, globalSparsity: parameters > 0 ? 100 * zeros / parameters : 0 };
-}
-
-// core/hidden_states.ts
-function memoryHiddenStates(sequences, tokens, dim, values) {
-  const h = values ? values.slice() : new Float32Array(sequences * tokens * dim);
-  const stride = tokens * dim;
-  return {
-    sequences,
-    tokens,
-    dim,
-    values: h,
-    read: (first, count) => Promise.resolve(h.slice(first * stride, (first + count) * stride)),
-    write: (first, chunk) => Promise.resolve(h.set(chunk, first * stride))
-  };
 }
 
 // core/pipeline.ts
@@ -8258,27 +8351,6 @@ async function layerInput(kernels, values) {
   const gram = await kernels.createGram({ d: width, values: values.gram });
   const diagonal = await kernels.readGramDiagonal(gram);
   return { gram, width, diagonal, mean: values.mean, variance: values.variance };
-}
-var CHUNK_BYTES = 64 * 2 ** 20;
-function chunkSequences(config, tokens, chunkBytes = CHUNK_BYTES) {
-  const widest = Math.max(config.dim, config.hiddenDim, config.nHeads * config.headDim);
-  return Math.max(1, Math.floor(chunkBytes / (4 * tokens * widest)));
-}
-async function forwardInChunks(kernels, config, weights, h, layout, frequencies, options) {
-  const per = chunkSequences(config, layout.tokens, options.chunkBytes);
-  for (let first = 0; first < layout.batch; first += per) {
-    const batch = Math.min(per, layout.batch - first);
-    const held = h.held?.(first, batch);
-    const chunk = held ? options.writeBack ? held : await kernels.sliceRows(held, 0, held.rows) : await kernels.createActivation({ values: await h.read(first, batch), width: config.dim });
-    try {
-      await blockForward(kernels, config, weights, chunk, { ...layout, batch }, frequencies, {
-        capture: options.captured
-      });
-      if (options.writeBack && !held) await h.write(first, await kernels.readActivation(chunk));
-    } finally {
-      if (chunk !== held) kernels.release(chunk);
-    }
-  }
 }
 async function captureInputs(kernels, config, weights, h, writeBack, layout, frequencies, chunkBytes) {
   const sums = /* @__PURE__ */ new Map();

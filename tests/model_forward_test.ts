@@ -244,6 +244,29 @@ Deno.test("perplexity is exp of the mean negative log-likelihood of every predic
   });
 });
 
+Deno.test("perplexity over windows in chunks of one (bounded memory) equals the windows in one chunk, on every backend", async () => {
+  await withModels(async ({ bin }) => {
+    using checkpoint = await openCheckpoint(bin);
+    const weights = await checkpointWeights(checkpoint);
+    const random = createRandom(3);
+    const windows = Array.from(
+      { length: 5 },
+      () => Int32Array.from({ length: 10 }, () => random.integer(TINY.vocabSize)),
+    );
+    const gpu = await webGpu();
+    const backends = [createReferenceKernels(), await createWasmKernels({ threads: 1 })];
+    if (typeof gpu !== "string") backends.push(gpu);
+    for (const kernels of backends) {
+      const whole = await perplexity(kernels, weights, windows);
+      // One byte of activations a chunk: every window is a chunk of its own.
+      const single = await perplexity(kernels, weights, windows, undefined, 1);
+      assert.equal(single.tokens, whole.tokens);
+      assert.equal(single.perplexity, whole.perplexity, kernels.name);
+      kernels.dispose();
+    }
+  });
+});
+
 Deno.test("weights kept resident only as far as a budget goes sample and score exactly as fully resident ones (wasm)", async () => {
   await withModels(async ({ bin }) => {
     using checkpoint = await openCheckpoint(bin);

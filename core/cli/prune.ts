@@ -26,9 +26,8 @@ import { DEFAULT_MODEL, mobyDick } from "../model/stories15m.ts";
 import { checkpointWeights } from "../model/transformer.ts";
 import { openCheckpoint } from "../model/checkpoint.ts";
 import { patternLabel, type SparsityPattern } from "../pattern.ts";
+import { CHUNK_BYTES, chunkSequences } from "../model/forward_chunks.ts";
 import {
-  CHUNK_BYTES,
-  chunkSequences,
   denseLayerInputs,
   type LayerReport,
   type LayerResults,

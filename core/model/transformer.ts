@@ -22,6 +22,8 @@ import {
   ropeFrequencies,
 } from "./forward.ts";
 import { toFloat32 } from "../safetensors.ts";
+import { backendHiddenStates } from "../hidden_states.ts";
+import { chunkSequences, forwardInChunks } from "./forward_chunks.ts";
 import { InputError } from "../errors.ts";
 
 /** The token every sequence starts with (llama2.c and LLaMA tokenizers). */
@@ -122,12 +124,14 @@ export interface PerplexityResult {
 
 /**
  * Perplexity over token windows, each scored on its own (every token but the first is
- * predicted from those before it in the window). Runs all windows through one block at a time.
+ * predicted from those before it in the window). Runs all windows through one block at a time,
+ * in chunks of bounded memory.
  *
  * @param kernels Backend.
  * @param weights The model.
  * @param windows Token windows, all the same length.
  * @param onBlock Called after each block (progress).
+ * @param chunkBytes The activation budget of a forward chunk (default CHUNK_BYTES).
  * @returns Perplexity and counts.
  * @throws {RangeError} Without a window of at least two tokens (nothing to predict).
  * @throws {InputError} When the model's outputs are not finite (activations overflow float32).
@@ -137,51 +141,53 @@ export async function perplexity(
   weights: ModelWeights,
   windows: readonly Int32Array[],
   onBlock?: (layer: number) => void,
+  chunkBytes?: number,
 ): Promise<PerplexityResult> {
   const { config } = weights;
   const length = windows[0]?.length ?? 0;
   if (windows.length === 0 || length < 2) {
     throw new RangeError("Perplexity needs at least one window of two or more tokens");
   }
-  const tokens = new Int32Array(windows.length * length);
-  windows.forEach((w, i) => tokens.set(w, i * length));
-  // The hidden states stay on the backend (the GPU's memory) through every block.
-  const h = await kernels.createActivation({
-    values: embed(weights.embedding, tokens, config.dim),
-    width: config.dim,
-  });
+  // The windows go through each block in chunks of bounded memory, held by the backend (on the
+  // GPU with WebGPU, from the first block to the last).
+  const layout = { batch: windows.length, tokens: length, start: 0 };
+  const per = chunkSequences(config, length, chunkBytes);
+  using h = await backendHiddenStates(kernels, windows.length, length, config.dim, per);
+  for (let first = 0; first < windows.length; first += per) {
+    const chunk = windows.slice(first, first + per);
+    const tokens = new Int32Array(chunk.length * length);
+    chunk.forEach((w, i) => tokens.set(w, i * length));
+    await h.write(first, embed(weights.embedding, tokens, config.dim));
+  }
+  const frequencies = ropeFrequencies(config);
+  for (let layer = 0; layer < config.nLayers; layer++) {
+    const block = await weights.block(layer);
+    await forwardInChunks(kernels, config, block, h, layout, frequencies, {
+      writeBack: true,
+      chunkBytes,
+    });
+    onBlock?.(layer);
+  }
   let total = 0;
-  try {
-    const layout = { batch: windows.length, tokens: length, start: 0 };
-    const frequencies = ropeFrequencies(config);
-    for (let layer = 0; layer < config.nLayers; layer++) {
-      await blockForward(kernels, config, await weights.block(layer), h, layout, frequencies);
-      onBlock?.(layer);
+  // A window's logits at a time (vocab × length floats), scored where they are: only the losses
+  // come back. The next window's logits are computed while this one's are scored.
+  const windowLogits = async (b: number) => {
+    const window = await h.sequence(b);
+    try {
+      return await headLogits(kernels, config, window, weights.norm, weights.head);
+    } finally {
+      kernels.release(window);
     }
-    // A window's logits at a time (vocab × length floats), scored where they are: only the
-    // losses come back. The next window's logits are computed while this one's are scored.
-    const windowLogits = async (b: number) => {
-      const window = await kernels.sliceRows(h, b * length, length);
-      try {
-        return await headLogits(kernels, config, window, weights.norm, weights.head);
-      } finally {
-        kernels.release(window);
-      }
-    };
-    let next = windowLogits(0);
-    for (let b = 0; b < windows.length; b++) {
-      const scores = await next;
-      if (b + 1 < windows.length) next = windowLogits(b + 1);
-      try {
-        for (const loss of await kernels.tokenLosses(scores, windows[b].subarray(1))) {
-          total += loss;
-        }
-      } finally {
-        kernels.release(scores);
-      }
+  };
+  let next = windowLogits(0);
+  for (let b = 0; b < windows.length; b++) {
+    const scores = await next;
+    if (b + 1 < windows.length) next = windowLogits(b + 1);
+    try {
+      for (const loss of await kernels.tokenLosses(scores, windows[b].subarray(1))) total += loss;
+    } finally {
+      kernels.release(scores);
     }
-  } finally {
-    kernels.release(h);
   }
   const predicted = windows.length * (length - 1);
   const result = Math.exp(total / predicted);

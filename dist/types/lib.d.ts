@@ -42,6 +42,7 @@ export * from "./core/run.js";
 export * from "./core/flags.js";
 export * from "./core/refine_files.js";
 export * from "./core/pipeline.js";
+export { CHUNK_BYTES, chunkSequences } from "./core/model/forward_chunks.js";
 export * from "./core/report.js";
 export { type Checkpoint, type CheckpointTensor, expectedTensors, isLinearWeight, LINEAR_LAYERS, type LinearLayer, linearName, openCheckpointFrom, } from "./core/model/checkpoint.js";
 export type { LlamaConfig } from "./core/model/config.js";

@@ -74,7 +74,15 @@ export declare function memoryHiddenStates(sequences: number, tokens: number, di
  */
 export declare function readAllHidden(states: HiddenStates): Promise<Float32Array>;
 /** Hidden states on a backend; disposing of them frees the backend's memory. */
-export type BackendHiddenStates = HiddenStates & Disposable;
+export interface BackendHiddenStates extends HiddenStates, Disposable {
+    /**
+     * A copy of one sequence's states on the backend.
+     *
+     * @param index The sequence.
+     * @returns (tokens, dim) activations; release them.
+     */
+    sequence(index: number): Promise<ActivationHandle>;
+}
 /**
  * Hidden states held by a backend in chunks of `per` sequences (the forward pass's chunks, so
  * each block updates them where they are: on the GPU, h never leaves it between blocks).
@@ -95,6 +103,8 @@ export type BackendHiddenStates = HiddenStates & Disposable;
  * assert.deepEqual([...await readAllHidden(states)], [0, 0, 5, 6, 7, 8]);
  * assert.equal(states.held?.(2, 1)?.rows, 1); // the second chunk: sequence 2
  * assert.equal(states.held?.(1, 1), undefined); // not a chunk
+ * const third = await states.sequence(2);
+ * assert.deepEqual([...await createReferenceKernels().readActivation(third)], [7, 8]);
  * ```
  */
 export declare function backendHiddenStates(kernels: Kernels, sequences: number, tokens: number, dim: number, per: number): Promise<BackendHiddenStates>;

@@ -291,30 +291,6 @@ export declare function layerInput(kernels: Kernels, values: {
     readonly variance: Float64Array;
 }): Promise<LayerInput>;
 /**
- * Activations a block's forward pass may hold at once: the calibration sequences go through a
- * block in chunks whose widest activation (tokens × max(dim, heads·headDim, hidden) float32)
- * stays within this, so memory does not grow with the calibration size. Attention never crosses
- * sequences, so chunks give the same outputs; Gram sums are accumulated chunk by chunk.
- */
-export declare const CHUNK_BYTES: number;
-/**
- * Sequences per forward chunk for a model and window length (at least one).
- *
- * @param config The model.
- * @param tokens Tokens per sequence.
- * @param chunkBytes The activation budget.
- * @returns Sequences per chunk.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * const tiny = { dim: 288, hiddenDim: 768, nHeads: 6, headDim: 48 };
- * assert.equal(chunkSequences(tiny, 256), 85); // stories15M: the default 32 windows in one chunk
- * const wide = { dim: 4096, hiddenDim: 14336, nHeads: 32, headDim: 128 };
- * assert.equal(chunkSequences(wide, 256), 4); // LLaMA-3.1-8B: 4 windows of 256 a chunk
- * ```
- */
-export declare function chunkSequences(config: Pick<LlamaConfig, "dim" | "hiddenDim" | "nHeads" | "headDim">, tokens: number, chunkBytes?: number): number;
-/**
  * One linear layer of a block: core/layer.ts's method, and its report (what pruneModel does for
  * every layer, and a layer job for one).
  *

@@ -58,17 +58,19 @@ export interface PerplexityResult {
 }
 /**
  * Perplexity over token windows, each scored on its own (every token but the first is
- * predicted from those before it in the window). Runs all windows through one block at a time.
+ * predicted from those before it in the window). Runs all windows through one block at a time,
+ * in chunks of bounded memory.
  *
  * @param kernels Backend.
  * @param weights The model.
  * @param windows Token windows, all the same length.
  * @param onBlock Called after each block (progress).
+ * @param chunkBytes The activation budget of a forward chunk (default CHUNK_BYTES).
  * @returns Perplexity and counts.
  * @throws {RangeError} Without a window of at least two tokens (nothing to predict).
  * @throws {InputError} When the model's outputs are not finite (activations overflow float32).
  */
-export declare function perplexity(kernels: Kernels, weights: ModelWeights, windows: readonly Int32Array[], onBlock?: (layer: number) => void): Promise<PerplexityResult>;
+export declare function perplexity(kernels: Kernels, weights: ModelWeights, windows: readonly Int32Array[], onBlock?: (layer: number) => void, chunkBytes?: number): Promise<PerplexityResult>;
 /** Options of {@linkcode sampleSequences}. */
 export interface SampleOptions {
     /** The token every sequence starts with: the tokenizer's BOS (default 1, LLaMA's). */

@@ -1,0 +1,52 @@
+/**
+ * A block's forward pass over many sequences in chunks of bounded memory: the driver calibration
+ * and perplexity share, over hidden states kept wherever the caller chose (core/hidden_states.ts).
+ *
+ * @module
+ */
+import type { HiddenStates } from "../hidden_states.js";
+import type { Kernels } from "../kernels.js";
+import type { LlamaConfig } from "./config.js";
+import { type BlockWeights, type CaptureInput, type ChunkLayout } from "./forward.js";
+/**
+ * Activations a block's forward pass may hold at once: the calibration sequences go through a
+ * block in chunks whose widest activation (tokens × max(dim, heads·headDim, hidden) float32)
+ * stays within this, so memory does not grow with the calibration size. Attention never crosses
+ * sequences, so chunks give the same outputs; Gram sums are accumulated chunk by chunk.
+ */
+export declare const CHUNK_BYTES: number;
+/**
+ * Sequences per forward chunk for a model and window length (at least one).
+ *
+ * @param config The model.
+ * @param tokens Tokens per sequence.
+ * @param chunkBytes The activation budget.
+ * @returns Sequences per chunk.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const tiny = { dim: 288, hiddenDim: 768, nHeads: 6, headDim: 48 };
+ * assert.equal(chunkSequences(tiny, 256), 85); // stories15M: the default 32 windows in one chunk
+ * const wide = { dim: 4096, hiddenDim: 14336, nHeads: 32, headDim: 128 };
+ * assert.equal(chunkSequences(wide, 256), 4); // LLaMA-3.1-8B: 4 windows of 256 a chunk
+ * ```
+ */
+export declare function chunkSequences(config: Pick<LlamaConfig, "dim" | "hiddenDim" | "nHeads" | "headDim">, tokens: number, chunkBytes?: number): number;
+/**
+ * A block's forward pass over every sequence of h, chunk by chunk, handing each chunk's linear
+ * layers' inputs to `captured` as they come; with `writeBack`, h becomes the block's output.
+ * Chunks of states the backend holds ({@linkcode HiddenStates.held}) are updated where they are.
+ *
+ * @param kernels Backend.
+ * @param config The model.
+ * @param weights The block's weights.
+ * @param h The hidden states, (sequences · tokens, dim).
+ * @param layout All sequences (batch = h.sequences, tokens = h.tokens, start 0).
+ * @param frequencies Rotary frequencies.
+ * @param options Whether h takes the block's output, the capture, the activation budget.
+ */
+export declare function forwardInChunks(kernels: Kernels, config: LlamaConfig, weights: BlockWeights, h: HiddenStates, layout: ChunkLayout, frequencies: Float64Array, options: {
+    readonly writeBack: boolean;
+    readonly captured?: CaptureInput;
+    readonly chunkBytes?: number;
+}): Promise<void>;
