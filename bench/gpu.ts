@@ -10,10 +10,13 @@
  * 32 blocks of the 8B model. Target on one H200: 2e12 valid pairs/s (100 iterations of the
  * whole model in under 10 minutes).
  *
- * Then the calibration forward pass: one block with resident weights on 8 × 256 tokens, all
- * attention heads in one dispatch, in tokens per second (--forward-8b: LLaMA-3.1-8B's block).
+ * Then the calibration forward pass: one block with resident weights on 8 × 256 tokens, every
+ * step on the GPU, in tokens per second (--forward-8b: LLaMA-3.1-8B's block). With --prune-1b,
+ * last, the whole prune of the TinyLlama-1.1B shape on the GPU in its own process (bench:scale
+ * --offline with the hidden states held on the GPU, 8 × 128 sampled tokens, SparseSwaps 10
+ * iterations): seconds per phase and peak host memory.
  *
- *     deno task bench:gpu [--iterations 5] [--smoke] [--forward-8b]
+ *     deno task bench:gpu [--iterations 5] [--smoke] [--forward-8b] [--prune-1b]
  *
  * --smoke runs the same code on shapes 16 times smaller and accepts a software adapter, to
  * check the benchmark itself on machines without a GPU (its figures mean nothing).
@@ -48,6 +51,7 @@ const { values } = parseArgs({
     iterations: { type: "string" },
     smoke: { type: "boolean" },
     "forward-8b": { type: "boolean" },
+    "prune-1b": { type: "boolean" },
   },
 });
 const iterations = Number(values.iterations ?? 5);
@@ -174,6 +178,23 @@ for (const search of ["bounded", "brute-force"] as const) {
 }
 await forwardPass();
 kernels.dispose();
+if (values["prune-1b"]) await prune1b();
+
+/** The whole prune of the 1.1B shape on the GPU, by bench/scale.ts in its own process. */
+async function prune1b(): Promise<void> {
+  console.log("\nThe whole prune of the TinyLlama-1.1B shape on the GPU (bench/scale.ts):");
+  const scale = ["--offline", "--nsamples", "8", "--seqlen", "128"];
+  const prune = ["--backend", "webgpu", "--hidden-states", "backend"];
+  const { code } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      ...["run", "-A", new URL("scale.ts", import.meta.url).pathname, ...scale, "--", ...prune],
+      ...["--refine", "sparseswaps", "--max-iters", "10"],
+    ],
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (code !== 0) console.log(`bench/scale.ts exited with ${code}`);
+}
 
 /**
  * The calibration forward pass on the GPU: one block of TinyLlama-1.1B's shape (of LLaMA-3.1-8B's
