@@ -45,11 +45,10 @@ import type { LlamaConfig } from "./model/config.ts";
 import {
   type ChunkLayout,
   type DenseBlockWeights,
-  embed,
   type LinearInput,
   ropeFrequencies,
 } from "./model/forward.ts";
-import { chunkSequences, forwardInChunks } from "./model/forward_chunks.ts";
+import { embedWindows, forwardInChunks } from "./model/forward_chunks.ts";
 import { outlierRatio, OWL_SPREAD, owlSparsities } from "./owl.ts";
 import {
   checkPatternFits,
@@ -415,13 +414,7 @@ async function embedCalibration(
   chunkBytes?: number,
 ): Promise<void> {
   const table = toFloat32(await checkpoint.read("model.embed_tokens.weight"));
-  const per = chunkSequences(checkpoint.config, h.tokens, chunkBytes);
-  for (let first = 0; first < calibration.length; first += per) {
-    const windows = calibration.slice(first, first + per);
-    const flat = new Int32Array(windows.length * h.tokens);
-    windows.forEach((w, i) => flat.set(w, i * h.tokens));
-    await h.write(first, embed(table, flat, checkpoint.config.dim));
-  }
+  await embedWindows(h, table, calibration, checkpoint.config, chunkBytes);
 }
 
 /** Options of {@linkcode owlBlockPatterns}. */

@@ -7906,6 +7906,15 @@ async function forwardInChunks(kernels, config, weights, h, layout, frequencies,
     }
   }
 }
+async function embedWindows(h, table, windows, config, chunkBytes) {
+  const per = chunkSequences(config, h.tokens, chunkBytes);
+  for (let first = 0; first < windows.length; first += per) {
+    const chunk = windows.slice(first, first + per);
+    const tokens = new Int32Array(chunk.length * h.tokens);
+    chunk.forEach((w, i) => tokens.set(w, i * h.tokens));
+    await h.write(first, embed(table, tokens, config.dim));
+  }
+}
 
 // core/model/transformer.ts
 var BOS = 1;
@@ -7964,12 +7973,7 @@ async function perplexity(kernels, weights, windows, onBlock, chunkBytes) {
     const layout = { batch: windows.length, tokens: length, start: 0 };
     const per = chunkSequences(config, length, chunkBytes);
     const h = __using(_stack, await backendHiddenStates(kernels, windows.length, length, config.dim, per));
-    for (let first = 0; first < windows.length; first += per) {
-      const chunk = windows.slice(first, first + per);
-      const tokens = new Int32Array(chunk.length * length);
-      chunk.forEach((w, i) => tokens.set(w, i * length));
-      await h.write(first, embed(weights.embedding, tokens, config.dim));
-    }
+    await embedWindows(h, weights.embedding, windows, config, chunkBytes);
     const frequencies = ropeFrequencies(config);
     for (let layer = 0; layer < config.nLayers; layer++) {
       const block = await weights.block(layer);
@@ -8284,13 +8288,7 @@ async function densePassStart(checkpoint, calibration, hiddenStates) {
 }
 async function embedCalibration(checkpoint, calibration, h, chunkBytes) {
   const table = toFloat32(await checkpoint.read("model.embed_tokens.weight"));
-  const per = chunkSequences(checkpoint.config, h.tokens, chunkBytes);
-  for (let first = 0; first < calibration.length; first += per) {
-    const windows = calibration.slice(first, first + per);
-    const flat = new Int32Array(windows.length * h.tokens);
-    windows.forEach((w, i) => flat.set(w, i * h.tokens));
-    await h.write(first, embed(table, flat, checkpoint.config.dim));
-  }
+  await embedWindows(h, table, calibration, checkpoint.config, chunkBytes);
 }
 async function owlBlockPatterns(options) {
   const { kernels, checkpoint, calibration, sparsity, signal } = options;

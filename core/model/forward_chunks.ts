@@ -8,7 +8,13 @@
 import type { HiddenStates } from "../hidden_states.ts";
 import type { Kernels } from "../kernels.ts";
 import type { LlamaConfig } from "./config.ts";
-import { blockForward, type BlockWeights, type CaptureInput, type ChunkLayout } from "./forward.ts";
+import {
+  blockForward,
+  type BlockWeights,
+  type CaptureInput,
+  type ChunkLayout,
+  embed,
+} from "./forward.ts";
 
 /**
  * Activations a block's forward pass may hold at once: the calibration sequences go through a
@@ -85,5 +91,31 @@ export async function forwardInChunks(
     } finally {
       if (chunk !== held) kernels.release(chunk);
     }
+  }
+}
+
+/**
+ * Writes the token windows, embedded, into h (the first block's input), a forward chunk at a
+ * time.
+ *
+ * @param h The hidden states, one sequence per window.
+ * @param table The embedding (vocab, dim).
+ * @param windows Token windows of h.tokens each.
+ * @param config The model.
+ * @param chunkBytes The activation budget (default CHUNK_BYTES).
+ */
+export async function embedWindows(
+  h: HiddenStates,
+  table: Float32Array,
+  windows: readonly Int32Array[],
+  config: LlamaConfig,
+  chunkBytes?: number,
+): Promise<void> {
+  const per = chunkSequences(config, h.tokens, chunkBytes);
+  for (let first = 0; first < windows.length; first += per) {
+    const chunk = windows.slice(first, first + per);
+    const tokens = new Int32Array(chunk.length * h.tokens);
+    chunk.forEach((w, i) => tokens.set(w, i * h.tokens));
+    await h.write(first, embed(table, tokens, config.dim));
   }
 }

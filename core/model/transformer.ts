@@ -23,7 +23,7 @@ import {
 } from "./forward.ts";
 import { toFloat32 } from "../safetensors.ts";
 import { backendHiddenStates } from "../hidden_states.ts";
-import { chunkSequences, forwardInChunks } from "./forward_chunks.ts";
+import { chunkSequences, embedWindows, forwardInChunks } from "./forward_chunks.ts";
 import { InputError } from "../errors.ts";
 
 /** The token every sequence starts with (llama2.c and LLaMA tokenizers). */
@@ -153,12 +153,7 @@ export async function perplexity(
   const layout = { batch: windows.length, tokens: length, start: 0 };
   const per = chunkSequences(config, length, chunkBytes);
   using h = await backendHiddenStates(kernels, windows.length, length, config.dim, per);
-  for (let first = 0; first < windows.length; first += per) {
-    const chunk = windows.slice(first, first + per);
-    const tokens = new Int32Array(chunk.length * length);
-    chunk.forEach((w, i) => tokens.set(w, i * length));
-    await h.write(first, embed(weights.embedding, tokens, config.dim));
-  }
+  await embedWindows(h, weights.embedding, windows, config, chunkBytes);
   const frequencies = ropeFrequencies(config);
   for (let layer = 0; layer < config.nLayers; layer++) {
     const block = await weights.block(layer);

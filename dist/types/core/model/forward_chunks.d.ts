@@ -50,3 +50,14 @@ export declare function forwardInChunks(kernels: Kernels, config: LlamaConfig, w
     readonly captured?: CaptureInput;
     readonly chunkBytes?: number;
 }): Promise<void>;
+/**
+ * Writes the token windows, embedded, into h (the first block's input), a forward chunk at a
+ * time.
+ *
+ * @param h The hidden states, one sequence per window.
+ * @param table The embedding (vocab, dim).
+ * @param windows Token windows of h.tokens each.
+ * @param config The model.
+ * @param chunkBytes The activation budget (default CHUNK_BYTES).
+ */
+export declare function embedWindows(h: HiddenStates, table: Float32Array, windows: readonly Int32Array[], config: LlamaConfig, chunkBytes?: number): Promise<void>;
