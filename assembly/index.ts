@@ -18,5 +18,5 @@ export {
   ROW_BLOCK,
 } from "./swaps";
 export { gramNeighbours, ROW_ORDER_SCRATCH_COLUMNS, rowOrders } from "./bounds";
-export { matmul, matmulColumns } from "./matmul";
+export { matmul, matmulBf16, matmulColumns, matmulColumnsBf16 } from "./matmul";
 export { rebuildRows } from "./update";

@@ -10,18 +10,20 @@
  * 2. The bounded search against native C brute force on layers with realistic correlation
  *    (bench/_layers.ts) at d = 768, 2048 and 4096: pairs evaluated, seconds, ratios.
  * 3. The bounds' neighbours per channel, K = 4, 8, 16: share of pairs and seconds.
- * 4. Gram accumulation and matmul throughput.
+ * 4. Gram accumulation and matmul throughput (w as an array, resident in float32, resident in
+ *    BF16).
  *
  * Prints markdown tables for the README.
  *
- *     deno task bench:cpu [--skip-reference] [--only bounded]
+ *     deno task bench:cpu [--skip-reference] [--only bounded|throughput]
  *
  * @module
  */
 
 import { createReferenceKernels } from "../core/backends/reference.ts";
 import { createWasmKernels } from "../core/backends/wasm.ts";
-import type { Kernels, PairSearch } from "../core/kernels.ts";
+import { float32ToBfloat16 } from "../core/float16.ts";
+import type { Kernels, MatrixHandle, PairSearch } from "../core/kernels.ts";
 import { prunedPerRow } from "../core/pattern.ts";
 import { refineSparseSwaps } from "../core/sparseswaps.ts";
 import { syntheticLayer } from "../core/synthetic.ts";
@@ -35,7 +37,8 @@ const SEED = 0;
 const pattern = { kind: "per-row", sparsity: SPARSITY } as const;
 const threads = navigator.hardwareConcurrency;
 const skipReference = Deno.args.includes("--skip-reference");
-const onlyBounded = Deno.args.includes("--only") && Deno.args.includes("bounded");
+const only = Deno.args.includes("--only") ? Deno.args[Deno.args.indexOf("--only") + 1] : "";
+const onlyBounded = only === "bounded";
 
 interface RefineRun {
   readonly label: string;
@@ -190,14 +193,28 @@ async function throughput(label: string, kernels: Kernels, layer: BenchLayer, x:
   await kernels.readGram(gram);
   const gramSeconds = (performance.now() - start) / 1000;
   kernels.release(gram);
-  start = performance.now();
-  await kernels.matmul({ x, w: layer.weight, n: tokens, k: d, m: rows });
-  const matmulSeconds = (performance.now() - start) / 1000;
+  // w as an array (copied in for the call), then resident on the backend as sampling keeps it:
+  // float32, and the same weights rounded to bfloat16 and kept as such (a BF16 checkpoint's).
+  const product = async (w: Float32Array | MatrixHandle) => {
+    const start = performance.now();
+    await kernels.matmul({ x, w, n: tokens, k: d, m: rows });
+    return (2 * tokens * d * rows) / ((performance.now() - start) / 1000) / 1e9;
+  };
+  const resident = async (values: Float32Array | Uint16Array) => {
+    const w = await kernels.createMatrix({ values, rows, cols: d });
+    try {
+      return await product(w);
+    } finally {
+      kernels.release(w);
+    }
+  };
   return {
     label,
     // Only the upper triangle is computed: tokens · d(d+1)/2 multiply-adds.
     gram: (tokens * d * (d + 1)) / gramSeconds / 1e9,
-    matmul: (2 * tokens * d * rows) / matmulSeconds / 1e9,
+    matmul: await product(layer.weight),
+    resident: await resident(layer.weight),
+    residentBf16: await resident(float32ToBfloat16(layer.weight)),
   };
 }
 
@@ -220,7 +237,7 @@ try {
     gram: fixed.gram,
     tokens: 2048,
   };
-  if (!onlyBounded) {
+  if (only === "") {
     console.log(
       `## 1. One generated layer, 512 rows × 768, ${
         SPARSITY * 100
@@ -252,57 +269,65 @@ try {
     refinementTable(runs);
   }
 
-  // 2. Bounded search against native brute force at realistic widths.
-  console.log(
-    `## 2. Realistic layers (bench/_layers.ts), ${
-      SPARSITY * 100
-    }% per row, Wanda warm start, ${ITERATIONS} iterations\n`,
-  );
-  const shapes: [number, number][] = [[768, 256], [2048, 96], [4096, 48]];
-  const layers = new Map<number, BenchLayer>();
-  for (const [d, rows] of shapes) {
-    const layer = await realisticLayer(wasmAll, rows, d, SEED + d);
-    layers.set(d, layer);
-    console.log(`### d = ${d}, ${rows} rows, G from ${layer.tokens} tokens\n`);
-    const runs: RefineRun[] = [];
-    const native = await nativeRefinement(layer, wasmOne.recomputeEvery);
-    if (typeof native === "string") console.log(`native C skipped: ${native}\n`);
-    else runs.push(native);
-    if (!onlyBounded) {
-      runs.push(await timeRefinement("wasm 1 thread, brute force", wasmOne, layer, "brute-force"));
-    }
-    runs.push(await timeRefinement("wasm 1 thread, bounded", wasmOne, layer, "bounded"));
-    runs.push(await timeRefinement(`wasm ${threads} threads, bounded`, wasmAll, layer, "bounded"));
-    refinementTable(runs);
-  }
-
-  // 3. Neighbours per channel.
-  console.log("## 3. Neighbours per channel K (wasm 1 thread, bounded)\n");
-  console.log("| d | K | seconds | share of brute force |");
-  console.log("|---|---|---|---|");
-  for (const d of [768, 2048, 4096]) {
-    for (const neighbours of [4, 8, 16]) {
-      const kernels = await createWasmKernels({ threads: 1, neighbours });
-      try {
-        const run = await timeRefinement(`K = ${neighbours}`, kernels, layers.get(d)!, "bounded");
-        console.log(
-          `| ${d} | ${neighbours} | ${run.seconds.toFixed(3)} | ${
-            (run.pairs / run.brutePairs).toFixed(4)
-          } |`,
+  if (only === "" || onlyBounded) {
+    // 2. Bounded search against native brute force at realistic widths.
+    console.log(
+      `## 2. Realistic layers (bench/_layers.ts), ${
+        SPARSITY * 100
+      }% per row, Wanda warm start, ${ITERATIONS} iterations\n`,
+    );
+    const shapes: [number, number][] = [[768, 256], [2048, 96], [4096, 48]];
+    const layers = new Map<number, BenchLayer>();
+    for (const [d, rows] of shapes) {
+      const layer = await realisticLayer(wasmAll, rows, d, SEED + d);
+      layers.set(d, layer);
+      console.log(`### d = ${d}, ${rows} rows, G from ${layer.tokens} tokens\n`);
+      const runs: RefineRun[] = [];
+      const native = await nativeRefinement(layer, wasmOne.recomputeEvery);
+      if (typeof native === "string") console.log(`native C skipped: ${native}\n`);
+      else runs.push(native);
+      if (!onlyBounded) {
+        runs.push(
+          await timeRefinement("wasm 1 thread, brute force", wasmOne, layer, "brute-force"),
         );
-      } finally {
-        kernels.dispose();
+      }
+      runs.push(await timeRefinement("wasm 1 thread, bounded", wasmOne, layer, "bounded"));
+      runs.push(
+        await timeRefinement(`wasm ${threads} threads, bounded`, wasmAll, layer, "bounded"),
+      );
+      refinementTable(runs);
+    }
+
+    // 3. Neighbours per channel.
+    console.log("## 3. Neighbours per channel K (wasm 1 thread, bounded)\n");
+    console.log("| d | K | seconds | share of brute force |");
+    console.log("|---|---|---|---|");
+    for (const d of [768, 2048, 4096]) {
+      for (const neighbours of [4, 8, 16]) {
+        const kernels = await createWasmKernels({ threads: 1, neighbours });
+        try {
+          const run = await timeRefinement(`K = ${neighbours}`, kernels, layers.get(d)!, "bounded");
+          console.log(
+            `| ${d} | ${neighbours} | ${run.seconds.toFixed(3)} | ${
+              (run.pairs / run.brutePairs).toFixed(4)
+            } |`,
+          );
+        } finally {
+          kernels.dispose();
+        }
       }
     }
   }
 
   // 4. Throughput.
-  if (!onlyBounded) {
+  if (only === "" || only === "throughput") {
     console.log(
       `\n## 4. Gram accumulation (2048 tokens × 768) and matmul (2048 × 768 · (512 × 768)ᵀ)\n`,
     );
-    console.log("| backend | Gram GFLOP/s | matmul GFLOP/s |");
-    console.log("|---|---|---|");
+    console.log(
+      "| backend | Gram GFLOP/s | matmul GFLOP/s | w resident | w resident in BF16 |",
+    );
+    console.log("|---|---|---|---|---|");
     const rates = [
       await throughput(`wasm, 1 thread`, wasmOne, fixedLayer, fixed.x),
       await throughput(`wasm, ${threads} threads`, wasmAll, fixedLayer, fixed.x),
@@ -311,7 +336,11 @@ try {
       rates.unshift(await throughput("reference", createReferenceKernels(), fixedLayer, fixed.x));
     }
     for (const r of rates) {
-      console.log(`| ${r.label} | ${r.gram.toFixed(2)} | ${r.matmul.toFixed(2)} |`);
+      console.log(
+        `| ${r.label} | ${r.gram.toFixed(2)} | ${r.matmul.toFixed(2)} | ${
+          r.resident.toFixed(2)
+        } | ${r.residentBf16.toFixed(2)} |`,
+      );
     }
   }
 } finally {

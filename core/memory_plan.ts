@@ -59,7 +59,10 @@ export interface WasmMemoryPlan {
   readonly pruning: readonly MemoryItem[];
   /** Bytes of weights the backend may keep resident while sampling (the rest are copied in). */
   readonly residentBudget: number;
-  /** Bytes of every linear weight and the head in float32: what sampling keeps somewhere. */
+  /**
+   * Bytes of every linear weight and the head as the backend would keep them (float32, or a BF16
+   * checkpoint's bits): what sampling keeps somewhere.
+   */
   readonly samplingWeights: number;
 }
 
@@ -73,6 +76,11 @@ export interface MemoryPlanOptions {
   readonly tokens: number;
   /** Whether ADMM runs (an ADMM update or the ADMM-Grad warm start). */
   readonly admm: boolean;
+  /**
+   * Bytes a weight takes on the backend while sampling: 2 when the checkpoint stores the linear
+   * weights and the head in BF16 (kept as they are), else 4 (default).
+   */
+  readonly weightBytes?: number;
 }
 
 /**
@@ -106,7 +114,7 @@ export function wasmMemoryPlan(options: MemoryPlanOptions): WasmMemoryPlan {
   // A forward matmul holds its input, the weight and its output at once.
   const matmul = 4 * (tokens * widest + largestLayer + tokens * widest);
   // Weights that do not fit stay in host memory and are copied in for their product.
-  const weights = 4 * (nLayers * perBlock + vocabSize * dim);
+  const weights = (options.weightBytes ?? 4) * (nLayers * perBlock + vocabSize * dim);
   const transient = matmul + 4 * Math.max(largestLayer, vocabSize * dim);
   const residentBudget = Math.max(0, WASM_MEMORY_LIMIT - WASM_HEADROOM - transient);
   const sampling = options.sampling

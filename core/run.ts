@@ -257,34 +257,61 @@ export function checkRunFitsModel(
  */
 export function checkBackendMemory(
   kernels: Kernels,
-  config: LlamaConfig,
+  checkpoint: Checkpoint,
   settings: Pick<RunSettings, "nsamples" | "seqlen" | "update" | "warmStart">,
   sampling: boolean,
 ): void {
   if (kernels.name !== "wasm") return;
   checkWasmMemory({
-    config,
+    config: checkpoint.config,
     sampling,
     tokens: settings.nsamples * settings.seqlen,
     admm: settings.update?.method === "admm" || settings.warmStart === "admm-grad",
+    weightBytes: sampledWeightBytes(checkpoint),
   });
 }
 
 /**
+ * Bytes a weight takes on the backend while sampling: 2 when every linear weight and the head
+ * are stored in BF16 (residentWeights keeps them as they are), else 4.
+ *
+ * @param checkpoint The model.
+ * @returns 2 or 4.
+ */
+export function sampledWeightBytes(checkpoint: Checkpoint): number {
+  const head = checkpoint.config.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+  const sampled = checkpoint.tensors.filter((t) => t.name === head || isLinearWeight(t.name));
+  return sampled.every((t) => t.dtype === "BF16") ? 2 : 4;
+}
+
+/**
  * Bytes of weights a run keeps in host memory while it samples windows from the model: on
- * WebGPU none (they are on the GPU), on wasm those beyond its 4 GiB, on the reference backend all.
+ * WebGPU none (they are on the GPU), on wasm those beyond its 4 GiB (in float32), on the
+ * reference backend all (in float32).
  *
  * @param kernels Backend.
- * @param config The model.
+ * @param checkpoint The model.
  * @param tokens Calibration tokens.
  * @returns Bytes.
  */
-export function samplingHostBytes(kernels: Kernels, config: LlamaConfig, tokens: number): number {
+export function samplingHostBytes(
+  kernels: Kernels,
+  checkpoint: Checkpoint,
+  tokens: number,
+): number {
   if (kernels.name === "webgpu") return 0;
-  const plan = wasmMemoryPlan({ config, sampling: true, tokens, admm: false });
-  return kernels.name === "wasm"
-    ? Math.max(0, plan.samplingWeights - plan.residentBudget)
-    : plan.samplingWeights;
+  const weightBytes = sampledWeightBytes(checkpoint);
+  const plan = wasmMemoryPlan({
+    config: checkpoint.config,
+    sampling: true,
+    tokens,
+    admm: false,
+    weightBytes,
+  });
+  const resident = kernels.name === "wasm"
+    ? Math.min(plan.samplingWeights, plan.residentBudget)
+    : 0;
+  return ((plan.samplingWeights - resident) / weightBytes) * 4;
 }
 
 /** What a report is made of, besides the settings. */
@@ -506,7 +533,7 @@ export async function pruneInMemory(options: MemoryRunOptions): Promise<MemoryRu
   }
   checkBackendMemory(
     kernels,
-    config,
+    checkpoint,
     settings,
     options.calibrationText === undefined || settings.evalWindows > 0,
   );

@@ -12,6 +12,7 @@ import type { BackendName, GramHandle, Kernels } from "../core/kernels.ts";
 import { type SparsityPattern, swapBlocks } from "../core/pattern.ts";
 import { createRandom, type SyntheticLayer, syntheticLayer } from "../core/synthetic.ts";
 import { gramOf } from "../core/backends/reference.ts";
+import { bfloat16ToFloat32, float32ToBfloat16 } from "../core/float16.ts";
 
 /**
  * Relative tolerances per backend and quantity, with the reason for each:
@@ -350,6 +351,27 @@ async function conformance(t: Deno.TestContext, kernels: Kernels): Promise<void>
         const x = layer.x.subarray(0, n * d);
         const direct = await kernels.matmul({ x, w: layer.weight, n, k: d, m: rows });
         assert.deepEqual(await kernels.matmul({ x, w: matrix, n, k: d, m: rows }), direct);
+      }
+      kernels.release(matrix);
+    },
+  );
+
+  await t.step(
+    "a matrix given as bfloat16 bits multiplies exactly as its float32 widening, for few and many rows, odd sizes",
+    async () => {
+      const [m, k] = [9, 23];
+      const random = createRandom(29);
+      const bits = float32ToBfloat16(Float32Array.from({ length: m * k }, () => random.normal()));
+      const widened = bfloat16ToFloat32(bits);
+      const matrix = await kernels.createMatrix({ values: bits, rows: m, cols: k });
+      assert.equal(matrix.bytes, (kernels.name === "wasm" ? 2 : 4) * m * k);
+      for (const n of [1, 3, 50]) {
+        const x = Float32Array.from({ length: n * k }, () => random.normal());
+        assert.deepEqual(
+          await kernels.matmul({ x, w: matrix, n, k, m }),
+          await kernels.matmul({ x, w: widened, n, k, m }),
+          `${n} rows`,
+        );
       }
       kernels.release(matrix);
     },

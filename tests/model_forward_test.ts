@@ -3,7 +3,7 @@ import { llama2cBytes, oracleLogits, TINY, tinyWeights, writeHuggingFace } from 
 import { createReferenceKernels } from "../core/backends/reference.ts";
 import { createWasmKernels } from "../core/backends/wasm.ts";
 import { createWebGpuKernels } from "../core/backends/webgpu.ts";
-import type { Kernels } from "../core/kernels.ts";
+import type { Kernels, MatrixHandle } from "../core/kernels.ts";
 import { openCheckpoint } from "../core/model/checkpoint.ts";
 import {
   blockForward,
@@ -265,6 +265,44 @@ Deno.test("perplexity over windows in chunks of one (bounded memory) equals the 
       kernels.dispose();
     }
   });
+});
+
+Deno.test("a BF16 checkpoint's matrices stay on the backend as BF16 (half the bytes on wasm) and sample and score exactly as float32 ones", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "sparseswaps-bf16-" });
+  try {
+    const config = { ...TINY, tieWordEmbeddings: false };
+    await writeHuggingFace(dir, tinyWeights(5, config), config, { dtype: "BF16" });
+    using checkpoint = await openCheckpoint(dir);
+    const weights = await checkpointWeights(checkpoint);
+    // The same values without the stored tensors: residentWeights keeps them in float32.
+    const float32: ModelWeights = { ...weights, stored: undefined };
+    const gpu = await webGpu();
+    const backends = [createReferenceKernels(), await createWasmKernels({ threads: 2 })];
+    if (typeof gpu !== "string") backends.push(gpu);
+    for (const kernels of backends) {
+      const kept = await residentWeights(kernels, weights);
+      const wide = await residentWeights(kernels, float32);
+      const q = (await kept.weights.block(0)).q as MatrixHandle;
+      const q32 = (await wide.weights.block(0)).q as MatrixHandle;
+      // Only wasm keeps bfloat16 bits; the others widen them.
+      assert.equal(q.bytes, (kernels.name === "wasm" ? 2 : 4) * config.dim * config.dim);
+      assert.equal(q32.bytes, 4 * config.dim * config.dim);
+      assert.equal(
+        (kept.weights.head as MatrixHandle).bytes,
+        q.bytes / config.dim * config.vocabSize,
+      );
+      const sample = (w: ModelWeights) => sampleSequences(kernels, w, 3, 10, createRandom(4));
+      const expected = await sample(wide.weights);
+      assert.deepEqual(await sample(kept.weights), expected, kernels.name);
+      const score = (w: ModelWeights) => perplexity(kernels, w, expected);
+      assert.deepEqual(await score(kept.weights), await score(wide.weights), kernels.name);
+      kept.release();
+      wide.release();
+      kernels.dispose();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("weights kept resident only as far as a budget goes sample and score exactly as fully resident ones (wasm)", async () => {

@@ -7,7 +7,7 @@
  */
 
 import { attentionByProducts, type AttentionOptions } from "../attention.ts";
-import { hostForwardKernels, hostValues } from "../host_forward.ts";
+import { hostForwardKernels, hostValues, matrixValues } from "../host_forward.ts";
 import { rebuildRowsFloat64 } from "../update.ts";
 import type {
   ApplySwapsOptions,
@@ -72,11 +72,14 @@ class ReferenceRows implements RowBatchHandle {
 }
 
 class ReferenceMatrix implements MatrixHandle {
-  constructor(readonly rows: number, readonly cols: number, readonly values: Float32Array) {}
+  readonly bytes: number;
+  constructor(readonly rows: number, readonly cols: number, readonly values: Float32Array) {
+    this.bytes = values.byteLength;
+  }
 }
 
 function createMatrix({ values, rows, cols }: CreateMatrixOptions): Promise<MatrixHandle> {
-  return Promise.resolve(new ReferenceMatrix(rows, cols, values.slice(0, rows * cols)));
+  return Promise.resolve(new ReferenceMatrix(rows, cols, matrixValues(values, rows * cols)));
 }
 
 function asGram(handle: GramHandle): ReferenceGram {

@@ -68,7 +68,9 @@ type KernelName =
   | "bestSwapsInBlocks"
   | "applySwaps"
   | "matmul"
+  | "matmulBf16"
   | "matmulColumns"
+  | "matmulColumnsBf16"
   | "rebuildRows";
 
 const PAGE = 65536;
@@ -324,7 +326,16 @@ class WasmGram implements GramHandle {
 }
 
 class WasmMatrix implements MatrixHandle {
-  constructor(readonly rows: number, readonly cols: number, readonly values: number) {}
+  readonly bytes: number;
+  constructor(
+    readonly rows: number,
+    readonly cols: number,
+    readonly values: number,
+    /** Kept as bfloat16 bits (2 bytes a weight), widened by the bf16 products. */
+    readonly bfloat16: boolean,
+  ) {
+    this.bytes = rows * cols * (bfloat16 ? 2 : 4);
+  }
 }
 
 class WasmRows implements RowBatchHandle {
@@ -822,9 +833,15 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
     },
 
     createMatrix({ values, rows, cols }: CreateMatrixOptions): Promise<MatrixHandle> {
-      const matrix = new WasmMatrix(rows, cols, heap.allocate(rows * cols * 4));
-      f32(matrix.values, rows * cols).set(values.subarray(0, rows * cols));
-      return Promise.resolve(matrix);
+      const count = rows * cols;
+      if (values instanceof Uint16Array) {
+        const at = heap.allocate(count * 2);
+        new Uint16Array(memory.buffer, at, count).set(values.subarray(0, count));
+        return Promise.resolve(new WasmMatrix(rows, cols, at, true));
+      }
+      const at = heap.allocate(count * 4);
+      f32(at, count).set(values.subarray(0, count));
+      return Promise.resolve(new WasmMatrix(rows, cols, at, false));
     },
 
     matmul({ x, w, n, k, m }: MatmulOptions): Promise<Float32Array> {
@@ -837,10 +854,11 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
         f32(xPtr, n * k).set(x.subarray(0, n * k));
         const wPtr = resident ? w.values : copied;
         if (!resident) f32(wPtr, m * k).set((w as Float32Array).subarray(0, m * k));
+        const bf16 = resident && w.bfloat16;
         // Many rows: split them (each piece reuses w from cache); few rows: split the outputs.
         if (n >= MATMUL_ROWS_PER_CALL * threads.count) {
           await threads.run(
-            "matmul",
+            bf16 ? "matmulBf16" : "matmul",
             evenRanges(n, threads.count),
             MATMUL_ROWS_PER_CALL,
             () => [xPtr, wPtr, yPtr, k, m],
@@ -848,7 +866,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
           );
         } else {
           await threads.run(
-            "matmulColumns",
+            bf16 ? "matmulColumnsBf16" : "matmulColumns",
             evenRanges(m, threads.count),
             rowsPerCall(n * k),
             () => [xPtr, wPtr, yPtr, n, k, m],

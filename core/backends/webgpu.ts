@@ -15,7 +15,7 @@
  */
 
 import { attentionByProducts, type AttentionOptions } from "../attention.ts";
-import { attentionWithin, checkTargets } from "../host_forward.ts";
+import { attentionWithin, checkTargets, matrixValues } from "../host_forward.ts";
 import { BOUND_NEIGHBOURS } from "../bounds.ts";
 import { BackendFailedError, BackendUnavailableError } from "../errors.ts";
 import { rebuildRowsFloat64 } from "../update.ts";
@@ -85,7 +85,10 @@ class GpuRows implements RowBatchHandle {
 }
 
 class GpuMatrix implements MatrixHandle {
-  constructor(readonly rows: number, readonly cols: number, readonly values: GPUBuffer) {}
+  readonly bytes: number;
+  constructor(readonly rows: number, readonly cols: number, readonly values: GPUBuffer) {
+    this.bytes = rows * cols * 4;
+  }
 }
 
 class GpuActivation implements ActivationHandle {
@@ -776,7 +779,8 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
     },
 
     async createMatrix({ values, rows, cols }: CreateMatrixOptions): Promise<MatrixHandle> {
-      const matrix = new GpuMatrix(rows, cols, upload(values.subarray(0, rows * cols), "matrix"));
+      // bfloat16 is widened here: the shaders read float32 weights.
+      const matrix = new GpuMatrix(rows, cols, upload(matrixValues(values, rows * cols), "matrix"));
       await checkErrors();
       return matrix;
     },

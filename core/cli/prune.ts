@@ -313,7 +313,7 @@ export async function pruneCommand(
     try {
       // An assembly samples nothing: its windows come from the plan.
       const sampling = !assembly && (calibText === undefined || settings.evalWindows > 0);
-      checkBackendMemory(kernels, source.checkpoint.config, settings, sampling);
+      checkBackendMemory(kernels, source.checkpoint, settings, sampling);
       // Decided once, so the pre-flight and the run agree on it; an assembly keeps none.
       const placement = assembly
         ? "memory"
@@ -326,11 +326,7 @@ export async function pruneCommand(
           chunkBytes: CHUNK_BYTES,
           hiddenStates: placement,
           samplingWeights: sampling
-            ? samplingHostBytes(
-              kernels,
-              source.checkpoint.config,
-              settings.nsamples * settings.seqlen,
-            )
+            ? samplingHostBytes(kernels, source.checkpoint, settings.nsamples * settings.seqlen)
             : 0,
         },
         Deno.systemMemoryInfo().available,

@@ -8,7 +8,13 @@
 
 import type { Kernels, MatrixHandle } from "../kernels.ts";
 import type { Random } from "../synthetic.ts";
-import { type Checkpoint, readBlock } from "./checkpoint.ts";
+import {
+  type Checkpoint,
+  LINEAR_LAYERS,
+  LINEAR_ROLES,
+  linearName,
+  readBlock,
+} from "./checkpoint.ts";
 import type { LlamaConfig } from "./config.ts";
 import {
   blockForward,
@@ -21,7 +27,7 @@ import {
   type Matrix,
   ropeFrequencies,
 } from "./forward.ts";
-import { toFloat32 } from "../safetensors.ts";
+import { type Tensor, toFloat32 } from "../safetensors.ts";
 import { backendHiddenStates } from "../hidden_states.ts";
 import { chunkSequences, embedWindows, forwardInChunks } from "./forward_chunks.ts";
 import { InputError } from "../errors.ts";
@@ -41,6 +47,11 @@ export interface ModelWeights {
   readonly head: Matrix;
   /** The weights of block `layer`. */
   block(layer: number): Promise<BlockWeights>;
+  /**
+   * A weight tensor as the checkpoint stores it (its own dtype), for weights read from one:
+   * {@linkcode residentWeights} keeps BF16 matrices on the backend as they are.
+   */
+  readonly stored?: (name: string) => Promise<Tensor>;
 }
 
 /**
@@ -60,13 +71,16 @@ export async function checkpointWeights(checkpoint: Checkpoint): Promise<ModelWe
       ? embedding
       : toFloat32(await checkpoint.read("lm_head.weight")),
     block: (layer) => readBlock(checkpoint, layer),
+    stored: (name) => checkpoint.read(name),
   };
 }
 
 /**
  * The same weights with every block read once and kept (for sampling, which visits each block
  * once per token): in the backend as far as `budget` bytes go, in memory beyond it (copied into
- * the backend for each product, the same numbers). Release them with the returned `release`.
+ * the backend for each product, the same numbers). Matrices a checkpoint stores in BF16 go to
+ * the backend as they are (half the bytes of float32; the same products). Release them with the
+ * returned `release`.
  *
  * @param kernels The backend that keeps the matrices.
  * @param weights Streaming weights.
@@ -80,32 +94,34 @@ export async function residentWeights(
 ): Promise<{ weights: ModelWeights; release: () => void }> {
   const handles: MatrixHandle[] = [];
   let left = budget;
-  const resident = async (matrix: Matrix, cols: number) => {
-    if (!(matrix instanceof Float32Array) || matrix.byteLength > left) return matrix;
-    left -= matrix.byteLength;
-    const handle = await kernels.createMatrix({ values: matrix, rows: matrix.length / cols, cols });
+  const resident = async (matrix: Matrix, cols: number, name: string) => {
+    if (!(matrix instanceof Float32Array)) return matrix;
+    const stored = await weights.stored?.(name);
+    const values = stored?.dtype === "BF16" ? new Uint16Array(stored.bytes.slice().buffer) : matrix;
+    if (values.byteLength > left) return matrix;
+    left -= values.byteLength;
+    const handle = await kernels.createMatrix({ values, rows: matrix.length / cols, cols });
     handles.push(handle);
     return handle;
   };
   const { dim, hiddenDim, nHeads, headDim } = weights.config;
+  const widths = { attention: dim, output: nHeads * headDim, mlp: dim, down: hiddenDim };
   const blocks: BlockWeights[] = [];
   for (let layer = 0; layer < weights.config.nLayers; layer++) {
-    const b = await weights.block(layer);
-    blocks.push({
-      ...b,
-      q: await resident(b.q, dim),
-      k: await resident(b.k, dim),
-      v: await resident(b.v, dim),
-      o: await resident(b.o, nHeads * headDim),
-      gate: await resident(b.gate, dim),
-      up: await resident(b.up, dim),
-      down: await resident(b.down, hiddenDim),
-    });
+    const block: Record<string, Matrix> = { ...await weights.block(layer) };
+    for (const linear of LINEAR_LAYERS) {
+      const { field, input } = LINEAR_ROLES[linear];
+      block[field] = await resident(block[field], widths[input], linearName(layer, linear));
+    }
+    blocks.push(block as unknown as BlockWeights);
   }
+  const headName = weights.config.tieWordEmbeddings
+    ? "model.embed_tokens.weight"
+    : "lm_head.weight";
   return {
     weights: {
       ...weights,
-      head: await resident(weights.head, dim),
+      head: await resident(weights.head, dim, headName),
       block: (layer) => Promise.resolve(blocks[layer]),
     },
     release: () => handles.forEach((h) => kernels.release(h)),

@@ -134,11 +134,18 @@ export interface MatrixHandle {
     readonly rows: number;
     /** Columns (its inputs). */
     readonly cols: number;
+    /** Bytes the backend keeps for it. */
+    readonly bytes: number;
 }
 /** Options of {@linkcode Kernels.createMatrix}. */
 export interface CreateMatrixOptions {
-    /** w (rows, cols) row-major; copied, so later changes to it do not reach the backend. */
-    readonly values: Float32Array;
+    /**
+     * w (rows, cols) row-major, float32 values or bfloat16 bits (a BF16 checkpoint's own storage:
+     * the wasm backend keeps them in half the memory and widens them exactly in its products, so
+     * products equal those of the float32 values); copied, so later changes do not reach the
+     * backend.
+     */
+    readonly values: Float32Array | Uint16Array;
     /** Rows. */
     readonly rows: number;
     /** Columns. */

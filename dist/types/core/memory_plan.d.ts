@@ -33,7 +33,10 @@ export interface WasmMemoryPlan {
     readonly pruning: readonly MemoryItem[];
     /** Bytes of weights the backend may keep resident while sampling (the rest are copied in). */
     readonly residentBudget: number;
-    /** Bytes of every linear weight and the head in float32: what sampling keeps somewhere. */
+    /**
+     * Bytes of every linear weight and the head as the backend would keep them (float32, or a BF16
+     * checkpoint's bits): what sampling keeps somewhere.
+     */
     readonly samplingWeights: number;
 }
 /** Options of {@linkcode wasmMemoryPlan}. */
@@ -46,6 +49,11 @@ export interface MemoryPlanOptions {
     readonly tokens: number;
     /** Whether ADMM runs (an ADMM update or the ADMM-Grad warm start). */
     readonly admm: boolean;
+    /**
+     * Bytes a weight takes on the backend while sampling: 2 when the checkpoint stores the linear
+     * weights and the head in BF16 (kept as they are), else 4 (default).
+     */
+    readonly weightBytes?: number;
 }
 /**
  * The wasm backend's memory at the run's two peaks.

@@ -127,17 +127,26 @@ export declare function checkRunFitsModel(settings: Pick<RunSettings, "seqlen" |
  * @param sampling Whether windows are sampled from the model (no calibration text, or
  *   evaluation windows).
  */
-export declare function checkBackendMemory(kernels: Kernels, config: LlamaConfig, settings: Pick<RunSettings, "nsamples" | "seqlen" | "update" | "warmStart">, sampling: boolean): void;
+export declare function checkBackendMemory(kernels: Kernels, checkpoint: Checkpoint, settings: Pick<RunSettings, "nsamples" | "seqlen" | "update" | "warmStart">, sampling: boolean): void;
+/**
+ * Bytes a weight takes on the backend while sampling: 2 when every linear weight and the head
+ * are stored in BF16 (residentWeights keeps them as they are), else 4.
+ *
+ * @param checkpoint The model.
+ * @returns 2 or 4.
+ */
+export declare function sampledWeightBytes(checkpoint: Checkpoint): number;
 /**
  * Bytes of weights a run keeps in host memory while it samples windows from the model: on
- * WebGPU none (they are on the GPU), on wasm those beyond its 4 GiB, on the reference backend all.
+ * WebGPU none (they are on the GPU), on wasm those beyond its 4 GiB (in float32), on the
+ * reference backend all (in float32).
  *
  * @param kernels Backend.
- * @param config The model.
+ * @param checkpoint The model.
  * @param tokens Calibration tokens.
  * @returns Bytes.
  */
-export declare function samplingHostBytes(kernels: Kernels, config: LlamaConfig, tokens: number): number;
+export declare function samplingHostBytes(kernels: Kernels, checkpoint: Checkpoint, tokens: number): number;
 /** What a report is made of, besides the settings. */
 export interface ReportParts {
     /** What the user named as the model (a name, a path). */

@@ -10,6 +10,7 @@ import type { Random } from "../synthetic.js";
 import { type Checkpoint } from "./checkpoint.js";
 import type { LlamaConfig } from "./config.js";
 import { type BlockWeights, type Matrix } from "./forward.js";
+import { type Tensor } from "../safetensors.js";
 /** The token every sequence starts with (llama2.c and LLaMA tokenizers). */
 export declare const BOS = 1;
 /** A model's weights, handed out block by block. */
@@ -24,6 +25,11 @@ export interface ModelWeights {
     readonly head: Matrix;
     /** The weights of block `layer`. */
     block(layer: number): Promise<BlockWeights>;
+    /**
+     * A weight tensor as the checkpoint stores it (its own dtype), for weights read from one:
+     * {@linkcode residentWeights} keeps BF16 matrices on the backend as they are.
+     */
+    readonly stored?: (name: string) => Promise<Tensor>;
 }
 /**
  * Weights read from a checkpoint on demand: embedding, norm and head stay in memory, blocks are
@@ -36,7 +42,9 @@ export declare function checkpointWeights(checkpoint: Checkpoint): Promise<Model
 /**
  * The same weights with every block read once and kept (for sampling, which visits each block
  * once per token): in the backend as far as `budget` bytes go, in memory beyond it (copied into
- * the backend for each product, the same numbers). Release them with the returned `release`.
+ * the backend for each product, the same numbers). Matrices a checkpoint stores in BF16 go to
+ * the backend as they are (half the bytes of float32; the same products). Release them with the
+ * returned `release`.
  *
  * @param kernels The backend that keeps the matrices.
  * @param weights Streaming weights.
