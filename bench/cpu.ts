@@ -188,7 +188,7 @@ async function throughput(label: string, kernels: Kernels, layer: BenchLayer, x:
   const { d, rows } = layer;
   const tokens = x.length / d;
   const gram = await kernels.createGram({ d });
-  let start = performance.now();
+  const start = performance.now();
   await kernels.gramAccumulate({ gram, x, tokens });
   await kernels.readGram(gram);
   const gramSeconds = (performance.now() - start) / 1000;
