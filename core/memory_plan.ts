@@ -101,6 +101,10 @@ export interface MemoryPlanOptions {
  * assert.ok(total(plan.sampling) <= 2 ** 32 - 2 ** 28);
  * assert.ok(plan.residentBudget < 4.1 * 2 ** 30);
  * assert.ok(total(plan.pruning) < 1e9);
+ * // Kept as a BF16 checkpoint's bits (2.05 GiB), they all do.
+ * const bf16 = wasmMemoryPlan({ config, sampling: true, tokens: 8192, admm: false, weightBytes: 2 });
+ * assert.match(bf16.sampling[0].what, /in BF16, resident/);
+ * assert.ok(bf16.samplingWeights <= bf16.residentBudget);
  * ```
  */
 export function wasmMemoryPlan(options: MemoryPlanOptions): WasmMemoryPlan {
@@ -121,7 +125,7 @@ export function wasmMemoryPlan(options: MemoryPlanOptions): WasmMemoryPlan {
     ? [
       {
         what: weights <= residentBudget
-          ? "linear weights and head in float32, resident"
+          ? `linear weights and head in ${options.weightBytes === 2 ? "BF16" : "float32"}, resident`
           : "the linear weights and head that fit, resident (the rest copied in per product)",
         bytes: Math.min(weights, residentBudget),
       },
