@@ -6546,7 +6546,7 @@ function wasmMemoryPlan(options) {
   const residentBudget = Math.max(0, WASM_MEMORY_LIMIT - WASM_HEADROOM - transient);
   const sampling = options.sampling ? [
     {
-      what: weights <= residentBudget ? "linear weights and head in float32, resident" : "the linear weights and head that fit, resident (the rest copied in per product)",
+      what: weights <= residentBudget ? `linear weights and head in ${options.weightBytes === 2 ? "BF16" : "float32"}, resident` : "the linear weights and head that fit, resident (the rest copied in per product)",
       bytes: Math.min(weights, residentBudget)
     },
     { what: "a forward matmul, with a weight copied in", bytes: transient }
@@ -8694,7 +8694,13 @@ function sampledWeightBytes(checkpoint) {
 function samplingHostBytes(kernels, checkpoint, tokens) {
   if (kernels.name === "webgpu") return 0;
   const weightBytes = sampledWeightBytes(checkpoint);
-  const plan = wasmMemoryPlan({ config: checkpoint.config, sampling: true, tokens, admm: false, weightBytes });
+  const plan = wasmMemoryPlan({
+    config: checkpoint.config,
+    sampling: true,
+    tokens,
+    admm: false,
+    weightBytes
+  });
   const resident = kernels.name === "wasm" ? Math.min(plan.samplingWeights, plan.residentBudget) : 0;
   return (plan.samplingWeights - resident) / weightBytes * 4;
 }

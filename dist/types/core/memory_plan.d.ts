@@ -73,6 +73,10 @@ export interface MemoryPlanOptions {
  * assert.ok(total(plan.sampling) <= 2 ** 32 - 2 ** 28);
  * assert.ok(plan.residentBudget < 4.1 * 2 ** 30);
  * assert.ok(total(plan.pruning) < 1e9);
+ * // Kept as a BF16 checkpoint's bits (2.05 GiB), they all do.
+ * const bf16 = wasmMemoryPlan({ config, sampling: true, tokens: 8192, admm: false, weightBytes: 2 });
+ * assert.match(bf16.sampling[0].what, /in BF16, resident/);
+ * assert.ok(bf16.samplingWeights <= bf16.residentBudget);
  * ```
  */
 export declare function wasmMemoryPlan(options: MemoryPlanOptions): WasmMemoryPlan;

@@ -134,6 +134,21 @@ export declare function checkBackendMemory(kernels: Kernels, checkpoint: Checkpo
  *
  * @param checkpoint The model.
  * @returns 2 or 4.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import type { Checkpoint } from "./model/checkpoint.js";
+ * const model = (head: string) => ({
+ *   config: { tieWordEmbeddings: false },
+ *   tensors: [
+ *     { name: "model.embed_tokens.weight", dtype: "F32" }, // only looked up, never multiplied
+ *     { name: "lm_head.weight", dtype: head },
+ *     { name: "model.layers.0.mlp.up_proj.weight", dtype: "BF16" },
+ *   ],
+ * }) as unknown as Checkpoint;
+ * assert.equal(sampledWeightBytes(model("BF16")), 2);
+ * assert.equal(sampledWeightBytes(model("F32")), 4);
+ * ```
  */
 export declare function sampledWeightBytes(checkpoint: Checkpoint): number;
 /**
