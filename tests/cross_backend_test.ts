@@ -14,6 +14,7 @@ import { createWebGpuKernels } from "../core/backends/webgpu.ts";
 import type { Kernels } from "../core/kernels.ts";
 import { rowsBreakingPattern, type SparsityPattern, swapBlocks } from "../core/pattern.ts";
 import { refineSparseSwaps } from "../core/sparseswaps.ts";
+import { bfloat16ToFloat32, float32ToBfloat16 } from "../core/float16.ts";
 import { createRandom, syntheticLayer } from "../core/synthetic.ts";
 import { rebuildRowsFloat64 } from "../core/update.ts";
 import { gramDiagonal, warmStartMask } from "../core/warm_start.ts";
@@ -436,6 +437,29 @@ gramAndMatmulSuite(wasm, 1024, 192);
 if (typeof gpu !== "string") {
   // With 32 KiB bindings and d = 128: two G panels, X in chunks of 64 tokens, x of 64 rows.
   gpu.forEach((candidate, i) => gramAndMatmulSuite(candidate, i === 0 ? 256 : 128, 150));
+}
+
+if (typeof gpu !== "string") {
+  const { kernels } = gpu[1];
+  Deno.test("webgpu in panels multiplies a bfloat16 matrix exactly as its float32 widening, even and odd widths", async () => {
+    const random = createRandom(31);
+    // 32 KiB bindings: 600 rows of 16 weights in panels of 512 rows; of 17, in panels of 384 (an
+    // odd width moves bfloat16 panels to 128-row steps: at 64-row steps the second panel, at row
+    // 448, would start at byte 15232, not 256-aligned).
+    for (const k of [16, 17]) {
+      const m = 600;
+      const bits = float32ToBfloat16(Float32Array.from({ length: m * k }, () => random.normal()));
+      const matrix = await kernels.createMatrix({ values: bits, rows: m, cols: k });
+      const x = Float32Array.from({ length: 3 * k }, () => random.normal());
+      const widened = bfloat16ToFloat32(bits);
+      assert.deepEqual(
+        await kernels.matmul({ x, w: matrix, n: 3, k, m }),
+        await kernels.matmul({ x, w: widened, n: 3, k, m }),
+        `k = ${k}`,
+      );
+      kernels.release(matrix);
+    }
+  });
 }
 
 globalThis.addEventListener("unload", () => {

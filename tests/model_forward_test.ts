@@ -267,7 +267,7 @@ Deno.test("perplexity over windows in chunks of one (bounded memory) equals the 
   });
 });
 
-Deno.test("a BF16 checkpoint's matrices stay on the backend as BF16 (half the bytes on wasm) and sample and score exactly as float32 ones", async () => {
+Deno.test("a BF16 checkpoint's matrices stay on the backend as BF16 (half the bytes on wasm and WebGPU) and sample and score exactly as float32 ones", async () => {
   const dir = await Deno.makeTempDir({ prefix: "sparseswaps-bf16-" });
   try {
     const config = { ...TINY, tieWordEmbeddings: false };
@@ -284,8 +284,8 @@ Deno.test("a BF16 checkpoint's matrices stay on the backend as BF16 (half the by
       const wide = await residentWeights(kernels, float32);
       const q = (await kept.weights.block(0)).q as MatrixHandle;
       const q32 = (await wide.weights.block(0)).q as MatrixHandle;
-      // Only wasm keeps bfloat16 bits; the others widen them.
-      assert.equal(q.bytes, (kernels.name === "wasm" ? 2 : 4) * config.dim * config.dim);
+      // wasm and WebGPU keep bfloat16 bits; the reference backend widens them.
+      assert.equal(q.bytes, (kernels.name === "reference" ? 4 : 2) * config.dim * config.dim);
       assert.equal(q32.bytes, 4 * config.dim * config.dim);
       assert.equal(
         (kept.weights.head as MatrixHandle).bytes,

@@ -15,7 +15,7 @@
  */
 
 import { attentionByProducts, type AttentionOptions } from "../attention.ts";
-import { attentionWithin, checkTargets, matrixValues } from "../host_forward.ts";
+import { attentionWithin, checkTargets } from "../host_forward.ts";
 import { BOUND_NEIGHBOURS } from "../bounds.ts";
 import { BackendFailedError, BackendUnavailableError } from "../errors.ts";
 import { rebuildRowsFloat64 } from "../update.ts";
@@ -86,8 +86,14 @@ class GpuRows implements RowBatchHandle {
 
 class GpuMatrix implements MatrixHandle {
   readonly bytes: number;
-  constructor(readonly rows: number, readonly cols: number, readonly values: GPUBuffer) {
-    this.bytes = rows * cols * 4;
+  constructor(
+    readonly rows: number,
+    readonly cols: number,
+    readonly values: GPUBuffer,
+    /** Kept as bfloat16 bits, two to a word (matmul.wgsl widens them). */
+    readonly bfloat16: boolean,
+  ) {
+    this.bytes = rows * cols * (bfloat16 ? 2 : 4);
   }
 }
 
@@ -222,7 +228,12 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
   };
   const upload = (data: ArrayBufferView, label: string) => {
     const b = buffer(data.byteLength, label);
-    device.queue.writeBuffer(b, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+    // Writes come in whole words: a ragged tail (bfloat16 bits of an odd count) is padded.
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const words = bytes.byteLength % 4 === 0
+      ? bytes
+      : Uint8Array.from({ length: Math.ceil(bytes.byteLength / 4) * 4 }, (_, i) => bytes[i] ?? 0);
+    device.queue.writeBuffer(b, 0, words.buffer as ArrayBuffer, words.byteOffset, words.byteLength);
     return b;
   };
   const whole = (b: GPUBuffer): GPUBufferBinding => ({ buffer: b });
@@ -526,12 +537,29 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
     return Float64Array.from(new Float32Array(await read(b.errors, b.rows * 4)));
   };
 
-  /** y (n, m) = x (n, k) · wᵀ, with w split into row panels that each fit a binding. */
-  const product = (x: GPUBuffer, w: GPUBuffer, y: GPUBuffer, n: number, k: number, m: number) => {
-    for (const panel of panels(m, k)) {
-      dispatch("matmul", [n, k, m, panel.start, panel.rows], [
+  /**
+   * y (n, m) = x (n, k) · wᵀ, with w (float32, or bfloat16 bits) split into row panels that each
+   * fit a binding and start 256-aligned (bfloat16 rows of an odd width: at multiples of 128 rows).
+   */
+  const product = (
+    x: GPUBuffer,
+    w: GPUBuffer,
+    y: GPUBuffer,
+    n: number,
+    k: number,
+    m: number,
+    bfloat16 = false,
+  ) => {
+    const unit = bfloat16 && k % 2 === 1 ? 2 * PANEL_UNIT : PANEL_UNIT;
+    const elementBytes = bfloat16 ? 2 : 4;
+    for (const panel of panels(m, k, unit)) {
+      dispatch("matmul", [n, k, m, panel.start, panel.rows, bfloat16 ? 1 : 0], [
         whole(x),
-        panelBinding(w, panel.start, panel.rows, k),
+        {
+          buffer: w,
+          offset: panel.start * k * elementBytes,
+          size: Math.ceil((panel.rows * k * elementBytes) / 4) * 4,
+        },
         whole(y),
       ], [Math.ceil(panel.rows / 16), Math.ceil(n / 16)]);
     }
@@ -779,8 +807,12 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
     },
 
     async createMatrix({ values, rows, cols }: CreateMatrixOptions): Promise<MatrixHandle> {
-      // bfloat16 is widened here: the shaders read float32 weights.
-      const matrix = new GpuMatrix(rows, cols, upload(matrixValues(values, rows * cols), "matrix"));
+      const matrix = new GpuMatrix(
+        rows,
+        cols,
+        upload(values.subarray(0, rows * cols), "matrix"),
+        values instanceof Uint16Array,
+      );
       await checkErrors();
       return matrix;
     },
@@ -801,7 +833,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
         const rows = Math.min(step, n - i0);
         const xBuffer = upload(x.subarray(i0 * k, (i0 + rows) * k), "x");
         const y = buffer(rows * m * 4, "y");
-        product(xBuffer, wBuffer, y, rows, k, m);
+        product(xBuffer, wBuffer, y, rows, k, m, resident && w.bfloat16);
         out.set(new Float32Array(await read(y, rows * m * 4)), i0 * m);
         xBuffer.destroy();
         y.destroy();
@@ -894,7 +926,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       const m = resident ? w.rows : (w as Float32Array).length / x.width;
       const wBuffer = resident ? w.values : upload(w as Float32Array, "w");
       const y = activation(x.rows, m, "linear output");
-      product(x.values, wBuffer, y.values, x.rows, x.width, m);
+      product(x.values, wBuffer, y.values, x.rows, x.width, m, resident && w.bfloat16);
       if (!resident) retire(wBuffer);
       return Promise.resolve(y);
     },

@@ -1,4 +1,4 @@
 /** SHA-256 of the shader sources this was generated from. */
-export declare const SHADER_SOURCE_HASH = "3644986efc43db3c45acd16349c1d9f70f8599a1b51ca722c6bd977bc453a6e2";
+export declare const SHADER_SOURCE_HASH = "f5655192b5bde5603d93ad60053a5cbc33e3d962d01006226632ae4326cfef51";
 /** WGSL source of each shader, by file name without extension. */
 export declare const SHADERS: Readonly<Record<string, string>>;
