@@ -7,7 +7,6 @@
  */
 
 import type { AttentionOptions } from "./attention.ts";
-import { bfloat16ToFloat32 } from "./float16.ts";
 import type { ActivationHandle, Kernels, MatmulOptions, MatrixHandle } from "./kernels.ts";
 import {
   addInPlace,
@@ -45,24 +44,6 @@ export function hostValues(x: Float32Array | ActivationHandle): Float32Array {
   if (x instanceof Float32Array) return x;
   if (!(x instanceof HostActivation)) throw new TypeError("Activation handle is not a CPU one");
   return x.values;
-}
-
-/**
- * A matrix's float32 values: a copy of the first `count`, bfloat16 bits widened (exactly).
- *
- * @param values Float32 values, or bfloat16 bits.
- * @param count Elements.
- * @returns A float32 copy.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.deepEqual([...matrixValues(Uint16Array.of(0x3fc0, 0xc000), 2)], [1.5, -2]);
- * ```
- */
-export function matrixValues(values: Float32Array | Uint16Array, count: number): Float32Array {
-  return values instanceof Uint16Array
-    ? bfloat16ToFloat32(values.subarray(0, count))
-    : values.slice(0, count);
 }
 
 /**

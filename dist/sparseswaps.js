@@ -3472,9 +3472,6 @@ function hostValues(x) {
   if (!(x instanceof HostActivation)) throw new TypeError("Activation handle is not a CPU one");
   return x.values;
 }
-function matrixValues(values, count) {
-  return values instanceof Uint16Array ? bfloat16ToFloat32(values.subarray(0, count)) : values.slice(0, count);
-}
 function attentionWithin(attention2, q, k, v, sizes) {
   const { layout } = sizes;
   if (layout.start !== 0) throw new RangeError("A chunk without a cache must start at 0");
@@ -4147,7 +4144,9 @@ var ReferenceMatrix = class {
   bytes;
 };
 function createMatrix({ values, rows, cols }) {
-  return Promise.resolve(new ReferenceMatrix(rows, cols, matrixValues(values, rows * cols)));
+  const count = rows * cols;
+  const float32 = values instanceof Uint16Array ? bfloat16ToFloat32(values.subarray(0, count)) : values.slice(0, count);
+  return Promise.resolve(new ReferenceMatrix(rows, cols, float32));
 }
 function asGram(handle) {
   if (!(handle instanceof ReferenceGram)) throw new TypeError("Gram handle is not a reference one");

@@ -7,7 +7,8 @@
  */
 
 import { attentionByProducts, type AttentionOptions } from "../attention.ts";
-import { hostForwardKernels, hostValues, matrixValues } from "../host_forward.ts";
+import { bfloat16ToFloat32 } from "../float16.ts";
+import { hostForwardKernels, hostValues } from "../host_forward.ts";
 import { rebuildRowsFloat64 } from "../update.ts";
 import type {
   ApplySwapsOptions,
@@ -79,7 +80,12 @@ class ReferenceMatrix implements MatrixHandle {
 }
 
 function createMatrix({ values, rows, cols }: CreateMatrixOptions): Promise<MatrixHandle> {
-  return Promise.resolve(new ReferenceMatrix(rows, cols, matrixValues(values, rows * cols)));
+  const count = rows * cols;
+  // bfloat16 bits widen exactly: the reference keeps every matrix in float32.
+  const float32 = values instanceof Uint16Array
+    ? bfloat16ToFloat32(values.subarray(0, count))
+    : values.slice(0, count);
+  return Promise.resolve(new ReferenceMatrix(rows, cols, float32));
 }
 
 function asGram(handle: GramHandle): ReferenceGram {

@@ -29,19 +29,6 @@ export declare class HostActivation implements ActivationHandle {
  */
 export declare function hostValues(x: Float32Array | ActivationHandle): Float32Array;
 /**
- * A matrix's float32 values: a copy of the first `count`, bfloat16 bits widened (exactly).
- *
- * @param values Float32 values, or bfloat16 bits.
- * @param count Elements.
- * @returns A float32 copy.
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * assert.deepEqual([...matrixValues(Uint16Array.of(0x3fc0, 0xc000), 2)], [1.5, -2]);
- * ```
- */
-export declare function matrixValues(values: Float32Array | Uint16Array, count: number): Float32Array;
-/**
  * Causal attention within a chunk through a cache of exactly its length (what a block does
  * without a cache), with any backend's attention over caches.
  *
