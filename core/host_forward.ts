@@ -7,13 +7,20 @@
  */
 
 import type { AttentionOptions } from "./attention.ts";
-import type { ActivationHandle, Kernels, MatmulOptions, MatrixHandle } from "./kernels.ts";
+import type {
+  ActivationHandle,
+  Kernels,
+  KvCacheHandle,
+  MatmulOptions,
+  MatrixHandle,
+} from "./kernels.ts";
 import {
   addInPlace,
   applyRope,
   attendWithCache,
   type ChunkLayout,
   createCache,
+  type LayerCache,
   negativeLogLikelihood,
   rmsnorm,
   swiglu,
@@ -31,6 +38,46 @@ export class HostActivation implements ActivationHandle {
     readonly width: number,
     readonly values: Float32Array,
   ) {}
+}
+
+/** A key/value cache in host memory. */
+export class HostKvCache implements KvCacheHandle {
+  /**
+   * @param batch Sequences.
+   * @param cache Keys and values, as forward.ts lays them out.
+   */
+  constructor(readonly batch: number, readonly cache: LayerCache) {}
+
+  /** Positions each sequence can hold. */
+  get capacity(): number {
+    return this.cache.capacity;
+  }
+}
+
+/**
+ * A key/value cache in host memory for any backend, and attention over it through that
+ * backend's attention (what the CPU backends do, and WebGPU for caches it cannot hold).
+ *
+ * @param attention A backend's attention over a cache.
+ * @param readActivation Reads the backend's activations.
+ * @param createActivation Makes activations on the backend.
+ * @returns createKvCache and attendCached.
+ */
+export function hostKvCache(
+  attention: (options: AttentionOptions) => Promise<Float32Array>,
+  readActivation: Kernels["readActivation"],
+  createActivation: Kernels["createActivation"],
+): Pick<Kernels, "createKvCache" | "attendCached"> {
+  return {
+    createKvCache: ({ batch, capacity, nKvHeads, headDim }) =>
+      later(() => new HostKvCache(batch, createCache({ nKvHeads, headDim }, batch, capacity))),
+    attendCached: async ({ q, k, v, cache, layout, ...heads }) => {
+      if (!(cache instanceof HostKvCache)) throw new TypeError("Cache handle is not a host one");
+      const [qs, ks, vs] = await Promise.all([q, k, v].map((a) => readActivation(a)));
+      const values = await attendWithCache(attention, heads, qs, ks, vs, cache.cache, layout);
+      return await createActivation({ values, width: q.width });
+    },
+  };
 }
 
 /**
@@ -98,6 +145,8 @@ function later<T>(compute: () => T): Promise<T> {
 /** The forward-pass operations of {@linkcode Kernels}. */
 export type ForwardKernels = Pick<
   Kernels,
+  | "createKvCache"
+  | "attendCached"
   | "createActivation"
   | "readActivation"
   | "sliceRows"
@@ -134,9 +183,13 @@ export function hostForwardKernels(
 ): ForwardKernels {
   const wrap = (values: Float32Array, width: number) =>
     new HostActivation(values.length / width, width, values);
+  const createActivation: Kernels["createActivation"] = ({ values, width }) =>
+    later(() => wrap(values.slice(), width));
+  const readActivation: Kernels["readActivation"] = (x) => later(() => hostValues(x).slice());
   return {
-    createActivation: ({ values, width }) => later(() => wrap(values.slice(), width)),
-    readActivation: (x) => later(() => hostValues(x).slice()),
+    ...hostKvCache(attention, readActivation, createActivation),
+    createActivation,
+    readActivation,
     sliceRows: (x, first, rows) =>
       later(() => wrap(hostValues(x).slice(first * x.width, (first + rows) * x.width), x.width)),
     rmsNorm: ({ x, weight, eps }) =>

@@ -242,6 +242,34 @@ export interface CausalAttentionOptions {
   readonly headDim: number;
 }
 
+/** Keys and values of the positions a batch of sequences has seen, held by a backend. */
+export interface KvCacheHandle {
+  /** Sequences. */
+  readonly batch: number;
+  /** Positions each sequence can hold. */
+  readonly capacity: number;
+}
+
+/** Options of {@linkcode Kernels.createKvCache}. */
+export interface CreateKvCacheOptions {
+  /** Sequences. */
+  readonly batch: number;
+  /** Positions each sequence can hold. */
+  readonly capacity: number;
+  /** Key/value heads. */
+  readonly nKvHeads: number;
+  /** Head size. */
+  readonly headDim: number;
+}
+
+/** Options of {@linkcode Kernels.attendCached}: a generation step's attention. */
+export interface AttendCachedOptions extends Omit<CausalAttentionOptions, "layout"> {
+  /** The cache; k and v join it at [start, start + tokens). */
+  readonly cache: KvCacheHandle;
+  /** The chunk: token t sees positions [0, start + t] of its sequence. */
+  readonly layout: ChunkLayout;
+}
+
 /** Options of {@linkcode Kernels.channelMoments}. */
 export interface ChannelMomentsOptions {
   /** x (rows, width). */
@@ -370,6 +398,13 @@ export interface Kernels {
   rotary(options: RotaryOptions): Promise<void>;
   /** Causal grouped-query attention within a chunk: (batch·tokens, nHeads·headDim). */
   causalAttention(options: CausalAttentionOptions): Promise<ActivationHandle>;
+  /** An empty key/value cache (for generation, one per block). */
+  createKvCache(options: CreateKvCacheOptions): Promise<KvCacheHandle>;
+  /**
+   * Stores the chunk's k and v in the cache at [start, start + tokens), then attends over every
+   * position so far: (batch·tokens, nHeads·headDim).
+   */
+  attendCached(options: AttendCachedOptions): Promise<ActivationHandle>;
   /** SwiGLU: silu(gate) · up, elementwise. */
   swiglu(gate: ActivationHandle, up: ActivationHandle): Promise<ActivationHandle>;
   /** h += delta (a residual connection). */
@@ -383,7 +418,9 @@ export interface Kernels {
   tokenLosses(logits: ActivationHandle, targets: Int32Array): Promise<Float64Array>;
 
   /** Frees a handle's storage. */
-  release(handle: GramHandle | RowBatchHandle | MatrixHandle | ActivationHandle): void;
+  release(
+    handle: GramHandle | RowBatchHandle | MatrixHandle | ActivationHandle | KvCacheHandle,
+  ): void;
   /** Stops the backend's threads and frees everything; the kernels are unusable afterwards. */
   dispose(): void;
 }

@@ -3384,16 +3384,8 @@ async function blockForward(kernels, config, block, h, layout, frequencies, opti
   kernels.release(x);
   await kernels.rotary({ x: q, heads: nHeads, headDim, layout, frequencies });
   await kernels.rotary({ x: k, heads: nKvHeads, headDim, layout, frequencies });
-  const mixed = cache ? await kernels.createActivation({
-    values: await attendWithCache(
-      (o) => kernels.attention(o),
-      config,
-      ...await Promise.all([q, k, v].map((a) => kernels.readActivation(a))),
-      cache,
-      layout
-    ),
-    width: nHeads * headDim
-  }) : await kernels.causalAttention({ q, k, v, layout, nHeads, nKvHeads, headDim });
+  const heads = { nHeads, nKvHeads, headDim };
+  const mixed = cache ? await kernels.attendCached({ q, k, v, cache, layout, ...heads }) : await kernels.causalAttention({ q, k, v, layout, ...heads });
   [q, k, v].forEach((a) => kernels.release(a));
   await capture?.("output", mixed);
   await residual(kernels, h, await kernels.linear(mixed, block.o));
@@ -3467,6 +3459,33 @@ var HostActivation = class {
   width;
   values;
 };
+var HostKvCache = class {
+  /**
+   * @param batch Sequences.
+   * @param cache Keys and values, as forward.ts lays them out.
+   */
+  constructor(batch, cache) {
+    this.batch = batch;
+    this.cache = cache;
+  }
+  batch;
+  cache;
+  /** Positions each sequence can hold. */
+  get capacity() {
+    return this.cache.capacity;
+  }
+};
+function hostKvCache(attention2, readActivation, createActivation) {
+  return {
+    createKvCache: ({ batch, capacity, nKvHeads, headDim }) => later(() => new HostKvCache(batch, createCache({ nKvHeads, headDim }, batch, capacity))),
+    attendCached: async ({ q, k, v, cache, layout, ...heads }) => {
+      if (!(cache instanceof HostKvCache)) throw new TypeError("Cache handle is not a host one");
+      const [qs, ks, vs] = await Promise.all([q, k, v].map((a) => readActivation(a)));
+      const values = await attendWithCache(attention2, heads, qs, ks, vs, cache.cache, layout);
+      return await createActivation({ values, width: q.width });
+    }
+  };
+}
 function hostValues(x) {
   if (x instanceof Float32Array) return x;
   if (!(x instanceof HostActivation)) throw new TypeError("Activation handle is not a CPU one");
@@ -3487,9 +3506,12 @@ function later(compute) {
 }
 function hostForwardKernels(matmul2, attention2) {
   const wrap = (values, width) => new HostActivation(values.length / width, width, values);
+  const createActivation = ({ values, width }) => later(() => wrap(values.slice(), width));
+  const readActivation = (x) => later(() => hostValues(x).slice());
   return {
-    createActivation: ({ values, width }) => later(() => wrap(values.slice(), width)),
-    readActivation: (x) => later(() => hostValues(x).slice()),
+    ...hostKvCache(attention2, readActivation, createActivation),
+    createActivation,
+    readActivation,
     sliceRows: (x, first, rows) => later(() => wrap(hostValues(x).slice(first * x.width, (first + rows) * x.width), x.width)),
     rmsNorm: ({ x, weight, eps }) => later(() => wrap(rmsnorm(hostValues(x), weight, eps), x.width)),
     linear: async (x, w) => {
@@ -5255,6 +5277,20 @@ var GpuActivation = class {
   width;
   values;
 };
+var GpuKvCache = class {
+  constructor(batch, capacity, width, keys, values) {
+    this.batch = batch;
+    this.capacity = capacity;
+    this.width = width;
+    this.keys = keys;
+    this.values = values;
+  }
+  batch;
+  capacity;
+  width;
+  keys;
+  values;
+};
 async function findAdapter(allowFallback) {
   if (typeof navigator === "undefined" || !("gpu" in navigator)) return "WebGPU is not available";
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
@@ -5640,6 +5676,11 @@ async function createWebGpuKernels(options = {}) {
     [sizes.tokens, sizes.batch * sizes.nHeads]
   );
   const attentionFits = (tokens, batch, nHeads, headDim, bytes) => headDim <= ATTENTION_MAX_HEAD_DIM && bytes <= maxBinding && tokens <= device.limits.maxComputeWorkgroupsPerDimension && batch * nHeads <= device.limits.maxComputeWorkgroupsPerDimension;
+  const hostCache = hostKvCache(
+    (o) => kernels.attention(o),
+    (x) => kernels.readActivation(x),
+    (o) => kernels.createActivation(o)
+  );
   const info = adapter.info;
   const kernels = {
     name: "webgpu",
@@ -5991,6 +6032,71 @@ async function createWebGpuKernels(options = {}) {
       elementwise("add_in_place", to.rows * to.width, [to.values, from.values]);
       return Promise.resolve();
     },
+    createKvCache(options2) {
+      const { batch, capacity, nKvHeads, headDim } = options2;
+      const width = nKvHeads * headDim;
+      const bytes = batch * capacity * width * 4;
+      if (headDim > ATTENTION_MAX_HEAD_DIM || bytes > maxBinding) {
+        return hostCache.createKvCache(options2);
+      }
+      return Promise.resolve(
+        new GpuKvCache(
+          batch,
+          capacity,
+          width,
+          buffer(bytes, "cached keys"),
+          buffer(bytes, "cached values")
+        )
+      );
+    },
+    async attendCached(options2) {
+      const { cache, layout, nHeads, nKvHeads, headDim } = options2;
+      if (!(cache instanceof GpuKvCache)) return await hostCache.attendCached(options2);
+      const [q, k, v] = [options2.q, options2.k, options2.v].map(activationOf);
+      const { batch, tokens, start } = layout;
+      if (batch !== cache.batch || start + tokens > cache.capacity) {
+        throw new RangeError(
+          `Positions [${start}, ${start + tokens}) of ${batch} sequences in a cache of ${cache.batch} \xD7 ${cache.capacity}`
+        );
+      }
+      if (!attentionFits(tokens, batch, nHeads, headDim, q.rows * q.width * 4)) {
+        throw new RangeError(`Attention of ${batch} sequences \xD7 ${nHeads} heads in one dispatch`);
+      }
+      const row = cache.width * 4;
+      const copies = encoderFor("caching keys and values");
+      for (let b = 0; b < batch; b++) {
+        for (const [from, to] of [[k.values, cache.keys], [v.values, cache.values]]) {
+          copies.copyBufferToBuffer(
+            from,
+            b * tokens * row,
+            to,
+            (b * cache.capacity + start) * row,
+            tokens * row
+          );
+        }
+      }
+      const out = activation(q.rows, q.width, "attention output");
+      const perSequence = cache.capacity * cache.width;
+      const strides = [
+        perSequence,
+        headDim,
+        cache.width,
+        perSequence,
+        headDim,
+        cache.width,
+        1
+      ];
+      attend(
+        q.values,
+        cache.keys,
+        cache.values,
+        out.values,
+        { ...layout, nHeads, nKvHeads },
+        headDim,
+        strides
+      );
+      return out;
+    },
     async channelMoments({ x: handle, sum, squares }) {
       const x = activationOf(handle);
       const out = buffer(2 * x.width * 4, "channel moments");
@@ -6026,6 +6132,7 @@ async function createWebGpuKernels(options = {}) {
     },
     release(handle) {
       if (handle instanceof GpuActivation) retire(handle.values);
+      else if (handle instanceof GpuKvCache) [handle.keys, handle.values].forEach(retire);
       else if (handle instanceof GpuGram) {
         [handle.g, handle.comp, handle.diag].forEach((b) => b.destroy());
         handle.neighbours?.destroy();
@@ -8052,10 +8159,23 @@ async function perplexity(kernels, weights, windows, onBlock, chunkBytes) {
 async function sampleSequences(kernels, weights, count, length, random, options = {}) {
   const { bos = BOS, onToken } = options;
   const { config } = weights;
-  const caches = Array.from(
-    { length: config.nLayers },
-    () => createCache(config, count, length)
-  );
+  const caches = [];
+  try {
+    for (let layer = 0; layer < config.nLayers; layer++) {
+      const { nKvHeads, headDim } = config;
+      caches.push(
+        await kernels.createKvCache({ batch: count, capacity: length, nKvHeads, headDim })
+      );
+    }
+    return await generate(kernels, weights, caches, length, random, { bos, onToken });
+  } finally {
+    caches.forEach((c) => kernels.release(c));
+  }
+}
+async function generate(kernels, weights, caches, length, random, options) {
+  const { bos = BOS, onToken } = options;
+  const { config } = weights;
+  const count = caches[0].batch;
   const frequencies = ropeFrequencies(config);
   const sequences = Array.from({ length: count }, () => new Int32Array(length));
   for (const s of sequences) s[0] = bos;

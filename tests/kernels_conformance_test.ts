@@ -281,6 +281,67 @@ async function checkForwardSteps(kernels: Kernels, tolerance: number): Promise<v
   }
 }
 
+/**
+ * A cache held by the backend, filled over two chunks (5 tokens, then 3 at position 5), against
+ * float64 attention over every position so far: 2 sequences, 4 query heads over 2 key/value heads
+ * of 8.
+ */
+async function checkCachedAttention(kernels: Kernels, tolerance: number): Promise<void> {
+  const [batch, nHeads, nKvHeads, headDim, capacity] = [2, 4, 2, 8, 12];
+  const width = nKvHeads * headDim;
+  const random = createRandom(41);
+  const fill = (n: number) => Float32Array.from({ length: n }, () => 2 * random.uniform() - 1);
+  const cache = await kernels.createKvCache({ batch, capacity, nKvHeads, headDim });
+  // Every position's key and value so far, per sequence: (batch, capacity, width).
+  const keys = new Float32Array(batch * capacity * width);
+  const values = new Float32Array(batch * capacity * width);
+  for (const [start, tokens] of [[0, 5], [5, 3]]) {
+    const [q, k, v] = [
+      fill(batch * tokens * nHeads * headDim),
+      fill(batch * tokens * width),
+      fill(batch * tokens * width),
+    ];
+    for (let b = 0; b < batch; b++) {
+      keys.set(
+        k.subarray(b * tokens * width, (b + 1) * tokens * width),
+        (b * capacity + start) * width,
+      );
+      values.set(
+        v.subarray(b * tokens * width, (b + 1) * tokens * width),
+        (b * capacity + start) * width,
+      );
+    }
+    const [qa, ka, va] = await Promise.all([
+      kernels.createActivation({ values: q, width: nHeads * headDim }),
+      kernels.createActivation({ values: k, width }),
+      kernels.createActivation({ values: v, width }),
+    ]);
+    const layout = { batch, tokens, start };
+    const out = await kernels.attendCached({
+      q: qa,
+      k: ka,
+      v: va,
+      cache,
+      layout,
+      nHeads,
+      nKvHeads,
+      headDim,
+    });
+    const at = (block: number, s: number, j: number) =>
+      (Math.floor(block / nKvHeads) * capacity + s) * width + (block % nKvHeads) * headDim + j;
+    expectAttention(
+      await kernels.readActivation(out),
+      q,
+      (block, s, j) => keys[at(block, s, j)],
+      (block, s, j) => values[at(block, s, j)],
+      [batch, tokens, start, nHeads, nKvHeads, headDim],
+      tolerance,
+    );
+    [qa, ka, va, out].forEach((a) => kernels.release(a));
+  }
+  kernels.release(cache);
+}
+
 async function conformance(t: Deno.TestContext, kernels: Kernels): Promise<void> {
   const tolerance = TOLERANCES[kernels.name];
   const rows = 10;
@@ -341,6 +402,11 @@ async function conformance(t: Deno.TestContext, kernels: Kernels): Promise<void>
   await t.step(
     "forward steps on activations (norm, linear, rotary, causal attention, SwiGLU, residual, moments, losses, Gram) equal their float64 definitions",
     () => checkForwardSteps(kernels, tolerance.matmul),
+  );
+
+  await t.step(
+    "attention over a key/value cache the backend holds, filled over two chunks, equals float64 attention over every position so far",
+    () => checkCachedAttention(kernels, tolerance.matmul),
   );
 
   await t.step(

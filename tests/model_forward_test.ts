@@ -5,13 +5,7 @@ import { createWasmKernels } from "../core/backends/wasm.ts";
 import { createWebGpuKernels } from "../core/backends/webgpu.ts";
 import type { Kernels, MatrixHandle } from "../core/kernels.ts";
 import { openCheckpoint } from "../core/model/checkpoint.ts";
-import {
-  blockForward,
-  createCache,
-  embed,
-  logits,
-  ropeFrequencies,
-} from "../core/model/forward.ts";
+import { blockForward, embed, logits, ropeFrequencies } from "../core/model/forward.ts";
 import {
   checkpointWeights,
   type ModelWeights,
@@ -155,9 +149,22 @@ Deno.test("llama2.c and Hugging Face layouts of the same weights give the same l
   });
 });
 
-Deno.test("token-by-token generation with the key/value cache computes the same logits as a whole window", async () => {
+Deno.test("token-by-token generation with the key/value cache (on the GPU with WebGPU) computes the same logits as a whole window", async (t) => {
+  const gpu = await webGpu();
+  const backends: [string, Kernels | string][] = [["reference", createReferenceKernels()], [
+    "webgpu",
+    gpu,
+  ]];
+  for (const [name, kernels] of backends) {
+    if (typeof kernels === "string") {
+      await t.step({ name: `${name} SKIPPED (${kernels})`, ignore: true, fn: () => {} });
+    } else await t.step(name, () => checkGeneration(kernels));
+  }
+});
+
+/** Sampling and cached generation on one backend against whole windows and the oracle. */
+async function checkGeneration(kernels: Kernels): Promise<void> {
   await withModels(async ({ bin }, w) => {
-    const kernels = createReferenceKernels();
     using checkpoint = await openCheckpoint(bin);
     const { weights, release } = await residentWeights(
       kernels,
@@ -181,7 +188,12 @@ Deno.test("token-by-token generation with the key/value cache computes the same 
     const whole = await forwardLogits(kernels, weights, sequences);
     // The cached path, one position at a time, against the whole-window logits.
     const { config } = weights;
-    const caches = Array.from({ length: config.nLayers }, () => createCache(config, 3, 10));
+    const caches = await Promise.all(
+      Array.from(
+        { length: config.nLayers },
+        () => kernels.createKvCache({ batch: 3, capacity: 10, ...config }),
+      ),
+    );
     for (let position = 0; position < 10; position++) {
       const h = await kernels.createActivation({
         values: embed(weights.embedding, sequences.map((s) => s[position]), config.dim),
@@ -217,7 +229,8 @@ Deno.test("token-by-token generation with the key/value cache computes the same 
       });
     });
   });
-});
+  kernels.dispose();
+}
 
 Deno.test("perplexity is exp of the mean negative log-likelihood of every predicted token", async () => {
   await withModels(async ({ bin }, w) => {

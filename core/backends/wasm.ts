@@ -27,6 +27,7 @@ import type {
   GramAccumulateOptions,
   GramHandle,
   Kernels,
+  KvCacheHandle,
   LoadRowsOptions,
   MatmulOptions,
   MatrixHandle,
@@ -883,7 +884,9 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
 
     ...hostForwardKernels((o) => kernels.matmul(o), (o) => kernels.attention(o)),
 
-    release(handle: GramHandle | RowBatchHandle | MatrixHandle | ActivationHandle): void {
+    release(
+      handle: GramHandle | RowBatchHandle | MatrixHandle | ActivationHandle | KvCacheHandle,
+    ): void {
       if (handle instanceof WasmMatrix) {
         heap.release(handle.values);
       } else if (handle instanceof WasmGram) {

@@ -15,7 +15,7 @@
  */
 
 import { attentionByProducts, type AttentionOptions } from "../attention.ts";
-import { attentionWithin, checkTargets } from "../host_forward.ts";
+import { attentionWithin, checkTargets, hostKvCache } from "../host_forward.ts";
 import { BOUND_NEIGHBOURS } from "../bounds.ts";
 import { BackendFailedError, BackendUnavailableError } from "../errors.ts";
 import { rebuildRowsFloat64 } from "../update.ts";
@@ -28,6 +28,7 @@ import type {
   GramAccumulateOptions,
   GramHandle,
   Kernels,
+  KvCacheHandle,
   LoadRowsOptions,
   MatmulOptions,
   MatrixHandle,
@@ -99,6 +100,17 @@ class GpuMatrix implements MatrixHandle {
 
 class GpuActivation implements ActivationHandle {
   constructor(readonly rows: number, readonly width: number, readonly values: GPUBuffer) {}
+}
+
+/** Keys and values on the GPU, each (batch, capacity, nKvHeads·headDim): a sequence's rows in order. */
+class GpuKvCache implements KvCacheHandle {
+  constructor(
+    readonly batch: number,
+    readonly capacity: number,
+    readonly width: number,
+    readonly keys: GPUBuffer,
+    readonly values: GPUBuffer,
+  ) {}
 }
 
 /**
@@ -607,6 +619,13 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
     tokens <= device.limits.maxComputeWorkgroupsPerDimension &&
     batch * nHeads <= device.limits.maxComputeWorkgroupsPerDimension;
 
+  /** Caches too large for one binding (or for attention.wgsl's heads) stay on the host. */
+  const hostCache = hostKvCache(
+    (o) => kernels.attention(o),
+    (x) => kernels.readActivation(x),
+    (o) => kernels.createActivation(o),
+  );
+
   const info = adapter.info;
   const kernels: Kernels = {
     name: "webgpu",
@@ -997,6 +1016,77 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       return Promise.resolve();
     },
 
+    createKvCache(options): Promise<KvCacheHandle> {
+      const { batch, capacity, nKvHeads, headDim } = options;
+      const width = nKvHeads * headDim;
+      const bytes = batch * capacity * width * 4;
+      // A cache the attention shader cannot bind stays on the host (read back per step).
+      if (headDim > ATTENTION_MAX_HEAD_DIM || bytes > maxBinding) {
+        return hostCache.createKvCache(options);
+      }
+      return Promise.resolve(
+        new GpuKvCache(
+          batch,
+          capacity,
+          width,
+          buffer(bytes, "cached keys"),
+          buffer(bytes, "cached values"),
+        ),
+      );
+    },
+
+    async attendCached(options): Promise<ActivationHandle> {
+      const { cache, layout, nHeads, nKvHeads, headDim } = options;
+      if (!(cache instanceof GpuKvCache)) return await hostCache.attendCached(options);
+      const [q, k, v] = [options.q, options.k, options.v].map(activationOf);
+      const { batch, tokens, start } = layout;
+      if (batch !== cache.batch || start + tokens > cache.capacity) {
+        throw new RangeError(
+          `Positions [${start}, ${
+            start + tokens
+          }) of ${batch} sequences in a cache of ${cache.batch} × ${cache.capacity}`,
+        );
+      }
+      if (!attentionFits(tokens, batch, nHeads, headDim, q.rows * q.width * 4)) {
+        throw new RangeError(`Attention of ${batch} sequences × ${nHeads} heads in one dispatch`);
+      }
+      // Each sequence's new rows join its cached ones, in order.
+      const row = cache.width * 4;
+      const copies = encoderFor("caching keys and values");
+      for (let b = 0; b < batch; b++) {
+        for (const [from, to] of [[k.values, cache.keys], [v.values, cache.values]]) {
+          copies.copyBufferToBuffer(
+            from,
+            b * tokens * row,
+            to,
+            (b * cache.capacity + start) * row,
+            tokens * row,
+          );
+        }
+      }
+      const out = activation(q.rows, q.width, "attention output");
+      const perSequence = cache.capacity * cache.width;
+      const strides: Strides = [
+        perSequence,
+        headDim,
+        cache.width,
+        perSequence,
+        headDim,
+        cache.width,
+        1,
+      ];
+      attend(
+        q.values,
+        cache.keys,
+        cache.values,
+        out.values,
+        { ...layout, nHeads, nKvHeads },
+        headDim,
+        strides,
+      );
+      return out;
+    },
+
     async channelMoments({ x: handle, sum, squares }): Promise<void> {
       const x = activationOf(handle);
       const out = buffer(2 * x.width * 4, "channel moments");
@@ -1032,8 +1122,11 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       }
     },
 
-    release(handle: GramHandle | RowBatchHandle | MatrixHandle | ActivationHandle): void {
+    release(
+      handle: GramHandle | RowBatchHandle | MatrixHandle | ActivationHandle | KvCacheHandle,
+    ): void {
       if (handle instanceof GpuActivation) retire(handle.values);
+      else if (handle instanceof GpuKvCache) [handle.keys, handle.values].forEach(retire);
       else if (handle instanceof GpuGram) {
         [handle.g, handle.comp, handle.diag].forEach((b) => b.destroy());
         handle.neighbours?.destroy();

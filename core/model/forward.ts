@@ -12,7 +12,7 @@
  */
 
 import type { AttentionOptions } from "../attention.ts";
-import type { ActivationHandle, Kernels, MatrixHandle } from "../kernels.ts";
+import type { ActivationHandle, Kernels, KvCacheHandle, MatrixHandle } from "../kernels.ts";
 import type { LlamaConfig } from "./config.ts";
 
 /** A weight matrix (out, in): an array, or a copy resident in the backend (createMatrix). */
@@ -255,9 +255,9 @@ export function addInPlace(h: Float32Array, delta: Float32Array): void {
 /**
  * One transformer block on a chunk of tokens: attention and MLP with residuals, every step a
  * kernel operation on activations the backend holds. Without a cache the chunk must start at
- * position 0 and attends within itself (on the GPU nothing but h's updates leaves the device);
- * with one, the chunk's keys and values are read back, stored at [start, start + tokens) and
- * every earlier position is visible.
+ * position 0 and attends within itself; with one (held by the backend, on the GPU with WebGPU),
+ * the chunk's keys and values join it at [start, start + tokens) and every earlier position is
+ * visible. On the GPU nothing but what the caller reads leaves the device.
  *
  * @param kernels Backend.
  * @param config The model.
@@ -274,7 +274,7 @@ export async function blockForward(
   h: ActivationHandle,
   layout: ChunkLayout,
   frequencies: Float64Array,
-  options: { cache?: LayerCache; capture?: CaptureInput } = {},
+  options: { cache?: KvCacheHandle; capture?: CaptureInput } = {},
 ): Promise<void> {
   const { nHeads, nKvHeads, headDim, rmsNormEps: eps } = config;
   const { cache, capture } = options;
@@ -287,23 +287,10 @@ export async function blockForward(
   kernels.release(x);
   await kernels.rotary({ x: q, heads: nHeads, headDim, layout, frequencies });
   await kernels.rotary({ x: k, heads: nKvHeads, headDim, layout, frequencies });
-  // A generation step's keys and values join the cache on the host.
+  const heads = { nHeads, nKvHeads, headDim };
   const mixed = cache
-    ? await kernels.createActivation({
-      values: await attendWithCache(
-        (o) => kernels.attention(o),
-        config,
-        ...await Promise.all([q, k, v].map((a) => kernels.readActivation(a))) as [
-          Float32Array,
-          Float32Array,
-          Float32Array,
-        ],
-        cache,
-        layout,
-      ),
-      width: nHeads * headDim,
-    })
-    : await kernels.causalAttention({ q, k, v, layout, nHeads, nKvHeads, headDim });
+    ? await kernels.attendCached({ q, k, v, cache, layout, ...heads })
+    : await kernels.causalAttention({ q, k, v, layout, ...heads });
   [q, k, v].forEach((a) => kernels.release(a));
   await capture?.("output", mixed);
   await residual(kernels, h, await kernels.linear(mixed, block.o));

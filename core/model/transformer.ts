@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Kernels, MatrixHandle } from "../kernels.ts";
+import type { Kernels, KvCacheHandle, MatrixHandle } from "../kernels.ts";
 import type { Random } from "../synthetic.ts";
 import {
   type Checkpoint,
@@ -19,10 +19,8 @@ import type { LlamaConfig } from "./config.ts";
 import {
   blockForward,
   type BlockWeights,
-  createCache,
   embed,
   headLogits,
-  type LayerCache,
   logits,
   type Matrix,
   ropeFrequencies,
@@ -242,10 +240,32 @@ export async function sampleSequences(
 ): Promise<Int32Array[]> {
   const { bos = BOS, onToken } = options;
   const { config } = weights;
-  const caches: LayerCache[] = Array.from(
-    { length: config.nLayers },
-    () => createCache(config, count, length),
-  );
+  const caches: KvCacheHandle[] = [];
+  try {
+    for (let layer = 0; layer < config.nLayers; layer++) {
+      const { nKvHeads, headDim } = config;
+      caches.push(
+        await kernels.createKvCache({ batch: count, capacity: length, nKvHeads, headDim }),
+      );
+    }
+    return await generate(kernels, weights, caches, length, random, { bos, onToken });
+  } finally {
+    caches.forEach((c) => kernels.release(c));
+  }
+}
+
+/** sampleSequences' token loop, with a cache per block. */
+async function generate(
+  kernels: Kernels,
+  weights: ModelWeights,
+  caches: readonly KvCacheHandle[],
+  length: number,
+  random: Random,
+  options: SampleOptions,
+): Promise<Int32Array[]> {
+  const { bos = BOS, onToken } = options;
+  const { config } = weights;
+  const count = caches[0].batch;
   const frequencies = ropeFrequencies(config);
   const sequences = Array.from({ length: count }, () => new Int32Array(length));
   for (const s of sequences) s[0] = bos;

@@ -6,8 +6,8 @@
  * @module
  */
 import type { AttentionOptions } from "./attention.js";
-import type { ActivationHandle, Kernels, MatmulOptions } from "./kernels.js";
-import { type ChunkLayout } from "./model/forward.js";
+import type { ActivationHandle, Kernels, KvCacheHandle, MatmulOptions } from "./kernels.js";
+import { type ChunkLayout, type LayerCache } from "./model/forward.js";
 /** Activations in host memory. */
 export declare class HostActivation implements ActivationHandle {
     readonly rows: number;
@@ -20,6 +20,28 @@ export declare class HostActivation implements ActivationHandle {
      */
     constructor(rows: number, width: number, values: Float32Array);
 }
+/** A key/value cache in host memory. */
+export declare class HostKvCache implements KvCacheHandle {
+    readonly batch: number;
+    readonly cache: LayerCache;
+    /**
+     * @param batch Sequences.
+     * @param cache Keys and values, as forward.ts lays them out.
+     */
+    constructor(batch: number, cache: LayerCache);
+    /** Positions each sequence can hold. */
+    get capacity(): number;
+}
+/**
+ * A key/value cache in host memory for any backend, and attention over it through that
+ * backend's attention (what the CPU backends do, and WebGPU for caches it cannot hold).
+ *
+ * @param attention A backend's attention over a cache.
+ * @param readActivation Reads the backend's activations.
+ * @param createActivation Makes activations on the backend.
+ * @returns createKvCache and attendCached.
+ */
+export declare function hostKvCache(attention: (options: AttentionOptions) => Promise<Float32Array>, readActivation: Kernels["readActivation"], createActivation: Kernels["createActivation"]): Pick<Kernels, "createKvCache" | "attendCached">;
 /**
  * The values of host activations, or the array itself.
  *
@@ -57,7 +79,7 @@ export declare function attentionWithin(attention: (options: AttentionOptions) =
     readonly headDim: number;
 }): Promise<Float32Array>;
 /** The forward-pass operations of {@linkcode Kernels}. */
-export type ForwardKernels = Pick<Kernels, "createActivation" | "readActivation" | "sliceRows" | "rmsNorm" | "linear" | "rotary" | "causalAttention" | "swiglu" | "addInPlace" | "channelMoments" | "tokenLosses">;
+export type ForwardKernels = Pick<Kernels, "createKvCache" | "attendCached" | "createActivation" | "readActivation" | "sliceRows" | "rmsNorm" | "linear" | "rotary" | "causalAttention" | "swiglu" | "addInPlace" | "channelMoments" | "tokenLosses">;
 /**
  * The forward-pass operations on host arrays, for a CPU backend.
  *

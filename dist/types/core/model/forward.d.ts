@@ -11,7 +11,7 @@
  * @module
  */
 import type { AttentionOptions } from "../attention.js";
-import type { ActivationHandle, Kernels, MatrixHandle } from "../kernels.js";
+import type { ActivationHandle, Kernels, KvCacheHandle, MatrixHandle } from "../kernels.js";
 import type { LlamaConfig } from "./config.js";
 /** A weight matrix (out, in): an array, or a copy resident in the backend (createMatrix). */
 export type Matrix = Float32Array | MatrixHandle;
@@ -132,9 +132,9 @@ export declare function addInPlace(h: Float32Array, delta: Float32Array): void;
 /**
  * One transformer block on a chunk of tokens: attention and MLP with residuals, every step a
  * kernel operation on activations the backend holds. Without a cache the chunk must start at
- * position 0 and attends within itself (on the GPU nothing but h's updates leaves the device);
- * with one, the chunk's keys and values are read back, stored at [start, start + tokens) and
- * every earlier position is visible.
+ * position 0 and attends within itself; with one (held by the backend, on the GPU with WebGPU),
+ * the chunk's keys and values join it at [start, start + tokens) and every earlier position is
+ * visible. On the GPU nothing but what the caller reads leaves the device.
  *
  * @param kernels Backend.
  * @param config The model.
@@ -145,7 +145,7 @@ export declare function addInPlace(h: Float32Array, delta: Float32Array): void;
  * @param options A cache for generation; a callback receiving the linear layers' inputs.
  */
 export declare function blockForward(kernels: Kernels, config: LlamaConfig, block: BlockWeights, h: ActivationHandle, layout: ChunkLayout, frequencies: Float64Array, options?: {
-    cache?: LayerCache;
+    cache?: KvCacheHandle;
     capture?: CaptureInput;
 }): Promise<void>;
 /**
