@@ -19,4 +19,5 @@ export {
 } from "./swaps";
 export { gramNeighbours, ROW_ORDER_SCRATCH_COLUMNS, rowOrders } from "./bounds";
 export { matmul, matmulBf16, matmulColumns, matmulColumnsBf16 } from "./matmul";
+export { attention } from "./attention";
 export { rebuildRows } from "./update";

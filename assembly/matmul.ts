@@ -36,7 +36,7 @@ function loadWeight(w: usize, j: i32, bf16: bool): f32 {
 
 /** One output y[i, o] = Σ_j x[i, j] w[o, j]. */
 @inline
-function dot(x: usize, w: usize, k: i32, bf16: bool): f32 {
+export function dot(x: usize, w: usize, k: i32, bf16: bool): f32 {
   const vectorEnd = k & ~3;
   let lanes = f32x4.splat(0);
   let j = 0;
@@ -123,7 +123,7 @@ const ROW_TILE = 16;
 
 /** y (n, m) rows [first, end) = x (n, k) · wᵀ with w (m, k), row-major. */
 @inline
-function productRows(
+export function productRows(
   x: usize,
   w: usize,
   y: usize,

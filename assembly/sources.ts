@@ -10,6 +10,7 @@
 /** The files, relative to the repository root, whose content determines the module. */
 export const WASM_SOURCES: readonly string[] = [
   "assembly/asconfig.json",
+  "assembly/attention.ts",
   "assembly/bounds.ts",
   "assembly/gram.ts",
   "assembly/index.ts",

@@ -12,21 +12,23 @@
  * 3. The bounds' neighbours per channel, K = 4, 8, 16: share of pairs and seconds.
  * 4. Gram accumulation and matmul throughput (w as an array, resident in float32, resident in
  *    BF16).
+ * 5. Attention: the wasm kernel (one call for every head) against two matmul calls per head.
  *
  * Prints markdown tables for the README.
  *
- *     deno task bench:cpu [--skip-reference] [--only bounded|throughput]
+ *     deno task bench:cpu [--skip-reference] [--only bounded|throughput|attention]
  *
  * @module
  */
 
 import { createReferenceKernels } from "../core/backends/reference.ts";
 import { createWasmKernels } from "../core/backends/wasm.ts";
+import { attentionByProducts } from "../core/attention.ts";
 import { float32ToBfloat16 } from "../core/float16.ts";
 import type { Kernels, MatrixHandle, PairSearch } from "../core/kernels.ts";
 import { prunedPerRow } from "../core/pattern.ts";
 import { refineSparseSwaps } from "../core/sparseswaps.ts";
-import { syntheticLayer } from "../core/synthetic.ts";
+import { createRandom, syntheticLayer } from "../core/synthetic.ts";
 import { gramDiagonal, warmStartMask } from "../core/warm_start.ts";
 import { type BenchLayer, realisticLayer } from "./_layers.ts";
 
@@ -182,6 +184,74 @@ function refinementTable(runs: readonly RefineRun[]): void {
   console.log(
     errors.size === 1 ? "\nEvery run reaches the same final error.\n" : "\nFinal errors DIFFER.\n",
   );
+}
+
+/** Attention shapes: (batch, tokens, start, capacity, nHeads, nKvHeads, headDim). */
+const ATTENTION_CASES: [string, number[]][] = [
+  ["sampling step at position 128 of 256, 32 sequences", [32, 1, 128, 256, 6, 6, 48]],
+  ["a window of 256 tokens, 16 windows (perplexity)", [16, 256, 0, 256, 6, 6, 48]],
+];
+
+/** Milliseconds of attentionByProducts and of the wasm kernel on one shape, and whether they agree. */
+async function timeAttention(kernels: Kernels, shape: number[]) {
+  const [batch, tokens, start, capacity, nHeads, nKvHeads, headDim] = shape;
+  const random = createRandom(SEED);
+  const fill = (n: number) => Float32Array.from({ length: n }, () => random.normal());
+  const cached = batch * nKvHeads * capacity * headDim;
+  const options = {
+    q: fill(batch * tokens * nHeads * headDim),
+    keys: fill(cached),
+    values: fill(cached).map((v, i) => (i % capacity < start + tokens ? v : 0)),
+    ...{ batch, tokens, start, capacity, nHeads, nKvHeads, headDim },
+  };
+  const timed = async (run: () => Promise<Float32Array>) => {
+    await run(); // warm-up
+    const started = performance.now();
+    const repeats = 5;
+    let out: Float32Array = new Float32Array(0);
+    for (let r = 0; r < repeats; r++) out = await run();
+    return { ms: (performance.now() - started) / repeats, out };
+  };
+  const products = await timed(() => attentionByProducts((o) => kernels.matmul(o), options));
+  const kernel = await timed(() => kernels.attention(options));
+  const same = products.out.every((v, i) => Object.is(v, kernel.out[i]));
+  return {
+    products: products.ms,
+    kernel: kernel.ms,
+    same,
+    cached: await timeCached(kernels, shape),
+  };
+}
+
+/**
+ * Milliseconds of a generation step over a cache the backend holds (what sampling runs: no
+ * copy of the cache), after a prompt fills positions [0, start); undefined for a prompt shape.
+ */
+async function timeCached(kernels: Kernels, shape: number[]): Promise<number | undefined> {
+  const [batch, tokens, start, capacity, nHeads, nKvHeads, headDim] = shape;
+  if (tokens !== 1) return undefined;
+  const random = createRandom(SEED + 1);
+  const activation = (rows: number, width: number) =>
+    kernels.createActivation({
+      values: Float32Array.from({ length: rows * width }, () => random.normal()),
+      width,
+    });
+  const cache = await kernels.createKvCache({ batch, capacity, nKvHeads, headDim });
+  const step = async (layout: { batch: number; tokens: number; start: number }) => {
+    const rows = layout.batch * layout.tokens;
+    const q = await activation(rows, nHeads * headDim);
+    const k = await activation(rows, nKvHeads * headDim);
+    const v = await activation(rows, nKvHeads * headDim);
+    const started = performance.now();
+    await kernels.attendCached({ q, k, v, cache, layout, nHeads, nKvHeads, headDim });
+    return performance.now() - started;
+  };
+  await step({ batch, tokens: start, start: 0 });
+  await step({ batch, tokens: 1, start }); // warm-up
+  let total = 0;
+  for (let r = 0; r < 5; r++) total += await step({ batch, tokens: 1, start });
+  kernels.release(cache);
+  return total / 5;
 }
 
 async function throughput(label: string, kernels: Kernels, layer: BenchLayer, x: Float32Array) {
@@ -341,6 +411,29 @@ try {
           r.resident.toFixed(2)
         } | ${r.residentBf16.toFixed(2)} |`,
       );
+    }
+  }
+
+  // 5. Attention.
+  if (only === "" || only === "attention") {
+    console.log(
+      "\n## 5. Attention (stories15M's heads): one kernel call against two products per head\n",
+    );
+    console.log(
+      "| case | threads | products per head (ms) | one call (ms) | speed-up | same bits | one call, cache resident (ms) |",
+    );
+    console.log("|---|---|---|---|---|---|---|");
+    for (const [label, shape] of ATTENTION_CASES) {
+      for (const kernels of [wasmOne, wasmAll]) {
+        const row = await timeAttention(kernels, shape);
+        console.log(
+          `| ${label} | ${kernels === wasmOne ? 1 : threads} | ${row.products.toFixed(2)} | ${
+            row.kernel.toFixed(2)
+          } | ${(row.products / row.kernel).toFixed(2)} | ${row.same ? "yes" : "NO"} | ${
+            row.cached?.toFixed(2) ?? "–"
+          } |`,
+        );
+      }
     }
   }
 } finally {

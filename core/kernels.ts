@@ -260,6 +260,11 @@ export interface CreateKvCacheOptions {
   readonly nKvHeads: number;
   /** Head size. */
   readonly headDim: number;
+  /**
+   * Keep the cache in host memory even where the backend could hold it (the wasm backend's
+   * 4 GiB being spoken for); attention over it then copies it in at each step.
+   */
+  readonly inHostMemory?: boolean;
 }
 
 /** Options of {@linkcode Kernels.attendCached}: a generation step's attention. */

@@ -18,6 +18,7 @@
 
 import { InputError } from "./errors.ts";
 import type { LlamaConfig } from "./model/config.ts";
+import { CHUNK_BYTES } from "./model/forward_chunks.ts";
 
 /** WebAssembly's memory limit (wasm32): 65536 pages of 64 KiB. */
 export const WASM_MEMORY_LIMIT = 2 ** 32;
@@ -60,20 +61,33 @@ export interface WasmMemoryPlan {
   /** Bytes of weights the backend may keep resident while sampling (the rest are copied in). */
   readonly residentBudget: number;
   /**
+   * Whether sampling's key/value caches go in the backend's memory: when they fit beside every
+   * weight and a step's product; else they stay in host memory (copied in at each step).
+   */
+  readonly cachesResident: boolean;
+  /** Bytes of every block's key/value cache for the sampled windows. */
+  readonly cacheBytes: number;
+  /**
    * Bytes of every linear weight and the head as the backend would keep them (float32, or a BF16
    * checkpoint's bits): what sampling keeps somewhere.
    */
   readonly samplingWeights: number;
 }
 
+/** The largest batch of windows a run samples from the model at once. */
+export interface SampledWindows {
+  /** Windows sampled together (calibration windows, or evaluation windows). */
+  readonly sequences: number;
+  /** Tokens per window. */
+  readonly length: number;
+}
+
 /** Options of {@linkcode wasmMemoryPlan}. */
 export interface MemoryPlanOptions {
   /** The model's architecture. */
   readonly config: LlamaConfig;
-  /** Whether windows are sampled from the model (no --calib, or evaluation windows). */
-  readonly sampling: boolean;
-  /** Calibration tokens (windows × length). */
-  readonly tokens: number;
+  /** The windows sampled from the model at once (no --calib, or evaluation windows); none without. */
+  readonly sampled?: SampledWindows;
   /** Whether ADMM runs (an ADMM update or the ADMM-Grad warm start). */
   readonly admm: boolean;
   /**
@@ -95,33 +109,44 @@ export interface MemoryPlanOptions {
  *   dim: 2048, hiddenDim: 5632, nLayers: 22, nHeads: 32, nKvHeads: 4, headDim: 64,
  *   vocabSize: 32000, maxSeqLen: 2048, rmsNormEps: 1e-5, ropeTheta: 10000, tieWordEmbeddings: false,
  * };
- * const plan = wasmMemoryPlan({ config, sampling: true, tokens: 8192, admm: false });
+ * const sampled = { sequences: 32, length: 256 };
+ * const plan = wasmMemoryPlan({ config, sampled, admm: false });
  * const total = (items: readonly { bytes: number }[]) => items.reduce((a, i) => a + i.bytes, 0);
- * // TinyLlama's weights in float32 (4.1 GiB) do not all fit: as many as fit stay resident.
+ * // TinyLlama's weights in float32 (4.1 GiB) do not all fit: as many as fit stay resident, and
+ * // the key/value caches stay in host memory.
  * assert.ok(total(plan.sampling) <= 2 ** 32 - 2 ** 28);
  * assert.ok(plan.residentBudget < 4.1 * 2 ** 30);
+ * assert.ok(!plan.cachesResident);
  * assert.ok(total(plan.pruning) < 1e9);
- * // Kept as a BF16 checkpoint's bits (2.05 GiB), they all do.
- * const bf16 = wasmMemoryPlan({ config, sampling: true, tokens: 8192, admm: false, weightBytes: 2 });
+ * // Kept as a BF16 checkpoint's bits (2.05 GiB), they all fit, with the caches (0.34 GiB).
+ * const bf16 = wasmMemoryPlan({ config, sampled, admm: false, weightBytes: 2 });
  * assert.match(bf16.sampling[0].what, /in BF16, resident/);
- * assert.ok(bf16.samplingWeights <= bf16.residentBudget);
+ * assert.ok(bf16.samplingWeights <= bf16.residentBudget && bf16.cachesResident);
  * ```
  */
 export function wasmMemoryPlan(options: MemoryPlanOptions): WasmMemoryPlan {
-  const { config, tokens } = options;
+  const { config } = options;
   const { dim, hiddenDim, nLayers, nHeads, nKvHeads, headDim, vocabSize } = config;
   const attention = nHeads * headDim;
   const kv = nKvHeads * headDim;
   const perBlock = dim * attention * 2 + dim * kv * 2 + dim * hiddenDim * 3;
   const widest = Math.max(dim, attention, hiddenDim);
   const largestLayer = Math.max(dim * attention, dim * hiddenDim);
-  // A forward matmul holds its input, the weight and its output at once.
-  const matmul = 4 * (tokens * widest + largestLayer + tokens * widest);
   // Weights that do not fit stay in host memory and are copied in for their product.
   const weights = (options.weightBytes ?? 4) * (nLayers * perBlock + vocabSize * dim);
-  const transient = matmul + 4 * Math.max(largestLayer, vocabSize * dim);
-  const residentBudget = Math.max(0, WASM_MEMORY_LIMIT - WASM_HEADROOM - transient);
-  const sampling = options.sampling
+  const sampled = options.sampled;
+  // A sampling step's product holds one token of every window, its output (the logits at
+  // most) and a weight copied in; every block's cache holds the windows' keys and values.
+  const transient = sampled
+    ? 4 * (sampled.sequences * (widest + Math.max(widest, vocabSize)) +
+      Math.max(largestLayer, vocabSize * dim))
+    : 0;
+  const cacheBytes = sampled ? 2 * 4 * nLayers * sampled.sequences * sampled.length * kv : 0;
+  const room = WASM_MEMORY_LIMIT - WASM_HEADROOM - transient;
+  const cachesResident = sampled !== undefined && weights + cacheBytes <= room;
+  const caches = cachesResident ? cacheBytes : 0;
+  const residentBudget = Math.max(0, room - caches);
+  const sampling = sampled
     ? [
       {
         what: weights <= residentBudget
@@ -129,12 +154,18 @@ export function wasmMemoryPlan(options: MemoryPlanOptions): WasmMemoryPlan {
           : "the linear weights and head that fit, resident (the rest copied in per product)",
         bytes: Math.min(weights, residentBudget),
       },
-      { what: "a forward matmul, with a weight copied in", bytes: transient },
+      { what: "a sampling step's product, with a weight copied in", bytes: transient },
+      { what: "every block's key/value cache", bytes: caches },
     ]
     : [];
   const grams = [dim, attention, dim, hiddenDim].reduce((a, d) => a + 12 * d * d, 0);
   const pruning = [
     { what: "the block's four Gram matrices (float64 + float32)", bytes: grams },
+    {
+      // Calibration runs a forward chunk's products while the Gram matrices fill.
+      what: "a calibration chunk's product, with a weight copied in",
+      bytes: 2 * CHUNK_BYTES + 4 * largestLayer,
+    },
     { what: "SparseSwaps' row batch", bytes: ROW_BATCH_BYTES },
     ...(options.admm
       ? [{
@@ -143,7 +174,14 @@ export function wasmMemoryPlan(options: MemoryPlanOptions): WasmMemoryPlan {
       }]
       : []),
   ];
-  return { sampling, pruning, residentBudget, samplingWeights: weights };
+  return {
+    sampling,
+    pruning,
+    residentBudget,
+    samplingWeights: weights,
+    cachesResident,
+    cacheBytes,
+  };
 }
 
 /**
@@ -157,11 +195,12 @@ export function wasmMemoryPlan(options: MemoryPlanOptions): WasmMemoryPlan {
  *   dim: 4096, hiddenDim: 14336, nLayers: 32, nHeads: 32, nKvHeads: 8, headDim: 128,
  *   vocabSize: 128256, maxSeqLen: 8192, rmsNormEps: 1e-5, ropeTheta: 500000, tieWordEmbeddings: false,
  * };
- * // Sampling fits (weights partly resident); its matmul on 64 × 1024 tokens does not.
- * checkWasmMemory({ config, sampling: true, tokens: 8192, admm: false });
- * assert.throws(() => checkWasmMemory({ config, sampling: true, tokens: 65536, admm: false }), /--calib FILE/);
- * assert.throws(() => checkWasmMemory({ config, sampling: false, tokens: 8192, admm: true }), /ADMM/);
- * checkWasmMemory({ config, sampling: false, tokens: 8192, admm: false }); // fits
+ * // Sampling 32 windows fits (weights partly resident); one step's logits of 4096 windows do not.
+ * checkWasmMemory({ config, sampled: { sequences: 32, length: 256 }, admm: false });
+ * const many = { sequences: 4096, length: 256 };
+ * assert.throws(() => checkWasmMemory({ config, sampled: many, admm: false }), /--calib FILE/);
+ * assert.throws(() => checkWasmMemory({ config, admm: true }), /ADMM/);
+ * checkWasmMemory({ config, admm: false }); // fits
  * ```
  */
 export function checkWasmMemory(options: MemoryPlanOptions): void {
@@ -321,7 +360,10 @@ export function hostMemoryPlan(options: HostPlanOptions): MemoryItem[] {
     { what: "a block's weights in float32, read and pruned", bytes: 2 * 4 * perBlock },
     { what: "embedding and output head in float32", bytes: 4 * table },
     { what: "a forward chunk's activations and hidden states", bytes: 12 * options.chunkBytes },
-    { what: "weights kept in memory for sampling", bytes: options.samplingWeights ?? 0 },
+    {
+      what: "weights (and key/value caches) kept in memory for sampling",
+      bytes: options.samplingWeights ?? 0,
+    },
   ];
 }
 

@@ -47,7 +47,12 @@ import {
   type StorageReport,
 } from "./report.ts";
 import { DTYPE_BYTES, encodeSafetensors, SafetensorsFile, type Tensor } from "./safetensors.ts";
-import { checkInMemoryRun, checkWasmMemory, wasmMemoryPlan } from "./memory_plan.ts";
+import {
+  checkInMemoryRun,
+  checkWasmMemory,
+  type SampledWindows,
+  wasmMemoryPlan,
+} from "./memory_plan.ts";
 import type { LayerWarmStart } from "./update.ts";
 import type { HiddenStates } from "./hidden_states.ts";
 
@@ -137,17 +142,19 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
   };
   const dense = await checkpointWeights(checkpoint);
   // Sampling visits every block once per token: the weights stay on the backend meanwhile.
-  // On wasm, the weights that do not fit its 4 GiB stay in memory (copied in per product).
-  const budget = kernels.name === "wasm"
+  // On wasm, the weights that do not fit its 4 GiB stay in memory (copied in per product), and
+  // so do the key/value caches unless they fit beside every weight.
+  const sampled = sampledWindows(settings, options.calibrationText === undefined);
+  const plan = kernels.name === "wasm" && sampled
     ? wasmMemoryPlan({
       config: checkpoint.config,
-      sampling: true,
-      tokens: settings.nsamples * settings.seqlen,
+      sampled,
       admm: false,
-    }).residentBudget
-    : Infinity;
-  let sampling = options.calibrationText === undefined || settings.evalWindows > 0
-    ? await residentWeights(kernels, dense, budget)
+      weightBytes: sampledWeightBytes(checkpoint),
+    })
+    : undefined;
+  let sampling = sampled
+    ? await residentWeights(kernels, dense, plan?.residentBudget ?? Infinity)
     : undefined;
   try {
     const steps = { calibration: "calibration samples", in_domain: "held-out samples" };
@@ -157,6 +164,7 @@ export async function prepareRun(options: PrepareOptions): Promise<PreparedRun> 
       tokenizer,
       seqlen: settings.seqlen,
       seed: settings.seed,
+      cacheInHostMemory: plan !== undefined && !plan.cachesResident,
       onToken: (what: keyof typeof steps, position: number) => {
         signal?.throwIfAborted();
         options.onProgress?.(steps[what], position, settings.seqlen - 1, "tokens");
@@ -258,17 +266,41 @@ export function checkRunFitsModel(
 export function checkBackendMemory(
   kernels: Kernels,
   checkpoint: Checkpoint,
-  settings: Pick<RunSettings, "nsamples" | "seqlen" | "update" | "warmStart">,
-  sampling: boolean,
+  settings: Pick<RunSettings, "update" | "warmStart">,
+  sampled: SampledWindows | undefined,
 ): void {
   if (kernels.name !== "wasm") return;
   checkWasmMemory({
     config: checkpoint.config,
-    sampling,
-    tokens: settings.nsamples * settings.seqlen,
+    sampled,
     admm: settings.update?.method === "admm" || settings.warmStart === "admm-grad",
     weightBytes: sampledWeightBytes(checkpoint),
   });
+}
+
+/**
+ * The largest batch of windows a run samples from the model at once: its calibration windows
+ * when there is no calibration text, and its in-domain evaluation windows; none when it samples
+ * nothing.
+ *
+ * @param settings Calibration and evaluation sizes.
+ * @param calibrationSampled Whether calibration is sampled (no calibration text).
+ * @returns The windows, or undefined.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const settings = { nsamples: 32, seqlen: 256, evalWindows: 16 };
+ * assert.deepEqual(sampledWindows(settings, true), { sequences: 32, length: 256 });
+ * assert.deepEqual(sampledWindows(settings, false), { sequences: 16, length: 256 });
+ * assert.equal(sampledWindows({ ...settings, evalWindows: 0 }, false), undefined);
+ * ```
+ */
+export function sampledWindows(
+  settings: Pick<RunSettings, "nsamples" | "seqlen" | "evalWindows">,
+  calibrationSampled: boolean,
+): SampledWindows | undefined {
+  const sequences = Math.max(calibrationSampled ? settings.nsamples : 0, settings.evalWindows);
+  return sequences > 0 ? { sequences, length: settings.seqlen } : undefined;
 }
 
 /**
@@ -300,33 +332,27 @@ export function sampledWeightBytes(checkpoint: Checkpoint): number {
 }
 
 /**
- * Bytes of weights a run keeps in host memory while it samples windows from the model: on
- * WebGPU none (they are on the GPU), on wasm those beyond its 4 GiB (in float32), on the
- * reference backend all (in float32).
+ * Bytes a run keeps in host memory while it samples windows from the model: on WebGPU none
+ * (weights and caches are on the GPU); on wasm the weights beyond its 4 GiB (in float32) and the
+ * key/value caches unless they fit there; on the reference backend all of them.
  *
  * @param kernels Backend.
  * @param checkpoint The model.
- * @param tokens Calibration tokens.
+ * @param sampled The windows sampled at once.
  * @returns Bytes.
  */
 export function samplingHostBytes(
   kernels: Kernels,
   checkpoint: Checkpoint,
-  tokens: number,
+  sampled: SampledWindows,
 ): number {
   if (kernels.name === "webgpu") return 0;
   const weightBytes = sampledWeightBytes(checkpoint);
-  const plan = wasmMemoryPlan({
-    config: checkpoint.config,
-    sampling: true,
-    tokens,
-    admm: false,
-    weightBytes,
-  });
-  const resident = kernels.name === "wasm"
-    ? Math.min(plan.samplingWeights, plan.residentBudget)
-    : 0;
-  return ((plan.samplingWeights - resident) / weightBytes) * 4;
+  const plan = wasmMemoryPlan({ config: checkpoint.config, sampled, admm: false, weightBytes });
+  const wasm = kernels.name === "wasm";
+  const resident = wasm ? Math.min(plan.samplingWeights, plan.residentBudget) : 0;
+  const caches = wasm && plan.cachesResident ? 0 : plan.cacheBytes;
+  return ((plan.samplingWeights - resident) / weightBytes) * 4 + caches;
 }
 
 /** What a report is made of, besides the settings. */
@@ -550,7 +576,7 @@ export async function pruneInMemory(options: MemoryRunOptions): Promise<MemoryRu
     kernels,
     checkpoint,
     settings,
-    options.calibrationText === undefined || settings.evalWindows > 0,
+    sampledWindows(settings, options.calibrationText === undefined),
   );
   const started = performance.now();
   const prepared = await prepareRun(options);

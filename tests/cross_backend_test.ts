@@ -14,6 +14,7 @@ import { createWebGpuKernels } from "../core/backends/webgpu.ts";
 import type { Kernels } from "../core/kernels.ts";
 import { rowsBreakingPattern, type SparsityPattern, swapBlocks } from "../core/pattern.ts";
 import { refineSparseSwaps } from "../core/sparseswaps.ts";
+import { attentionByProducts } from "../core/attention.ts";
 import { bfloat16ToFloat32, float32ToBfloat16 } from "../core/float16.ts";
 import { createRandom, syntheticLayer } from "../core/synthetic.ts";
 import { rebuildRowsFloat64 } from "../core/update.ts";
@@ -392,6 +393,43 @@ Deno.test("wasm results do not depend on the number of threads or how calls are 
     assert.deepEqual(other.nm.mask, outputs[0].nm.mask);
     assert.deepEqual(other.g, outputs[0].g);
     assert.deepEqual(other.y, outputs[0].y);
+  }
+});
+
+Deno.test("wasm attention in one kernel call gives the bits of two matmul calls per head (attentionByProducts), on any thread count", async () => {
+  const random = createRandom(12);
+  const fill = (n: number) => Float32Array.from({ length: n }, () => 2 * random.uniform() - 1);
+  // (batch, tokens, start, capacity, nHeads, nKvHeads, headDim): a prompt, a generation step deep
+  // in a cache, grouped-query heads of an odd size.
+  const shapes = [[3, 7, 0, 7, 4, 2, 8], [5, 1, 40, 64, 6, 3, 16], [2, 4, 9, 20, 4, 1, 13]];
+  for (const [index, shape] of shapes.entries()) {
+    const [batch, tokens, start, capacity, nHeads, nKvHeads, headDim] = shape;
+    const cached = batch * nKvHeads * capacity * headDim;
+    const options = {
+      q: fill(batch * tokens * nHeads * headDim),
+      keys: fill(cached),
+      // Values past the visible positions are zero in a cache.
+      values: fill(cached).map((v, i) => (i % capacity) < start + tokens ? v : 0),
+      batch,
+      tokens,
+      start,
+      capacity,
+      nHeads,
+      nKvHeads,
+      headDim,
+    };
+    for (const threads of [1, 3]) {
+      const kernels = await createWasmKernels({ threads, splitEveryCall: threads > 1 });
+      try {
+        assert.deepEqual(
+          await kernels.attention(options),
+          await attentionByProducts((o) => kernels.matmul(o), options),
+          `shape ${index}, ${threads} threads`,
+        );
+      } finally {
+        kernels.dispose();
+      }
+    }
   }
 });
 

@@ -286,12 +286,16 @@ async function checkForwardSteps(kernels: Kernels, tolerance: number): Promise<v
  * float64 attention over every position so far: 2 sequences, 4 query heads over 2 key/value heads
  * of 8.
  */
-async function checkCachedAttention(kernels: Kernels, tolerance: number): Promise<void> {
+async function checkCachedAttention(
+  kernels: Kernels,
+  tolerance: number,
+  inHostMemory: boolean,
+): Promise<void> {
   const [batch, nHeads, nKvHeads, headDim, capacity] = [2, 4, 2, 8, 12];
   const width = nKvHeads * headDim;
   const random = createRandom(41);
   const fill = (n: number) => Float32Array.from({ length: n }, () => 2 * random.uniform() - 1);
-  const cache = await kernels.createKvCache({ batch, capacity, nKvHeads, headDim });
+  const cache = await kernels.createKvCache({ batch, capacity, nKvHeads, headDim, inHostMemory });
   // Every position's key and value so far, per sequence: (batch, capacity, width).
   const keys = new Float32Array(batch * capacity * width);
   const values = new Float32Array(batch * capacity * width);
@@ -405,8 +409,11 @@ async function conformance(t: Deno.TestContext, kernels: Kernels): Promise<void>
   );
 
   await t.step(
-    "attention over a key/value cache the backend holds, filled over two chunks, equals float64 attention over every position so far",
-    () => checkCachedAttention(kernels, tolerance.matmul),
+    "attention over a key/value cache the backend holds (or keeps in host memory), filled over two chunks, equals float64 attention over every position so far",
+    async () => {
+      await checkCachedAttention(kernels, tolerance.matmul, false);
+      await checkCachedAttention(kernels, tolerance.matmul, true);
+    },
   );
 
   await t.step(

@@ -1,8 +1,20 @@
 /**
- * How a kernel call is cut into pieces, shared by the main thread and the workers.
+ * What the main thread and the workers share about the kernel module: its imports, and how a
+ * kernel call is cut into pieces.
  *
  * @module
  */
+
+/**
+ * The kernel module's imports: the shared memory, and the host's Math.exp (attention's softmax
+ * calls it so its bits are those of the TypeScript softmax).
+ *
+ * @param memory The memory the module works in.
+ * @returns The import object.
+ */
+export function wasmImports(memory: WebAssembly.Memory): WebAssembly.Imports {
+  return { env: { memory, exp: Math.exp } };
+}
 
 /** An exported kernel: pointer and size arguments, then the range [first, end). */
 export type Kernel = (...args: number[]) => void;

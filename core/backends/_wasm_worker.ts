@@ -12,7 +12,7 @@
  * @module
  */
 
-import { callInPieces, type Kernel } from "./_wasm_pieces.ts";
+import { callInPieces, type Kernel, wasmImports } from "./_wasm_pieces.ts";
 import { parentPort } from "./_worker_host.ts";
 
 let kernels: Record<string, Kernel> | undefined;
@@ -30,9 +30,7 @@ port.onMessage(async (data) => {
     chunk: number;
   };
   if (message.module) {
-    const instance = await WebAssembly.instantiate(message.module, {
-      env: { memory: message.memory! },
-    });
+    const instance = await WebAssembly.instantiate(message.module, wasmImports(message.memory!));
     kernels = instance.exports as unknown as Record<string, Kernel>;
     port.post({ ready: true });
     return;

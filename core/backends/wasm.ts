@@ -12,10 +12,11 @@
  * @module
  */
 
-import { attentionByProducts, type AttentionOptions } from "../attention.ts";
+import type { AttentionOptions } from "../attention.ts";
 import { BOUND_NEIGHBOURS } from "../bounds.ts";
 import { BackendUnavailableError } from "../errors.ts";
-import { hostForwardKernels, hostValues } from "../host_forward.ts";
+import { HostActivation, hostForwardKernels, HostKvCache, hostValues } from "../host_forward.ts";
+import { storeInCache } from "../model/forward.ts";
 import { notPositiveDefinite, updateErrors } from "../linear_algebra.ts";
 import { absoluteDamping } from "../update.ts";
 import type {
@@ -38,7 +39,7 @@ import type {
   SwapProposals,
 } from "../kernels.ts";
 import { wasmBytes, type WasmVariant } from "./_wasm_binary.js";
-import { callInPieces, type Kernel } from "./_wasm_pieces.ts";
+import { callInPieces, type Kernel, wasmImports } from "./_wasm_pieces.ts";
 import { startWorker, type WorkerHandle } from "./_worker_host.ts";
 
 /** Options of {@linkcode createWasmKernels}. */
@@ -72,6 +73,7 @@ type KernelName =
   | "matmulBf16"
   | "matmulColumns"
   | "matmulColumnsBf16"
+  | "attention"
   | "rebuildRows";
 
 const PAGE = 65536;
@@ -178,7 +180,7 @@ class Threads {
     count: number,
     splitEveryCall = false,
   ): Promise<Threads> {
-    const instance = await WebAssembly.instantiate(module, { env: { memory } });
+    const instance = await WebAssembly.instantiate(module, wasmImports(memory));
     const local = instance.exports as unknown as Record<KernelName, Kernel>;
     const constant = (name: string) =>
       (instance.exports[name] as WebAssembly.Global).value as number;
@@ -337,6 +339,18 @@ class WasmMatrix implements MatrixHandle {
   ) {
     this.bytes = rows * cols * (bfloat16 ? 2 : 4);
   }
+}
+
+/** A key/value cache in the wasm memory, laid out as core/model/forward.ts's LayerCache. */
+class WasmKvCache implements KvCacheHandle {
+  constructor(
+    readonly batch: number,
+    readonly capacity: number,
+    readonly keys: number,
+    readonly values: number,
+    /** Floats in each of keys and values. */
+    readonly size: number,
+  ) {}
 }
 
 class WasmRows implements RowBatchHandle {
@@ -651,6 +665,46 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
     );
   }
 
+  /**
+   * Attention (assembly/attention.ts) of q over a cache in the wasm memory, every (sequence,
+   * head) pair split over the threads; the output overwrites q.
+   */
+  const attend = (
+    qOut: number,
+    keys: number,
+    values: number,
+    sizes: Omit<AttentionOptions, "q" | "keys" | "values">,
+  ) => {
+    const { batch, tokens, start, capacity, nHeads, nKvHeads, headDim } = sizes;
+    const pairs = batch * nHeads;
+    const perPair = tokens * ((start + tokens) * headDim + headDim * capacity);
+    // assembly/attention.ts's layout: a head's rows of q, scores, probabilities, outputs.
+    const scratch = tokens * (2 * headDim + (start + tokens) + capacity);
+    return withBuffers([threads.count * scratch * 4], (space) =>
+      threads.run(
+        "attention",
+        evenRanges(pairs, threads.count),
+        rowsPerCall(perPair),
+        (thread) => [
+          qOut,
+          keys,
+          values,
+          qOut,
+          tokens,
+          start,
+          capacity,
+          nHeads,
+          nKvHeads,
+          headDim,
+          space + thread * scratch * 4,
+        ],
+        pairs * perPair,
+      ));
+  };
+
+  /** The forward operations on host arrays, and caches in host memory when asked for. */
+  const host = hostForwardKernels((o) => kernels.matmul(o), (o) => kernels.attention(o));
+
   const kernels: Kernels = {
     name: "wasm",
     description: `WebAssembly ${
@@ -879,10 +933,63 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
     },
 
     attention(options: AttentionOptions): Promise<Float32Array> {
-      return attentionByProducts((o) => kernels.matmul(o), options);
+      const { batch, tokens, capacity, nHeads, nKvHeads, headDim } = options;
+      const cached = batch * nKvHeads * capacity * headDim;
+      const outLength = batch * tokens * nHeads * headDim;
+      return withBuffers(
+        [outLength * 4, cached * 4, cached * 4],
+        async (qOut, keys, values) => {
+          f32(qOut, outLength).set(options.q.subarray(0, outLength));
+          f32(keys, cached).set(options.keys.subarray(0, cached));
+          f32(values, cached).set(options.values.subarray(0, cached));
+          await attend(qOut, keys, values, options);
+          return f32(qOut, outLength).slice();
+        },
+      );
     },
 
-    ...hostForwardKernels((o) => kernels.matmul(o), (o) => kernels.attention(o)),
+    ...host,
+
+    createKvCache(options): Promise<KvCacheHandle> {
+      if (options.inHostMemory) return host.createKvCache(options);
+      const { batch, capacity, nKvHeads, headDim } = options;
+      const size = batch * nKvHeads * capacity * headDim;
+      const cache = new WasmKvCache(
+        batch,
+        capacity,
+        heap.allocate(size * 4),
+        heap.allocate(size * 4),
+        size,
+      );
+      f32(cache.keys, size).fill(0);
+      f32(cache.values, size).fill(0);
+      return Promise.resolve(cache);
+    },
+
+    attendCached(options): Promise<ActivationHandle> {
+      const { cache, layout, nHeads, nKvHeads, headDim } = options;
+      if (cache instanceof HostKvCache) return host.attendCached(options);
+      if (!(cache instanceof WasmKvCache)) throw new TypeError("Cache handle is not a wasm one");
+      // The chunk's keys and values join the cache where it lives, in the wasm memory.
+      const resident = {
+        keys: f32(cache.keys, cache.size),
+        values: f32(cache.values, cache.size),
+        capacity: cache.capacity,
+      };
+      const heads = { nKvHeads, headDim };
+      storeInCache(heads, resident, hostValues(options.k), hostValues(options.v), layout);
+      const q = hostValues(options.q);
+      return withBuffers([q.byteLength], async (qOut) => {
+        f32(qOut, q.length).set(q);
+        const sizes = { ...layout, capacity: cache.capacity, nHeads, nKvHeads, headDim };
+        await attend(qOut, cache.keys, cache.values, sizes);
+        return new HostActivation(
+          q.length / options.q.width,
+          options.q.width,
+          f32(qOut, q.length).slice(),
+        );
+      });
+    },
 
     release(
       handle: GramHandle | RowBatchHandle | MatrixHandle | ActivationHandle | KvCacheHandle,
@@ -894,6 +1001,9 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
         heap.release(handle.g32);
         heap.release(handle.diag);
         releaseNeighbours(handle);
+      } else if (handle instanceof WasmKvCache) {
+        heap.release(handle.keys);
+        heap.release(handle.values);
       } else if (handle instanceof WasmRows) {
         for (const ptr of [handle.weight, handle.mask, handle.corr, handle.errors]) {
           heap.release(ptr);

@@ -58,6 +58,7 @@ import {
   reportFiles,
   runBlockPatterns,
   type RunSettings,
+  sampledWindows,
   samplingHostBytes,
 } from "../run.ts";
 import { sparseFormatFor, STORAGE_FORMATS, type StorageFormat } from "../compressed.ts";
@@ -312,8 +313,8 @@ export async function pruneCommand(
     );
     try {
       // An assembly samples nothing: its windows come from the plan.
-      const sampling = !assembly && (calibText === undefined || settings.evalWindows > 0);
-      checkBackendMemory(kernels, source.checkpoint, settings, sampling);
+      const sampled = assembly ? undefined : sampledWindows(settings, calibText === undefined);
+      checkBackendMemory(kernels, source.checkpoint, settings, sampled);
       // Decided once, so the pre-flight and the run agree on it; an assembly keeps none.
       const placement = assembly
         ? "memory"
@@ -325,9 +326,7 @@ export async function pruneCommand(
           tokens: settings.nsamples * settings.seqlen,
           chunkBytes: CHUNK_BYTES,
           hiddenStates: placement,
-          samplingWeights: sampling
-            ? samplingHostBytes(kernels, source.checkpoint, settings.nsamples * settings.seqlen)
-            : 0,
+          samplingWeights: sampled ? samplingHostBytes(kernels, source.checkpoint, sampled) : 0,
         },
         Deno.systemMemoryInfo().available,
       );

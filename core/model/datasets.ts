@@ -34,6 +34,8 @@ export interface SamplingOptions {
   readonly seqlen: number;
   /** Called after each sampled position, with what is being sampled (progress, stopping). */
   readonly onToken?: (what: "calibration" | "in_domain", position: number) => void;
+  /** Keep sampling's key/value caches in host memory (the wasm backend's memory spoken for). */
+  readonly cacheInHostMemory?: boolean;
 }
 
 /** Options of {@linkcode calibrationWindows}. */
@@ -60,6 +62,7 @@ export async function calibrationWindows(options: CalibrationOptions): Promise<I
     return await sampleSequences(kernels, weights, nsamples, seqlen, createRandom(seed), {
       bos: tokenizer.bos,
       onToken: (p) => options.onToken?.("calibration", p),
+      cacheInHostMemory: options.cacheInHostMemory,
     });
   }
   const windows = cutWindows(tokenizer.encode(text), seqlen);
@@ -106,6 +109,7 @@ export async function evaluationSets(
     {
       bos: tokenizer.bos,
       onToken: (p) => options.onToken?.("in_domain", p),
+      cacheInHostMemory: options.cacheInHostMemory,
     },
   );
   const sets = new Map([["in_domain", inDomain]]);

@@ -93,7 +93,7 @@ export function createCache(
  * @param v Values, like k.
  * @param layout The chunk.
  */
-function storeInCache(
+export function storeInCache(
   config: Pick<LlamaConfig, "nKvHeads" | "headDim">,
   cache: LayerCache,
   k: Float32Array,

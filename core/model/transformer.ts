@@ -216,6 +216,8 @@ export interface SampleOptions {
   readonly bos?: number;
   /** Called after each generated position (progress). */
   readonly onToken?: (position: number) => void;
+  /** Keep the key/value caches in host memory (see CreateKvCacheOptions.inHostMemory). */
+  readonly cacheInHostMemory?: boolean;
 }
 
 /**
@@ -245,7 +247,13 @@ export async function sampleSequences(
     for (let layer = 0; layer < config.nLayers; layer++) {
       const { nKvHeads, headDim } = config;
       caches.push(
-        await kernels.createKvCache({ batch: count, capacity: length, nKvHeads, headDim }),
+        await kernels.createKvCache({
+          batch: count,
+          capacity: length,
+          nKvHeads,
+          headDim,
+          inHostMemory: options.cacheInHostMemory,
+        }),
       );
     }
     return await generate(kernels, weights, caches, length, random, { bos, onToken });

@@ -34,19 +34,31 @@ export interface WasmMemoryPlan {
     /** Bytes of weights the backend may keep resident while sampling (the rest are copied in). */
     readonly residentBudget: number;
     /**
+     * Whether sampling's key/value caches go in the backend's memory: when they fit beside every
+     * weight and a step's product; else they stay in host memory (copied in at each step).
+     */
+    readonly cachesResident: boolean;
+    /** Bytes of every block's key/value cache for the sampled windows. */
+    readonly cacheBytes: number;
+    /**
      * Bytes of every linear weight and the head as the backend would keep them (float32, or a BF16
      * checkpoint's bits): what sampling keeps somewhere.
      */
     readonly samplingWeights: number;
 }
+/** The largest batch of windows a run samples from the model at once. */
+export interface SampledWindows {
+    /** Windows sampled together (calibration windows, or evaluation windows). */
+    readonly sequences: number;
+    /** Tokens per window. */
+    readonly length: number;
+}
 /** Options of {@linkcode wasmMemoryPlan}. */
 export interface MemoryPlanOptions {
     /** The model's architecture. */
     readonly config: LlamaConfig;
-    /** Whether windows are sampled from the model (no --calib, or evaluation windows). */
-    readonly sampling: boolean;
-    /** Calibration tokens (windows × length). */
-    readonly tokens: number;
+    /** The windows sampled from the model at once (no --calib, or evaluation windows); none without. */
+    readonly sampled?: SampledWindows;
     /** Whether ADMM runs (an ADMM update or the ADMM-Grad warm start). */
     readonly admm: boolean;
     /**
@@ -67,16 +79,19 @@ export interface MemoryPlanOptions {
  *   dim: 2048, hiddenDim: 5632, nLayers: 22, nHeads: 32, nKvHeads: 4, headDim: 64,
  *   vocabSize: 32000, maxSeqLen: 2048, rmsNormEps: 1e-5, ropeTheta: 10000, tieWordEmbeddings: false,
  * };
- * const plan = wasmMemoryPlan({ config, sampling: true, tokens: 8192, admm: false });
+ * const sampled = { sequences: 32, length: 256 };
+ * const plan = wasmMemoryPlan({ config, sampled, admm: false });
  * const total = (items: readonly { bytes: number }[]) => items.reduce((a, i) => a + i.bytes, 0);
- * // TinyLlama's weights in float32 (4.1 GiB) do not all fit: as many as fit stay resident.
+ * // TinyLlama's weights in float32 (4.1 GiB) do not all fit: as many as fit stay resident, and
+ * // the key/value caches stay in host memory.
  * assert.ok(total(plan.sampling) <= 2 ** 32 - 2 ** 28);
  * assert.ok(plan.residentBudget < 4.1 * 2 ** 30);
+ * assert.ok(!plan.cachesResident);
  * assert.ok(total(plan.pruning) < 1e9);
- * // Kept as a BF16 checkpoint's bits (2.05 GiB), they all do.
- * const bf16 = wasmMemoryPlan({ config, sampling: true, tokens: 8192, admm: false, weightBytes: 2 });
+ * // Kept as a BF16 checkpoint's bits (2.05 GiB), they all fit, with the caches (0.34 GiB).
+ * const bf16 = wasmMemoryPlan({ config, sampled, admm: false, weightBytes: 2 });
  * assert.match(bf16.sampling[0].what, /in BF16, resident/);
- * assert.ok(bf16.samplingWeights <= bf16.residentBudget);
+ * assert.ok(bf16.samplingWeights <= bf16.residentBudget && bf16.cachesResident);
  * ```
  */
 export declare function wasmMemoryPlan(options: MemoryPlanOptions): WasmMemoryPlan;
@@ -91,11 +106,12 @@ export declare function wasmMemoryPlan(options: MemoryPlanOptions): WasmMemoryPl
  *   dim: 4096, hiddenDim: 14336, nLayers: 32, nHeads: 32, nKvHeads: 8, headDim: 128,
  *   vocabSize: 128256, maxSeqLen: 8192, rmsNormEps: 1e-5, ropeTheta: 500000, tieWordEmbeddings: false,
  * };
- * // Sampling fits (weights partly resident); its matmul on 64 × 1024 tokens does not.
- * checkWasmMemory({ config, sampling: true, tokens: 8192, admm: false });
- * assert.throws(() => checkWasmMemory({ config, sampling: true, tokens: 65536, admm: false }), /--calib FILE/);
- * assert.throws(() => checkWasmMemory({ config, sampling: false, tokens: 8192, admm: true }), /ADMM/);
- * checkWasmMemory({ config, sampling: false, tokens: 8192, admm: false }); // fits
+ * // Sampling 32 windows fits (weights partly resident); one step's logits of 4096 windows do not.
+ * checkWasmMemory({ config, sampled: { sequences: 32, length: 256 }, admm: false });
+ * const many = { sequences: 4096, length: 256 };
+ * assert.throws(() => checkWasmMemory({ config, sampled: many, admm: false }), /--calib FILE/);
+ * assert.throws(() => checkWasmMemory({ config, admm: true }), /ADMM/);
+ * checkWasmMemory({ config, admm: false }); // fits
  * ```
  */
 export declare function checkWasmMemory(options: MemoryPlanOptions): void;

@@ -18,6 +18,7 @@ import { type ModelWeights, type PerplexityResult } from "./model/transformer.js
 import { type SparsityPattern } from "./pattern.js";
 import { type CalibrationMode, type LayerReport, type LayerSparsity } from "./pipeline.js";
 import { type PruneReport, type StorageReport } from "./report.js";
+import { type SampledWindows } from "./memory_plan.js";
 import type { LayerWarmStart } from "./update.js";
 import type { HiddenStates } from "./hidden_states.js";
 /** What decides a run's output besides the model and the backend. */
@@ -127,7 +128,25 @@ export declare function checkRunFitsModel(settings: Pick<RunSettings, "seqlen" |
  * @param sampling Whether windows are sampled from the model (no calibration text, or
  *   evaluation windows).
  */
-export declare function checkBackendMemory(kernels: Kernels, checkpoint: Checkpoint, settings: Pick<RunSettings, "nsamples" | "seqlen" | "update" | "warmStart">, sampling: boolean): void;
+export declare function checkBackendMemory(kernels: Kernels, checkpoint: Checkpoint, settings: Pick<RunSettings, "update" | "warmStart">, sampled: SampledWindows | undefined): void;
+/**
+ * The largest batch of windows a run samples from the model at once: its calibration windows
+ * when there is no calibration text, and its in-domain evaluation windows; none when it samples
+ * nothing.
+ *
+ * @param settings Calibration and evaluation sizes.
+ * @param calibrationSampled Whether calibration is sampled (no calibration text).
+ * @returns The windows, or undefined.
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * const settings = { nsamples: 32, seqlen: 256, evalWindows: 16 };
+ * assert.deepEqual(sampledWindows(settings, true), { sequences: 32, length: 256 });
+ * assert.deepEqual(sampledWindows(settings, false), { sequences: 16, length: 256 });
+ * assert.equal(sampledWindows({ ...settings, evalWindows: 0 }, false), undefined);
+ * ```
+ */
+export declare function sampledWindows(settings: Pick<RunSettings, "nsamples" | "seqlen" | "evalWindows">, calibrationSampled: boolean): SampledWindows | undefined;
 /**
  * Bytes a weight takes on the backend while sampling: 2 when every linear weight and the head
  * are stored in BF16 (residentWeights keeps them as they are), else 4.
@@ -152,16 +171,16 @@ export declare function checkBackendMemory(kernels: Kernels, checkpoint: Checkpo
  */
 export declare function sampledWeightBytes(checkpoint: Checkpoint): number;
 /**
- * Bytes of weights a run keeps in host memory while it samples windows from the model: on
- * WebGPU none (they are on the GPU), on wasm those beyond its 4 GiB (in float32), on the
- * reference backend all (in float32).
+ * Bytes a run keeps in host memory while it samples windows from the model: on WebGPU none
+ * (weights and caches are on the GPU); on wasm the weights beyond its 4 GiB (in float32) and the
+ * key/value caches unless they fit there; on the reference backend all of them.
  *
  * @param kernels Backend.
  * @param checkpoint The model.
- * @param tokens Calibration tokens.
+ * @param sampled The windows sampled at once.
  * @returns Bytes.
  */
-export declare function samplingHostBytes(kernels: Kernels, checkpoint: Checkpoint, tokens: number): number;
+export declare function samplingHostBytes(kernels: Kernels, checkpoint: Checkpoint, sampled: SampledWindows): number;
 /** What a report is made of, besides the settings. */
 export interface ReportParts {
     /** What the user named as the model (a name, a path). */

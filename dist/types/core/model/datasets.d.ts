@@ -24,6 +24,8 @@ export interface SamplingOptions {
     readonly seqlen: number;
     /** Called after each sampled position, with what is being sampled (progress, stopping). */
     readonly onToken?: (what: "calibration" | "in_domain", position: number) => void;
+    /** Keep sampling's key/value caches in host memory (the wasm backend's memory spoken for). */
+    readonly cacheInHostMemory?: boolean;
 }
 /** Options of {@linkcode calibrationWindows}. */
 export interface CalibrationOptions extends SamplingOptions {

@@ -71,6 +71,16 @@ export interface LayerCache {
  * @returns Zeroed keys and values.
  */
 export declare function createCache(config: Pick<LlamaConfig, "nKvHeads" | "headDim">, batch: number, capacity: number): LayerCache;
+/**
+ * Stores a chunk's keys and values (n, kvDim) at positions [start, start + tokens).
+ *
+ * @param config Heads and head size.
+ * @param cache The cache, updated.
+ * @param k Keys (n, nKvHeads·headDim), rotated.
+ * @param v Values, like k.
+ * @param layout The chunk.
+ */
+export declare function storeInCache(config: Pick<LlamaConfig, "nKvHeads" | "headDim">, cache: LayerCache, k: Float32Array, v: Float32Array, layout: ChunkLayout): void;
 /** The inputs of a block's linear layers, as calibration needs them. */
 export type LinearInput = "attention" | "output" | "mlp" | "down";
 /**

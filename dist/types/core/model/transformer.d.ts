@@ -85,6 +85,8 @@ export interface SampleOptions {
     readonly bos?: number;
     /** Called after each generated position (progress). */
     readonly onToken?: (position: number) => void;
+    /** Keep the key/value caches in host memory (see CreateKvCacheOptions.inHostMemory). */
+    readonly cacheInHostMemory?: boolean;
 }
 /**
  * Samples `count` sequences of `length` tokens (BOS first) from the model at temperature 1, all
