@@ -219,8 +219,11 @@ export function hostForwardKernels(
           }
         }
       }),
-    tokenLosses: (logits, targets) =>
-      later(() => {
+    tokenLosses: async (logits, targets) => {
+      // A long computation on this thread: let work queued before it (the next window's
+      // products, on the workers) start first.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return await later(() => {
         checkTargets(logits, targets);
         const values = hostValues(logits);
         const width = logits.width;
@@ -228,7 +231,8 @@ export function hostForwardKernels(
           targets,
           (target, r) => negativeLogLikelihood(values.subarray(r * width, (r + 1) * width), target),
         );
-      }),
+      });
+    },
   };
 }
 

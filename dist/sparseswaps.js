@@ -3536,15 +3536,18 @@ function hostForwardKernels(matmul2, attention2) {
         }
       }
     }),
-    tokenLosses: (logits2, targets) => later(() => {
-      checkTargets(logits2, targets);
-      const values = hostValues(logits2);
-      const width = logits2.width;
-      return Float64Array.from(
-        targets,
-        (target, r) => negativeLogLikelihood(values.subarray(r * width, (r + 1) * width), target)
-      );
-    })
+    tokenLosses: async (logits2, targets) => {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return await later(() => {
+        checkTargets(logits2, targets);
+        const values = hostValues(logits2);
+        const width = logits2.width;
+        return Float64Array.from(
+          targets,
+          (target, r) => negativeLogLikelihood(values.subarray(r * width, (r + 1) * width), target)
+        );
+      });
+    }
   };
 }
 function checkTargets(logits2, targets) {
