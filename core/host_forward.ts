@@ -55,6 +55,25 @@ export class HostKvCache implements KvCacheHandle {
 }
 
 /**
+ * Fails unless a chunk's positions fit a cache: the same sequences, [start, start + tokens)
+ * within its capacity.
+ *
+ * @param cache The cache.
+ * @param layout The chunk.
+ * @throws {RangeError} Naming both.
+ */
+export function checkCacheRange(cache: KvCacheHandle, layout: ChunkLayout): void {
+  const { batch, tokens, start } = layout;
+  if (batch !== cache.batch || start < 0 || start + tokens > cache.capacity) {
+    throw new RangeError(
+      `Positions [${start}, ${
+        start + tokens
+      }) of ${batch} sequences in a cache of ${cache.batch} × ${cache.capacity}`,
+    );
+  }
+}
+
+/**
  * A key/value cache in host memory for any backend, and attention over it through that
  * backend's attention (what the CPU backends do, and WebGPU for caches it cannot hold).
  *
@@ -73,6 +92,7 @@ export function hostKvCache(
       later(() => new HostKvCache(batch, createCache({ nKvHeads, headDim }, batch, capacity))),
     attendCached: async ({ q, k, v, cache, layout, ...heads }) => {
       if (!(cache instanceof HostKvCache)) throw new TypeError("Cache handle is not a host one");
+      checkCacheRange(cache, layout);
       const [qs, ks, vs] = await Promise.all([q, k, v].map((a) => readActivation(a)));
       const values = await attendWithCache(attention, heads, qs, ks, vs, cache.cache, layout);
       return await createActivation({ values, width: q.width });

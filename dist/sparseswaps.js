@@ -3475,11 +3475,20 @@ var HostKvCache = class {
     return this.cache.capacity;
   }
 };
+function checkCacheRange(cache, layout) {
+  const { batch, tokens, start } = layout;
+  if (batch !== cache.batch || start < 0 || start + tokens > cache.capacity) {
+    throw new RangeError(
+      `Positions [${start}, ${start + tokens}) of ${batch} sequences in a cache of ${cache.batch} \xD7 ${cache.capacity}`
+    );
+  }
+}
 function hostKvCache(attention2, readActivation, createActivation) {
   return {
     createKvCache: ({ batch, capacity, nKvHeads, headDim }) => later(() => new HostKvCache(batch, createCache({ nKvHeads, headDim }, batch, capacity))),
     attendCached: async ({ q, k, v, cache, layout, ...heads }) => {
       if (!(cache instanceof HostKvCache)) throw new TypeError("Cache handle is not a host one");
+      checkCacheRange(cache, layout);
       const [qs, ks, vs] = await Promise.all([q, k, v].map((a) => readActivation(a)));
       const values = await attendWithCache(attention2, heads, qs, ks, vs, cache.cache, layout);
       return await createActivation({ values, width: q.width });
@@ -5198,10 +5207,11 @@ async function createWasmKernels(options = {}) {
       f32(cache.values, size).fill(0);
       return Promise.resolve(cache);
     },
-    attendCached(options2) {
+    async attendCached(options2) {
       const { cache, layout, nHeads, nKvHeads, headDim } = options2;
-      if (cache instanceof HostKvCache) return host.attendCached(options2);
+      if (cache instanceof HostKvCache) return await host.attendCached(options2);
       if (!(cache instanceof WasmKvCache)) throw new TypeError("Cache handle is not a wasm one");
+      checkCacheRange(cache, layout);
       const resident = {
         keys: f32(cache.keys, cache.size),
         values: f32(cache.values, cache.size),
@@ -5210,7 +5220,7 @@ async function createWasmKernels(options = {}) {
       const heads = { nKvHeads, headDim };
       storeInCache(heads, resident, hostValues(options2.k), hostValues(options2.v), layout);
       const q = hostValues(options2.q);
-      return withBuffers([q.byteLength], async (qOut) => {
+      return await withBuffers([q.byteLength], async (qOut) => {
         f32(qOut, q.length).set(q);
         const sizes = { ...layout, capacity: cache.capacity, nHeads, nKvHeads, headDim };
         await attend(qOut, cache.keys, cache.values, sizes);
@@ -6152,12 +6162,8 @@ async function createWebGpuKernels(options = {}) {
       const { cache, layout, nHeads, nKvHeads, headDim } = options2;
       if (!(cache instanceof GpuKvCache)) return await hostCache.attendCached(options2);
       const [q, k, v] = [options2.q, options2.k, options2.v].map(activationOf);
+      checkCacheRange(cache, layout);
       const { batch, tokens, start } = layout;
-      if (batch !== cache.batch || start + tokens > cache.capacity) {
-        throw new RangeError(
-          `Positions [${start}, ${start + tokens}) of ${batch} sequences in a cache of ${cache.batch} \xD7 ${cache.capacity}`
-        );
-      }
       if (!attentionFits(tokens, batch, nHeads, headDim, q.rows * q.width * 4)) {
         throw new RangeError(`Attention of ${batch} sequences \xD7 ${nHeads} heads in one dispatch`);
       }

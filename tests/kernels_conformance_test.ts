@@ -343,6 +343,21 @@ async function checkCachedAttention(
     );
     [qa, ka, va, out].forEach((a) => kernels.release(a));
   }
+  // Positions past the capacity are refused, not written over the next sequence's.
+  const [qa, ka, va] = await Promise.all([
+    kernels.createActivation({
+      values: fill(batch * 5 * nHeads * headDim),
+      width: nHeads * headDim,
+    }),
+    kernels.createActivation({ values: fill(batch * 5 * width), width }),
+    kernels.createActivation({ values: fill(batch * 5 * width), width }),
+  ]);
+  const layout = { batch, tokens: 5, start: 8 };
+  await assert.rejects(
+    () => kernels.attendCached({ q: qa, k: ka, v: va, cache, layout, nHeads, nKvHeads, headDim }),
+    /Positions \[8, 13\) of 2 sequences in a cache of 2 × 12/,
+  );
+  [qa, ka, va].forEach((a) => kernels.release(a));
   kernels.release(cache);
 }
 

@@ -15,7 +15,13 @@
 import type { AttentionOptions } from "../attention.ts";
 import { BOUND_NEIGHBOURS } from "../bounds.ts";
 import { BackendUnavailableError } from "../errors.ts";
-import { HostActivation, hostForwardKernels, HostKvCache, hostValues } from "../host_forward.ts";
+import {
+  checkCacheRange,
+  HostActivation,
+  hostForwardKernels,
+  HostKvCache,
+  hostValues,
+} from "../host_forward.ts";
 import { storeInCache } from "../model/forward.ts";
 import { notPositiveDefinite, updateErrors } from "../linear_algebra.ts";
 import { absoluteDamping } from "../update.ts";
@@ -966,10 +972,11 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
       return Promise.resolve(cache);
     },
 
-    attendCached(options): Promise<ActivationHandle> {
+    async attendCached(options): Promise<ActivationHandle> {
       const { cache, layout, nHeads, nKvHeads, headDim } = options;
-      if (cache instanceof HostKvCache) return host.attendCached(options);
+      if (cache instanceof HostKvCache) return await host.attendCached(options);
       if (!(cache instanceof WasmKvCache)) throw new TypeError("Cache handle is not a wasm one");
+      checkCacheRange(cache, layout);
       // The chunk's keys and values join the cache where it lives, in the wasm memory.
       const resident = {
         keys: f32(cache.keys, cache.size),
@@ -979,7 +986,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
       const heads = { nKvHeads, headDim };
       storeInCache(heads, resident, hostValues(options.k), hostValues(options.v), layout);
       const q = hostValues(options.q);
-      return withBuffers([q.byteLength], async (qOut) => {
+      return await withBuffers([q.byteLength], async (qOut) => {
         f32(qOut, q.length).set(q);
         const sizes = { ...layout, capacity: cache.capacity, nHeads, nKvHeads, headDim };
         await attend(qOut, cache.keys, cache.values, sizes);

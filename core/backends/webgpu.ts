@@ -15,7 +15,7 @@
  */
 
 import { attentionByProducts, type AttentionOptions } from "../attention.ts";
-import { attentionWithin, checkTargets, hostKvCache } from "../host_forward.ts";
+import { attentionWithin, checkCacheRange, checkTargets, hostKvCache } from "../host_forward.ts";
 import { BOUND_NEIGHBOURS } from "../bounds.ts";
 import { BackendFailedError, BackendUnavailableError } from "../errors.ts";
 import { rebuildRowsFloat64 } from "../update.ts";
@@ -1039,14 +1039,8 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       const { cache, layout, nHeads, nKvHeads, headDim } = options;
       if (!(cache instanceof GpuKvCache)) return await hostCache.attendCached(options);
       const [q, k, v] = [options.q, options.k, options.v].map(activationOf);
+      checkCacheRange(cache, layout);
       const { batch, tokens, start } = layout;
-      if (batch !== cache.batch || start + tokens > cache.capacity) {
-        throw new RangeError(
-          `Positions [${start}, ${
-            start + tokens
-          }) of ${batch} sequences in a cache of ${cache.batch} × ${cache.capacity}`,
-        );
-      }
       if (!attentionFits(tokens, batch, nHeads, headDim, q.rows * q.width * 4)) {
         throw new RangeError(`Attention of ${batch} sequences × ${nHeads} heads in one dispatch`);
       }

@@ -33,6 +33,15 @@ export declare class HostKvCache implements KvCacheHandle {
     get capacity(): number;
 }
 /**
+ * Fails unless a chunk's positions fit a cache: the same sequences, [start, start + tokens)
+ * within its capacity.
+ *
+ * @param cache The cache.
+ * @param layout The chunk.
+ * @throws {RangeError} Naming both.
+ */
+export declare function checkCacheRange(cache: KvCacheHandle, layout: ChunkLayout): void;
+/**
  * A key/value cache in host memory for any backend, and attention over it through that
  * backend's attention (what the CPU backends do, and WebGPU for caches it cannot hold).
  *
