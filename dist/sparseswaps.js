@@ -5784,6 +5784,22 @@ async function createWebGpuKernels(options = {}) {
     [whole(q), whole(keys), whole(values), whole(out)],
     [sizes.tokens, sizes.batch * sizes.nHeads]
   );
+  const attendTokenMajor = (q, keys, values, positions, layout, heads) => {
+    const { nHeads, nKvHeads, headDim } = heads;
+    const width = nKvHeads * headDim;
+    const perSequence = positions * width;
+    const out = activation(q.rows, q.width, "attention output");
+    attend(q.values, keys, values, out.values, { ...layout, nHeads, nKvHeads }, headDim, [
+      perSequence,
+      headDim,
+      width,
+      perSequence,
+      headDim,
+      width,
+      1
+    ]);
+    return out;
+  };
   const attentionFits = (tokens, batch, nHeads, headDim, bytes) => headDim <= ATTENTION_MAX_HEAD_DIM && bytes <= maxBinding && tokens <= device.limits.maxComputeWorkgroupsPerDimension && batch * nHeads <= device.limits.maxComputeWorkgroupsPerDimension;
   const hostCache = hostKvCache(
     (o) => kernels.attention(o),
@@ -6104,7 +6120,7 @@ async function createWebGpuKernels(options = {}) {
       return Promise.resolve();
     },
     async causalAttention(options2) {
-      const { layout, nHeads, nKvHeads, headDim } = options2;
+      const { layout, nHeads, headDim } = options2;
       const [q, k, v] = [options2.q, options2.k, options2.v].map(activationOf);
       if (layout.start !== 0) throw new RangeError("A chunk without a cache must start at 0");
       if (!attentionFits(layout.tokens, layout.batch, nHeads, headDim, q.rows * q.width * 4)) {
@@ -6115,20 +6131,7 @@ async function createWebGpuKernels(options = {}) {
         );
         return kernels.createActivation({ values: host, width: q.width });
       }
-      const out = activation(q.rows, q.width, "attention output");
-      const kvWidth = nKvHeads * headDim;
-      const perSequence = layout.tokens * kvWidth;
-      const strides = [perSequence, headDim, kvWidth, perSequence, headDim, kvWidth, 1];
-      attend(
-        q.values,
-        k.values,
-        v.values,
-        out.values,
-        { ...layout, nHeads, nKvHeads },
-        headDim,
-        strides
-      );
-      return out;
+      return attendTokenMajor(q, k.values, v.values, layout.tokens, layout, options2);
     },
     swiglu(gate, up) {
       const [g, u] = [gate, up].map(activationOf);
@@ -6159,7 +6162,7 @@ async function createWebGpuKernels(options = {}) {
       );
     },
     async attendCached(options2) {
-      const { cache, layout, nHeads, nKvHeads, headDim } = options2;
+      const { cache, layout, nHeads, headDim } = options2;
       if (!(cache instanceof GpuKvCache)) return await hostCache.attendCached(options2);
       const [q, k, v] = [options2.q, options2.k, options2.v].map(activationOf);
       checkCacheRange(cache, layout);
@@ -6180,27 +6183,7 @@ async function createWebGpuKernels(options = {}) {
           );
         }
       }
-      const out = activation(q.rows, q.width, "attention output");
-      const perSequence = cache.capacity * cache.width;
-      const strides = [
-        perSequence,
-        headDim,
-        cache.width,
-        perSequence,
-        headDim,
-        cache.width,
-        1
-      ];
-      attend(
-        q.values,
-        cache.keys,
-        cache.values,
-        out.values,
-        { ...layout, nHeads, nKvHeads },
-        headDim,
-        strides
-      );
-      return out;
+      return attendTokenMajor(q, cache.keys, cache.values, cache.capacity, layout, options2);
     },
     async channelMoments({ x: handle, sum, squares }) {
       const x = activationOf(handle);

@@ -38,6 +38,7 @@ import type {
   RowsAndGram,
   SwapProposals,
 } from "../kernels.ts";
+import type { ChunkLayout } from "../model/forward.ts";
 import { SHADERS } from "./_shaders.ts";
 
 /** Options of {@linkcode createWebGpuKernels}. */
@@ -607,6 +608,33 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       [whole(q), whole(keys), whole(values), whole(out)],
       [sizes.tokens, sizes.batch * sizes.nHeads],
     );
+  /**
+   * Attention of q over keys and values laid out token by token, each sequence's `positions`
+   * rows of nKvHeads · headDim in order (a chunk's own k and v, or a cache on the GPU).
+   */
+  const attendTokenMajor = (
+    q: GpuActivation,
+    keys: GPUBuffer,
+    values: GPUBuffer,
+    positions: number,
+    layout: ChunkLayout,
+    heads: { nHeads: number; nKvHeads: number; headDim: number },
+  ) => {
+    const { nHeads, nKvHeads, headDim } = heads;
+    const width = nKvHeads * headDim;
+    const perSequence = positions * width;
+    const out = activation(q.rows, q.width, "attention output");
+    attend(q.values, keys, values, out.values, { ...layout, nHeads, nKvHeads }, headDim, [
+      perSequence,
+      headDim,
+      width,
+      perSequence,
+      headDim,
+      width,
+      1,
+    ]);
+    return out;
+  };
   /** Whether attention.wgsl takes a chunk in one dispatch. */
   const attentionFits = (
     tokens: number,
@@ -972,7 +1000,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
     },
 
     async causalAttention(options): Promise<ActivationHandle> {
-      const { layout, nHeads, nKvHeads, headDim } = options;
+      const { layout, nHeads, headDim } = options;
       const [q, k, v] = [options.q, options.k, options.v].map(activationOf);
       if (layout.start !== 0) throw new RangeError("A chunk without a cache must start at 0");
       if (!attentionFits(layout.tokens, layout.batch, nHeads, headDim, q.rows * q.width * 4)) {
@@ -987,20 +1015,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
         );
         return kernels.createActivation({ values: host, width: q.width });
       }
-      const out = activation(q.rows, q.width, "attention output");
-      const kvWidth = nKvHeads * headDim;
-      const perSequence = layout.tokens * kvWidth;
-      const strides: Strides = [perSequence, headDim, kvWidth, perSequence, headDim, kvWidth, 1];
-      attend(
-        q.values,
-        k.values,
-        v.values,
-        out.values,
-        { ...layout, nHeads, nKvHeads },
-        headDim,
-        strides,
-      );
-      return out;
+      return attendTokenMajor(q, k.values, v.values, layout.tokens, layout, options);
     },
 
     swiglu(gate: ActivationHandle, up: ActivationHandle): Promise<ActivationHandle> {
@@ -1036,7 +1051,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
     },
 
     async attendCached(options): Promise<ActivationHandle> {
-      const { cache, layout, nHeads, nKvHeads, headDim } = options;
+      const { cache, layout, nHeads, headDim } = options;
       if (!(cache instanceof GpuKvCache)) return await hostCache.attendCached(options);
       const [q, k, v] = [options.q, options.k, options.v].map(activationOf);
       checkCacheRange(cache, layout);
@@ -1058,27 +1073,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
           );
         }
       }
-      const out = activation(q.rows, q.width, "attention output");
-      const perSequence = cache.capacity * cache.width;
-      const strides: Strides = [
-        perSequence,
-        headDim,
-        cache.width,
-        perSequence,
-        headDim,
-        cache.width,
-        1,
-      ];
-      attend(
-        q.values,
-        cache.keys,
-        cache.values,
-        out.values,
-        { ...layout, nHeads, nKvHeads },
-        headDim,
-        strides,
-      );
-      return out;
+      return attendTokenMajor(q, cache.keys, cache.values, cache.capacity, layout, options);
     },
 
     async channelMoments({ x: handle, sum, squares }): Promise<void> {
