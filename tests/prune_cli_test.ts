@@ -242,6 +242,7 @@ Deno.test("prune and eval refuse bad models, data and outputs with a clear messa
     });
     await Deno.writeTextFile(`${dir}/empty.txt`, "  \n");
     await Deno.writeTextFile(`${dir}/short.txt`, "the cat");
+    await Deno.writeTextFile(`${dir}/long.txt`, "the cat sat on the mat. ".repeat(200));
     await Deno.writeTextFile(`${dir}/unrelated/keep.txt`, "precious").catch(async () => {
       await Deno.mkdir(`${dir}/unrelated`);
       await Deno.writeTextFile(`${dir}/unrelated/keep.txt`, "precious");
@@ -339,10 +340,13 @@ Deno.test("prune and eval refuse bad models, data and outputs with a clear messa
         1,
       ],
       [
+        // Nothing sampled (sampling 10⁸ windows would not fit in memory first): only the hidden
+        // states, on disk, are too large.
         "hidden states beyond the disk",
         [
           "prune",
           ...["--model", hf, "--nsamples", "100000000", "--seqlen", "32"],
+          ...["--calib", `${dir}/long.txt`, "--eval-windows", "0"],
           ...["--backend", "reference", "--hidden-states", "disk", "--out", out],
         ],
         /Keeping the hidden states on disk needs \d+\.\d\d GiB in ".*" \(the working file and the copy saved after each block\), and \d+\.\d\d GiB are free: lower --nsamples or --seqlen/,
