@@ -5224,11 +5224,7 @@ async function createWasmKernels(options = {}) {
         f32(qOut, q.length).set(q);
         const sizes = { ...layout, capacity: cache.capacity, nHeads, nKvHeads, headDim };
         await attend(qOut, cache.keys, cache.values, sizes);
-        return new HostActivation(
-          q.length / options2.q.width,
-          options2.q.width,
-          f32(qOut, q.length).slice()
-        );
+        return new HostActivation(options2.q.rows, options2.q.width, f32(qOut, q.length).slice());
       });
     },
     release(handle) {
@@ -5767,6 +5763,11 @@ async function createWebGpuKernels(options = {}) {
       ], [Math.ceil(panel.rows / 16), Math.ceil(n / 16)]);
     }
   };
+  const weightsOf = (w, count) => {
+    if (w instanceof GpuMatrix) return { buffer: w.values, bfloat16: w.bfloat16, uploaded: false };
+    if (!(w instanceof Float32Array)) throw new TypeError("Matrix handle is not a webgpu one");
+    return { buffer: upload(w.subarray(0, count), "w"), bfloat16: false, uploaded: true };
+  };
   const activation = (rows, width, label) => {
     checkFits(rows * width * 4, `Activations of ${rows} rows \xD7 ${width}`);
     return new GpuActivation(rows, width, buffer(rows * width * 4, label));
@@ -5994,11 +5995,7 @@ async function createWebGpuKernels(options = {}) {
       return matrix;
     },
     async matmul({ x, w, n, k, m }) {
-      const resident = w instanceof GpuMatrix;
-      if (!resident && !(w instanceof Float32Array)) {
-        throw new TypeError("Matrix handle is not a webgpu one");
-      }
-      const wBuffer = resident ? w.values : upload(w.subarray(0, m * k), "w");
+      const weights = weightsOf(w, m * k);
       const out = new Float32Array(n * m);
       const step = Math.floor(maxBinding / (Math.max(k, m) * 4));
       if (step === 0) {
@@ -6008,12 +6005,12 @@ async function createWebGpuKernels(options = {}) {
         const rows = Math.min(step, n - i0);
         const xBuffer = upload(x.subarray(i0 * k, (i0 + rows) * k), "x");
         const y = buffer(rows * m * 4, "y");
-        product(xBuffer, wBuffer, y, rows, k, m, resident && w.bfloat16);
+        product(xBuffer, weights.buffer, y, rows, k, m, weights.bfloat16);
         out.set(new Float32Array(await read(y, rows * m * 4)), i0 * m);
         xBuffer.destroy();
         y.destroy();
       }
-      if (!resident) wBuffer.destroy();
+      if (weights.uploaded) weights.buffer.destroy();
       return out;
     },
     async attention(options2) {
@@ -6088,15 +6085,11 @@ async function createWebGpuKernels(options = {}) {
     },
     linear(handle, w) {
       const x = activationOf(handle);
-      const resident = w instanceof GpuMatrix;
-      if (!resident && !(w instanceof Float32Array)) {
-        throw new TypeError("Matrix handle is not a webgpu one");
-      }
-      const m = resident ? w.rows : w.length / x.width;
-      const wBuffer = resident ? w.values : upload(w, "w");
+      const m = w instanceof Float32Array ? w.length / x.width : w.rows;
+      const weights = weightsOf(w, m * x.width);
       const y = activation(x.rows, m, "linear output");
-      product(x.values, wBuffer, y.values, x.rows, x.width, m, resident && w.bfloat16);
-      if (!resident) retire(wBuffer);
+      product(x.values, weights.buffer, y.values, x.rows, x.width, m, weights.bfloat16);
+      if (weights.uploaded) retire(weights.buffer);
       return Promise.resolve(y);
     },
     rotary({ x: handle, heads, headDim, layout, frequencies }) {
@@ -6124,12 +6117,10 @@ async function createWebGpuKernels(options = {}) {
       const [q, k, v] = [options2.q, options2.k, options2.v].map(activationOf);
       if (layout.start !== 0) throw new RangeError("A chunk without a cache must start at 0");
       if (!attentionFits(layout.tokens, layout.batch, nHeads, headDim, q.rows * q.width * 4)) {
-        const host = await attentionWithin(
-          (o) => kernels.attention(o),
-          ...await Promise.all([q, k, v].map((a) => kernels.readActivation(a))),
-          options2
-        );
-        return kernels.createActivation({ values: host, width: q.width });
+        const { batch, tokens: capacity } = layout;
+        const sizes = { batch, capacity, nKvHeads: options2.nKvHeads, headDim };
+        const cache = await hostCache.createKvCache(sizes);
+        return await hostCache.attendCached({ ...options2, cache });
       }
       return attendTokenMajor(q, k.values, v.values, layout.tokens, layout, options2);
     },

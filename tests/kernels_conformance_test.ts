@@ -361,6 +361,43 @@ async function checkCachedAttention(
   kernels.release(cache);
 }
 
+/** Causal attention within a chunk of heads larger than the GPU shader takes (264). */
+async function checkWideHeads(kernels: Kernels, tolerance: number): Promise<void> {
+  const [batch, tokens, nHeads, nKvHeads, headDim] = [2, 3, 2, 1, 264];
+  const random = createRandom(43);
+  const fill = (n: number) => Float32Array.from({ length: n }, () => 2 * random.uniform() - 1);
+  const [q, k, v] = [
+    fill(batch * tokens * nHeads * headDim),
+    fill(batch * tokens * headDim),
+    fill(batch * tokens * headDim),
+  ];
+  const [qa, ka, va] = await Promise.all([
+    kernels.createActivation({ values: q, width: nHeads * headDim }),
+    kernels.createActivation({ values: k, width: headDim }),
+    kernels.createActivation({ values: v, width: headDim }),
+  ]);
+  const layout = { batch, tokens, start: 0 };
+  const out = await kernels.causalAttention({
+    q: qa,
+    k: ka,
+    v: va,
+    layout,
+    nHeads,
+    nKvHeads,
+    headDim,
+  });
+  const at = (block: number, s: number, j: number) => (block * tokens + s) * headDim + j;
+  expectAttention(
+    await kernels.readActivation(out),
+    q,
+    (block, s, j) => k[at(block, s, j)],
+    (block, s, j) => v[at(block, s, j)],
+    [batch, tokens, 0, nHeads, nKvHeads, headDim],
+    tolerance,
+  );
+  [qa, ka, va, out].forEach((a) => kernels.release(a));
+}
+
 async function conformance(t: Deno.TestContext, kernels: Kernels): Promise<void> {
   const tolerance = TOLERANCES[kernels.name];
   const rows = 10;
@@ -429,6 +466,11 @@ async function conformance(t: Deno.TestContext, kernels: Kernels): Promise<void>
       await checkCachedAttention(kernels, tolerance.matmul, false);
       await checkCachedAttention(kernels, tolerance.matmul, true);
     },
+  );
+
+  await t.step(
+    "causal attention of heads larger than the GPU shader takes (264) equals float64 attention",
+    () => checkWideHeads(kernels, tolerance.matmul),
   );
 
   await t.step(

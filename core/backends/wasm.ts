@@ -990,11 +990,7 @@ export async function createWasmKernels(options: WasmOptions = {}): Promise<Kern
         f32(qOut, q.length).set(q);
         const sizes = { ...layout, capacity: cache.capacity, nHeads, nKvHeads, headDim };
         await attend(qOut, cache.keys, cache.values, sizes);
-        return new HostActivation(
-          q.length / options.q.width,
-          options.q.width,
-          f32(qOut, q.length).slice(),
-        );
+        return new HostActivation(options.q.rows, options.q.width, f32(qOut, q.length).slice());
       });
     },
 

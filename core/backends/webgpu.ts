@@ -15,7 +15,7 @@
  */
 
 import { attentionByProducts, type AttentionOptions } from "../attention.ts";
-import { attentionWithin, checkCacheRange, checkTargets, hostKvCache } from "../host_forward.ts";
+import { checkCacheRange, checkTargets, hostKvCache } from "../host_forward.ts";
 import { BOUND_NEIGHBOURS } from "../bounds.ts";
 import { BackendFailedError, BackendUnavailableError } from "../errors.ts";
 import { rebuildRowsFloat64 } from "../update.ts";
@@ -578,6 +578,13 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
     }
   };
 
+  /** A product's weights: a resident matrix's buffer, or an array's uploaded for one use. */
+  const weightsOf = (w: Float32Array | MatrixHandle, count: number) => {
+    if (w instanceof GpuMatrix) return { buffer: w.values, bfloat16: w.bfloat16, uploaded: false };
+    if (!(w instanceof Float32Array)) throw new TypeError("Matrix handle is not a webgpu one");
+    return { buffer: upload(w.subarray(0, count), "w"), bfloat16: false, uploaded: true };
+  };
+
   /** New activations (rows, width): a buffer that fits one binding, as every kernel binds it. */
   const activation = (rows: number, width: number, label: string) => {
     checkFits(rows * width * 4, `Activations of ${rows} rows × ${width}`);
@@ -865,11 +872,7 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
     },
 
     async matmul({ x, w, n, k, m }: MatmulOptions): Promise<Float32Array> {
-      const resident = w instanceof GpuMatrix;
-      if (!resident && !(w instanceof Float32Array)) {
-        throw new TypeError("Matrix handle is not a webgpu one");
-      }
-      const wBuffer = resident ? w.values : upload((w as Float32Array).subarray(0, m * k), "w");
+      const weights = weightsOf(w, m * k);
       const out = new Float32Array(n * m);
       // Rows of x (and y) per pass, so each fits one binding; w is split into row panels.
       const step = Math.floor(maxBinding / (Math.max(k, m) * 4));
@@ -880,12 +883,12 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
         const rows = Math.min(step, n - i0);
         const xBuffer = upload(x.subarray(i0 * k, (i0 + rows) * k), "x");
         const y = buffer(rows * m * 4, "y");
-        product(xBuffer, wBuffer, y, rows, k, m, resident && w.bfloat16);
+        product(xBuffer, weights.buffer, y, rows, k, m, weights.bfloat16);
         out.set(new Float32Array(await read(y, rows * m * 4)), i0 * m);
         xBuffer.destroy();
         y.destroy();
       }
-      if (!resident) wBuffer.destroy();
+      if (weights.uploaded) weights.buffer.destroy();
       return out;
     },
 
@@ -966,15 +969,11 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
 
     linear(handle: ActivationHandle, w: Float32Array | MatrixHandle): Promise<ActivationHandle> {
       const x = activationOf(handle);
-      const resident = w instanceof GpuMatrix;
-      if (!resident && !(w instanceof Float32Array)) {
-        throw new TypeError("Matrix handle is not a webgpu one");
-      }
-      const m = resident ? w.rows : (w as Float32Array).length / x.width;
-      const wBuffer = resident ? w.values : upload(w as Float32Array, "w");
+      const m = w instanceof Float32Array ? w.length / x.width : w.rows;
+      const weights = weightsOf(w, m * x.width);
       const y = activation(x.rows, m, "linear output");
-      product(x.values, wBuffer, y.values, x.rows, x.width, m, resident && w.bfloat16);
-      if (!resident) retire(wBuffer);
+      product(x.values, weights.buffer, y.values, x.rows, x.width, m, weights.bfloat16);
+      if (weights.uploaded) retire(weights.buffer);
       return Promise.resolve(y);
     },
 
@@ -1004,16 +1003,11 @@ export async function createWebGpuKernels(options: WebGpuOptions = {}): Promise<
       const [q, k, v] = [options.q, options.k, options.v].map(activationOf);
       if (layout.start !== 0) throw new RangeError("A chunk without a cache must start at 0");
       if (!attentionFits(layout.tokens, layout.batch, nHeads, headDim, q.rows * q.width * 4)) {
-        const host = await attentionWithin(
-          (o) => kernels.attention(o),
-          ...(await Promise.all([q, k, v].map((a) => kernels.readActivation(a)))) as [
-            Float32Array,
-            Float32Array,
-            Float32Array,
-          ],
-          options,
-        );
-        return kernels.createActivation({ values: host, width: q.width });
+        // On the host, through a cache of exactly the chunk's length.
+        const { batch, tokens: capacity } = layout;
+        const sizes = { batch, capacity, nKvHeads: options.nKvHeads, headDim };
+        const cache = await hostCache.createKvCache(sizes);
+        return await hostCache.attendCached({ ...options, cache });
       }
       return attendTokenMajor(q, k.values, v.values, layout.tokens, layout, options);
     },
