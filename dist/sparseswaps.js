@@ -8164,7 +8164,10 @@ async function checkpointWeights(checkpoint) {
     norm: toFloat32(await checkpoint.read("model.norm.weight")),
     head: checkpoint.config.tieWordEmbeddings ? embedding : toFloat32(await checkpoint.read("lm_head.weight")),
     block: (layer) => readBlock(checkpoint, layer),
-    stored: (name) => checkpoint.read(name)
+    bfloat16Bits: async (name) => {
+      if (checkpoint.tensors.find((t) => t.name === name)?.dtype !== "BF16") return void 0;
+      return new Uint16Array((await checkpoint.read(name)).bytes.slice().buffer);
+    }
   };
 }
 async function residentWeights(kernels, weights, budget = Infinity) {
@@ -8172,8 +8175,7 @@ async function residentWeights(kernels, weights, budget = Infinity) {
   let left = budget;
   const resident = async (matrix, cols, name) => {
     if (!(matrix instanceof Float32Array)) return matrix;
-    const stored = await weights.stored?.(name);
-    const values = stored?.dtype === "BF16" ? new Uint16Array(stored.bytes.slice().buffer) : matrix;
+    const values = await weights.bfloat16Bits?.(name) ?? matrix;
     if (values.byteLength > left) return matrix;
     left -= values.byteLength;
     const handle = await kernels.createMatrix({ values, rows: matrix.length / cols, cols });

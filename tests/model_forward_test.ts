@@ -287,8 +287,8 @@ Deno.test("a BF16 checkpoint's matrices stay on the backend as BF16 (half the by
     await writeHuggingFace(dir, tinyWeights(5, config), config, { dtype: "BF16" });
     using checkpoint = await openCheckpoint(dir);
     const weights = await checkpointWeights(checkpoint);
-    // The same values without the stored tensors: residentWeights keeps them in float32.
-    const float32: ModelWeights = { ...weights, stored: undefined };
+    // The same values without the BF16 bits: residentWeights keeps them in float32.
+    const float32: ModelWeights = { ...weights, bfloat16Bits: undefined };
     const gpu = await webGpu();
     const backends = [createReferenceKernels(), await createWasmKernels({ threads: 2 })];
     if (typeof gpu !== "string") backends.push(gpu);

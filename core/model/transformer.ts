@@ -25,7 +25,7 @@ import {
   type Matrix,
   ropeFrequencies,
 } from "./forward.ts";
-import { type Tensor, toFloat32 } from "../safetensors.ts";
+import { toFloat32 } from "../safetensors.ts";
 import { backendHiddenStates } from "../hidden_states.ts";
 import { chunkSequences, embedWindows, forwardInChunks } from "./forward_chunks.ts";
 import { InputError } from "../errors.ts";
@@ -46,10 +46,11 @@ export interface ModelWeights {
   /** The weights of block `layer`. */
   block(layer: number): Promise<BlockWeights>;
   /**
-   * A weight tensor as the checkpoint stores it (its own dtype), for weights read from one:
-   * {@linkcode residentWeights} keeps BF16 matrices on the backend as they are.
+   * The bfloat16 bits of a weight the checkpoint stores in BF16 (undefined, and nothing read,
+   * for any other dtype): {@linkcode residentWeights} keeps such matrices on the backend as they
+   * are.
    */
-  readonly stored?: (name: string) => Promise<Tensor>;
+  readonly bfloat16Bits?: (name: string) => Promise<Uint16Array | undefined>;
 }
 
 /**
@@ -69,7 +70,10 @@ export async function checkpointWeights(checkpoint: Checkpoint): Promise<ModelWe
       ? embedding
       : toFloat32(await checkpoint.read("lm_head.weight")),
     block: (layer) => readBlock(checkpoint, layer),
-    stored: (name) => checkpoint.read(name),
+    bfloat16Bits: async (name) => {
+      if (checkpoint.tensors.find((t) => t.name === name)?.dtype !== "BF16") return undefined;
+      return new Uint16Array((await checkpoint.read(name)).bytes.slice().buffer);
+    },
   };
 }
 
@@ -94,8 +98,7 @@ export async function residentWeights(
   let left = budget;
   const resident = async (matrix: Matrix, cols: number, name: string) => {
     if (!(matrix instanceof Float32Array)) return matrix;
-    const stored = await weights.stored?.(name);
-    const values = stored?.dtype === "BF16" ? new Uint16Array(stored.bytes.slice().buffer) : matrix;
+    const values = await weights.bfloat16Bits?.(name) ?? matrix;
     if (values.byteLength > left) return matrix;
     left -= values.byteLength;
     const handle = await kernels.createMatrix({ values, rows: matrix.length / cols, cols });

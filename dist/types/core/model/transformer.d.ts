@@ -10,7 +10,6 @@ import type { Random } from "../synthetic.js";
 import { type Checkpoint } from "./checkpoint.js";
 import type { LlamaConfig } from "./config.js";
 import { type BlockWeights, type Matrix } from "./forward.js";
-import { type Tensor } from "../safetensors.js";
 /** The token every sequence starts with (llama2.c and LLaMA tokenizers). */
 export declare const BOS = 1;
 /** A model's weights, handed out block by block. */
@@ -26,10 +25,11 @@ export interface ModelWeights {
     /** The weights of block `layer`. */
     block(layer: number): Promise<BlockWeights>;
     /**
-     * A weight tensor as the checkpoint stores it (its own dtype), for weights read from one:
-     * {@linkcode residentWeights} keeps BF16 matrices on the backend as they are.
+     * The bfloat16 bits of a weight the checkpoint stores in BF16 (undefined, and nothing read,
+     * for any other dtype): {@linkcode residentWeights} keeps such matrices on the backend as they
+     * are.
      */
-    readonly stored?: (name: string) => Promise<Tensor>;
+    readonly bfloat16Bits?: (name: string) => Promise<Uint16Array | undefined>;
 }
 /**
  * Weights read from a checkpoint on demand: embedding, norm and head stay in memory, blocks are
